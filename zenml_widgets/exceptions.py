@@ -1,0 +1,59 @@
+"""The package's own errors. This module imports nothing from the package."""
+
+from __future__ import annotations
+
+
+class ZenMLWidgetsError(Exception):
+    """Base class of every error raised on purpose by zenml_widgets."""
+
+
+class NotFoundError(ZenMLWidgetsError, KeyError):
+    """A name (pipeline, run, step, output, stack) that does not exist.
+
+    Subclasses ``KeyError`` so ``except KeyError`` keeps working, but prints its
+    message plainly instead of ``KeyError``'s quoted repr.
+    """
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class RepositoryNotFoundError(ZenMLWidgetsError):
+    """No ``.zen/`` folder was found from the given path upwards."""
+
+
+class StoreError(ZenMLWidgetsError):
+    """The metadata store could not be opened, read or written."""
+
+
+class SchemaVersionError(StoreError):
+    """The metadata store was written by a newer zenml_widgets than this one."""
+
+
+class ArtifactStoreError(ZenMLWidgetsError):
+    """The artifact store refused an operation (e.g. a URI outside the store)."""
+
+
+class ArtifactReadError(ZenMLWidgetsError):
+    """An artifact could not be read: missing, corrupt, or the wrong materializer."""
+
+
+class MaterializerNotFoundError(ZenMLWidgetsError, TypeError):
+    """No materializer is registered for a type."""
+
+
+class PipelineDefinitionError(ZenMLWidgetsError, ValueError):
+    """A step or pipeline was defined or wired incorrectly."""
+
+
+class RunNameClashError(ZenMLWidgetsError, ValueError):
+    """A run with this name already exists in the pipeline."""
+
+
+class StepFailedError(ZenMLWidgetsError, RuntimeError):
+    """A step raised; the run is marked failed and earlier outputs stay readable."""
+
+    def __init__(self, message: str, *, step_name: str, run_name: str) -> None:
+        super().__init__(message)
+        self.step_name = step_name
+        self.run_name = run_name

@@ -1,0 +1,80 @@
+"""JSON materializer for Python builtins: int, float, str, bool, None, list, tuple, dict."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, ClassVar
+
+from zenml_widgets.materializers.base import BaseMaterializer
+
+_FILENAME = "data.json"
+
+
+def encode_json(value: Any) -> Any:
+    """Builtins -> JSON, tagging what JSON cannot say (tuples, non-str keys, nan/inf)."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return value
+        return {"__float__": repr(value)}
+    if isinstance(value, tuple):
+        return {"__tuple__": [encode_json(v) for v in value]}
+    if isinstance(value, list):
+        return [encode_json(v) for v in value]
+    if isinstance(value, dict):
+        if all(isinstance(k, str) for k in value) and "__dict__" not in value:
+            return {k: encode_json(v) for k, v in value.items()}
+        return {"__dict__": [[encode_json(k), encode_json(v)] for k, v in value.items()]}
+    raise TypeError(
+        f"BuiltInMaterializer cannot store a value of type {type(value).__qualname__} "
+        "inside a builtin container; only int, float, str, bool, None, list, tuple and dict."
+    )
+
+
+def decode_json(value: Any) -> Any:
+    if isinstance(value, list):
+        return [decode_json(v) for v in value]
+    if isinstance(value, dict):
+        if len(value) == 1:
+            ((key, inner),) = value.items()
+            if key == "__tuple__":
+                return tuple(decode_json(v) for v in inner)
+            if key == "__float__":
+                return float(inner)
+            if key == "__dict__":
+                return {decode_key(k): decode_json(v) for k, v in inner}
+        return {k: decode_json(v) for k, v in value.items()}
+    return value
+
+
+def decode_key(key: Any) -> Any:
+    decoded = decode_json(key)
+    return tuple(decoded) if isinstance(decoded, list) else decoded
+
+
+class BuiltInMaterializer(BaseMaterializer):
+    """Stores builtins as exact-round-trip JSON in ``data.json``."""
+
+    ASSOCIATED_TYPES: ClassVar[tuple[type[Any], ...]] = (
+        int,
+        float,
+        str,
+        bool,
+        type(None),
+        list,
+        tuple,
+        dict,
+    )
+
+    def handle_return(self, data: Any) -> None:
+        with (self.path / _FILENAME).open("w", encoding="utf-8") as f:
+            json.dump(encode_json(data), f, ensure_ascii=False, allow_nan=False)
+
+    def handle_input(self, data_type: type[Any]) -> Any:
+        with (self.path / _FILENAME).open(encoding="utf-8") as f:
+            value = decode_json(json.load(f))
+        if data_type in (tuple, list) and isinstance(value, list | tuple):
+            return data_type(value)
+        return value

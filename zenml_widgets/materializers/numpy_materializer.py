@@ -1,0 +1,29 @@
+"""numpy arrays as ``.npy`` files (exact dtype and shape; object arrays are refused)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from zenml_widgets.materializers.base import BaseMaterializer
+
+_FILENAME = "data.npy"
+
+
+class NumpyMaterializer(BaseMaterializer):
+    """Stores ``numpy.ndarray`` with ``numpy.save(allow_pickle=False)``."""
+
+    ASSOCIATED_TYPES: ClassVar[tuple[type[Any], ...]] = (np.ndarray,)
+
+    def handle_return(self, data: np.ndarray[Any, Any]) -> None:
+        if data.dtype.hasobject:
+            raise TypeError(
+                "NumpyMaterializer refuses object arrays: storing them would need pickle. "
+                "Convert the array to a numeric or string dtype first."
+            )
+        np.save(self.path / _FILENAME, data, allow_pickle=False)
+
+    def handle_input(self, data_type: type[Any]) -> np.ndarray[Any, Any]:
+        # mmap would keep the file open; arrays are loaded whole, without pickle.
+        return np.load(self.path / _FILENAME, allow_pickle=False)

@@ -1,0 +1,69 @@
+"""pandas DataFrames and Series as parquet, written and read in place with pyarrow."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, ClassVar
+
+import pandas as pd
+
+from zenml_widgets.materializers.base import BaseMaterializer
+from zenml_widgets.materializers.builtin import decode_json, encode_json
+
+_FILENAME = "df.parquet"
+_SERIES_MARKER = "series.json"
+_COLUMNS_FILE = "columns.json"
+
+
+class PandasMaterializer(BaseMaterializer):
+    """Stores a ``DataFrame`` (or ``Series``) as ``df.parquet`` with pyarrow's default codec.
+
+    pandas' own metadata in the parquet file carries the index, column names and dtypes
+    (pandas 3 strings, categoricals, nullable integers, tz-aware datetimes), so they come back
+    exactly. Reading is a single ``pandas.read_parquet`` of the file where it lies: no copy.
+    """
+
+    ASSOCIATED_TYPES: ClassVar[tuple[type[Any], ...]] = (pd.DataFrame, pd.Series)
+
+    def handle_return(self, data: pd.DataFrame | pd.Series) -> None:
+        if isinstance(data, pd.Series):
+            name = data.name
+            (self.path / _SERIES_MARKER).write_text(
+                json.dumps({"name": name, "has_name": name is not None}), encoding="utf-8"
+            )
+            data = data.to_frame(name="__series__")
+        if not _plain_string_columns(data):
+            # parquet only knows string column names: keep the real labels beside the file.
+            labels = [encode_json(label) for label in data.columns]
+            meta = {"labels": labels, "name": encode_json(data.columns.name)}
+            (self.path / _COLUMNS_FILE).write_text(json.dumps(meta), encoding="utf-8")
+            data = data.set_axis([f"__col{i}__" for i in range(data.shape[1])], axis=1)
+        data.to_parquet(self.path / _FILENAME, engine="pyarrow")
+
+    def handle_input(self, data_type: type[Any]) -> pd.DataFrame | pd.Series:
+        df = pd.read_parquet(self.path / _FILENAME, engine="pyarrow")
+        columns_file = self.path / _COLUMNS_FILE
+        if columns_file.exists():
+            meta = json.loads(columns_file.read_text(encoding="utf-8"))
+            columns = pd.Index([decode_json(label) for label in meta["labels"]], tupleize_cols=False)
+            columns.name = decode_json(meta["name"])
+            df.columns = columns
+        marker = self.path / _SERIES_MARKER
+        if marker.exists():
+            meta = json.loads(marker.read_text(encoding="utf-8"))
+            series = df["__series__"]
+            series.name = meta["name"]
+            return series
+        if isinstance(data_type, type) and issubclass(data_type, pd.Series) and df.shape[1] == 1:
+            return df.iloc[:, 0]
+        return df
+
+
+def _plain_string_columns(df: pd.DataFrame) -> bool:
+    columns = df.columns
+    return (
+        not isinstance(columns, pd.MultiIndex)
+        and columns.is_unique
+        and columns.name is None
+        and all(isinstance(c, str) for c in columns)
+    )
