@@ -1,0 +1,66 @@
+"""zenml_widgets: look back at ML pipeline runs from a notebook.
+
+``Repository`` -> pipelines -> runs -> steps -> outputs, read back as real objects. Names are
+imported lazily so that ``import zenml_widgets`` stays fast and never imports TensorFlow,
+IPython or ipywidgets.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "Repository": "zenml_widgets.repository",
+    "step": "zenml_widgets.runner",
+    "pipeline": "zenml_widgets.runner",
+    "Output": "zenml_widgets.runner",
+    "BaseStep": "zenml_widgets.runner",
+    "BasePipeline": "zenml_widgets.runner",
+    "HistoryExplorer": "zenml_widgets.widgets",
+}
+
+if TYPE_CHECKING:
+    from zenml_widgets.repository import Repository
+    from zenml_widgets.runner import BasePipeline, BaseStep, Output, pipeline, step
+    from zenml_widgets.widgets import HistoryExplorer
+
+__all__ = [
+    "BasePipeline",
+    "BaseStep",
+    "HistoryExplorer",
+    "Output",
+    "Repository",
+    "load_ipython_extension",
+    "pipeline",
+    "step",
+    "unload_ipython_extension",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'zenml_widgets' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext zenml_widgets``: the ``%zenml_history`` magic and display hooks."""
+    from zenml_widgets.extension import load_ipython_extension as load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """``%unload_ext zenml_widgets``."""
+    from zenml_widgets.extension import unload_ipython_extension as unload
+
+    unload(ipython)

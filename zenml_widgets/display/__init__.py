@@ -1,0 +1,23 @@
+"""How things look in a notebook: rich, escaped HTML plus text for every view.
+
+Importing this package registers the renderers with ``zenml_widgets.rendering``.
+"""
+
+from __future__ import annotations
+
+from zenml_widgets import rendering
+from zenml_widgets.display.views import (
+    artifact_bundle,
+    pipeline_bundle,
+    repository_bundle,
+    run_bundle,
+    step_bundle,
+)
+
+rendering.register("repository", repository_bundle)
+rendering.register("pipeline", pipeline_bundle)
+rendering.register("run", run_bundle)
+rendering.register("step", step_bundle)
+rendering.register("artifact", artifact_bundle)
+
+__all__ = ["artifact_bundle", "pipeline_bundle", "repository_bundle", "run_bundle", "step_bundle"]

@@ -1,0 +1,167 @@
+"""Rich displays of repositories, pipelines, runs, steps and artifacts."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from zenml_widgets.display.html import (
+    block,
+    esc,
+    fmt_duration,
+    fmt_size,
+    fmt_time,
+    key_values,
+    status_badge,
+    table,
+    text_table,
+)
+
+if TYPE_CHECKING:
+    from zenml_widgets.repository import Repository
+    from zenml_widgets.views import ArtifactView, PipelineRunView, PipelineView, StepView
+
+RECENT_RUNS = 10
+
+
+def _code(value: Any) -> str:
+    return f"<code>{esc(value)}</code>"
+
+
+def repository_bundle(repo: Repository) -> dict[str, Any]:
+    """Stacks and their pipelines with run counts."""
+    rows = []
+    for p in repo.get_pipelines():
+        rows.append((p.stack_key, p.name, str(len(p.runs))))
+    plain = f"{repo!r}\n" + text_table(("stack", "pipeline", "runs"), rows)
+    html = block(
+        f"Repository <code>{esc(repo.root)}</code> (active stack {esc(repo.active_stack_key)})",
+        table(("stack", "pipeline", "runs"), rows) if rows else "<i>No pipelines yet.</i>",
+    )
+    return {"text/plain": plain, "text/html": html}
+
+
+def _run_rows(runs: list[PipelineRunView]) -> list[tuple[str, str, str, str]]:
+    return [
+        (
+            esc(r.name),
+            status_badge(r.status),
+            esc(fmt_time(r.start_time)),
+            esc(fmt_duration(r.duration)),
+        )
+        for r in runs
+    ]
+
+
+def pipeline_bundle(pipeline: PipelineView) -> dict[str, Any]:
+    """Run count and the most recent runs."""
+    runs = pipeline.runs
+    count = len(runs)
+    recent = runs.newest(RECENT_RUNS)
+    headers = ("run", "status", "started", "duration")
+    plain_rows = [
+        (r.name, r.status, fmt_time(r.start_time), fmt_duration(r.duration)) for r in recent
+    ]
+    plain = f"{pipeline!r}: {count} runs\n" + text_table(headers, plain_rows)
+    html = block(
+        f"Pipeline {_code(pipeline.name)} <span class='zw-muted'>stack {esc(pipeline.stack_key)}"
+        f" · {count} runs</span>",
+        table(headers, _run_rows(recent), raw=True) if recent else "<i>No runs yet.</i>",
+    )
+    return {"text/plain": plain, "text/html": html}
+
+
+def run_bundle(run: PipelineRunView) -> dict[str, Any]:
+    """Run metadata and its steps table."""
+    steps = run.steps
+    headers = ("#", "step", "entrypoint", "status", "duration", "outputs")
+    rows = []
+    plain_rows = []
+    for s in steps:
+        outputs = ", ".join(s.outputs)
+        rows.append(
+            (
+                str(s.position),
+                esc(s.name),
+                esc(s.entrypoint_name),
+                status_badge(s.status),
+                esc(fmt_duration(s.duration)),
+                esc(outputs),
+            )
+        )
+        plain_rows.append(
+            (str(s.position), s.name, s.entrypoint_name, s.status, fmt_duration(s.duration), outputs)
+        )
+    meta = key_values(
+        [
+            ("pipeline", _code(run.pipeline.name)),
+            ("status", status_badge(run.status)),
+            ("started", esc(fmt_time(run.start_time))),
+            ("duration", esc(fmt_duration(run.duration))),
+            *([("error", f"<pre>{esc(run.error)}</pre>")] if run.error else []),
+        ]
+    )
+    plain = (
+        f"{run!r}\npipeline {run.pipeline.name}, started {fmt_time(run.start_time)}, "
+        f"duration {fmt_duration(run.duration)}\n" + text_table(headers, plain_rows)
+    )
+    html = block(f"Run {_code(run.name)}", meta, table(headers, rows, raw=True))
+    return {"text/plain": plain, "text/html": html}
+
+
+def _artifact_rows(items: dict[str, ArtifactView]) -> list[tuple[str, ...]]:
+    return [
+        (esc(name), _code(a.data_type), esc(fmt_size(a.size_bytes)), "yes" if a.is_cached else "")
+        for name, a in items.items()
+    ]
+
+
+def step_bundle(step: StepView) -> dict[str, Any]:
+    """Step metadata, parameters, inputs and outputs."""
+    params = json.dumps(step.parameters, indent=1, sort_keys=True, default=repr)
+    outputs, inputs = step.outputs, step.inputs
+    headers = ("name", "data type", "size", "cached")
+    meta = [
+        ("entrypoint", _code(step.entrypoint_name)),
+        ("status", status_badge(step.status)),
+        ("started", esc(fmt_time(step.start_time))),
+        ("duration", esc(fmt_duration(step.duration))),
+        ("parameters", f"<code>{esc(params)}</code>"),
+    ]
+    if step.error:
+        meta.append(("error", f"<pre>{esc(step.error)}</pre>"))
+    html = block(
+        f"Step {_code(step.name)}",
+        key_values(meta),
+        "<div class='zw-title'>Inputs</div>",
+        table(headers, _artifact_rows(inputs), raw=True) if inputs else "<i>none</i>",
+        "<div class='zw-title'>Outputs</div>",
+        table(headers, _artifact_rows(outputs), raw=True) if outputs else "<i>none</i>",
+    )
+    plain = (
+        f"{step!r}\nentrypoint {step.entrypoint_name}, parameters {params}\n"
+        f"inputs: {', '.join(inputs) or 'none'}; outputs: {', '.join(outputs) or 'none'}"
+    )
+    return {"text/plain": plain, "text/html": html}
+
+
+def artifact_bundle(artifact: ArtifactView) -> dict[str, Any]:
+    """Artifact metadata (no data is read)."""
+    step = artifact.step
+    meta = [
+        ("name", _code(artifact.name)),
+        ("data type", _code(artifact.data_type)),
+        ("materializer", _code(artifact.materializer)),
+        ("uri", _code(artifact.uri)),
+        ("size", esc(fmt_size(artifact.size_bytes))),
+        ("step", _code(step.name)),
+        ("cached", "yes" if artifact.is_cached else "no"),
+    ]
+    plain = (
+        f"{artifact!r}\nuri {artifact.uri}\nmaterializer {artifact.materializer}, "
+        f"size {fmt_size(artifact.size_bytes)}"
+    )
+    return {
+        "text/plain": plain,
+        "text/html": block(f"Artifact {_code(artifact.name)}", key_values(meta)),
+    }

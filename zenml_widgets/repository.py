@@ -1,0 +1,176 @@
+"""``Repository``: where a user starts: stacks, and the pipelines in them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from zenml_widgets import rendering
+from zenml_widgets.config import RepositoryConfig, StackConfig, find_repository_root
+from zenml_widgets.exceptions import NotFoundError, ZenMLWidgetsError
+from zenml_widgets.stack import Stack
+from zenml_widgets.views import PipelineView
+from zenml_widgets.views._common import did_you_mean, listing
+
+
+class Repository:
+    """A zenml_widgets repository: a folder holding ``.zen/`` with named stacks.
+
+    Args:
+        path: a folder inside the repository; default: the current folder (or
+            ``$ZENML_WIDGETS_REPOSITORY``). The repository is found by walking up to ``.zen/``.
+    """
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.root = find_repository_root(path)
+        self._config = RepositoryConfig.load(self.root)
+        self._stacks = {key: Stack(c, self._config) for key, c in self._config.stacks.items()}
+
+    @classmethod
+    def init(cls, path: str | Path | None = None) -> Repository:
+        """Create a repository with the default stack at ``path`` (default: cwd)."""
+        RepositoryConfig.create(path if path is not None else Path.cwd())
+        return cls(path if path is not None else Path.cwd())
+
+    def __repr__(self) -> str:
+        return f"Repository({str(self.root)!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Repository) and other.root == self.root
+
+    def __hash__(self) -> int:
+        return hash(("repository", self.root))
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        return rendering.mimebundle(self, "repository", include, exclude)
+
+    # -- stacks --------------------------------------------------------------------------------
+
+    @property
+    def stacks(self) -> dict[str, Stack]:
+        """Stacks by key (name)."""
+        return dict(self._stacks)
+
+    @property
+    def active_stack_key(self) -> str:
+        """The key of the stack pipelines run on."""
+        return self._config.active
+
+    @property
+    def active_stack(self) -> Stack:
+        """The stack pipelines run on."""
+        return self._stacks[self._config.active]
+
+    def get_stack(self, stack_key: str) -> Stack:
+        """The stack called ``stack_key``; ``NotFoundError`` listing the stacks otherwise."""
+        try:
+            return self._stacks[stack_key]
+        except KeyError:
+            raise NotFoundError(
+                f"No stack {stack_key!r} in repository {str(self.root)!r}. Its stacks are: "
+                f"{listing(sorted(self._stacks))}.{did_you_mean(stack_key, self._stacks)}"
+            ) from None
+
+    def register_stack(
+        self, key: str, metadata_store_url: str, artifact_store: str, *, activate: bool = False
+    ) -> Stack:
+        """Add a stack (and make it active if ``activate``)."""
+        if not key or key != key.strip():
+            raise ZenMLWidgetsError(f"Invalid stack name {key!r}.")
+        if key in self._stacks:
+            raise ZenMLWidgetsError(f"Stack {key!r} exists already; delete it first.")
+        config = StackConfig(key, metadata_store_url, artifact_store)
+        self._config.stacks[key] = config
+        if activate:
+            self._config.active = key
+        self._config.save()
+        self._stacks[key] = Stack(config, self._config)
+        return self._stacks[key]
+
+    def set_active_stack(self, stack_key: str) -> None:
+        """Make ``stack_key`` the stack pipelines run on."""
+        self.get_stack(stack_key)
+        self._config.active = stack_key
+        self._config.save()
+
+    def delete_stack(self, stack_key: str) -> None:
+        """Forget a stack (its databases and files are left alone)."""
+        self.get_stack(stack_key)
+        if stack_key == self._config.active:
+            raise ZenMLWidgetsError(
+                f"Stack {stack_key!r} is active; activate another one before deleting it."
+            )
+        del self._config.stacks[stack_key]
+        del self._stacks[stack_key]
+        self._config.save()
+
+    def _stack_keys(self, stack_key: str | None) -> list[str]:
+        if stack_key is not None:
+            self.get_stack(stack_key)
+            return [stack_key]
+        others = sorted(k for k in self._stacks if k != self._config.active)
+        return [self._config.active, *others]
+
+    # -- pipelines -----------------------------------------------------------------------------
+
+    def get_pipelines(
+        self, stack_key: str | None = None, *, stack_name: str | None = None
+    ) -> list[PipelineView]:
+        """Pipelines of one stack, or of all stacks (the active stack's first, then the other
+        stacks by name; inside a stack by pipeline name)."""
+        pipelines: list[PipelineView] = []
+        for key in self._stack_keys(stack_key if stack_key is not None else stack_name):
+            stack = self._stacks[key]
+            pipelines += [PipelineView(stack, r) for r in stack.metadata_store.list_pipelines()]
+        return pipelines
+
+    def get_pipeline_names(self, stack_key: str | None = None) -> list[str]:
+        """Distinct pipeline names, in ``get_pipelines`` order."""
+        return list(dict.fromkeys(p.name for p in self.get_pipelines(stack_key)))
+
+    def get_pipeline(
+        self,
+        pipeline_name: str | None = None,
+        stack_key: str | None = None,
+        *,
+        stack_name: str | None = None,
+    ) -> PipelineView:
+        """The pipeline called ``pipeline_name``.
+
+        With no ``stack_key``: the active stack's pipeline of that name, else the one stack that
+        has it. Unknown names raise ``NotFoundError`` (a ``KeyError``) listing what exists.
+        """
+        if pipeline_name is None:
+            raise TypeError("get_pipeline() needs a pipeline name")
+        key = stack_key if stack_key is not None else stack_name
+        if key is not None:
+            stack = self.get_stack(key)
+            record = stack.metadata_store.get_pipeline(pipeline_name)
+            if record is not None:
+                return PipelineView(stack, record)
+            names = [r.name for r in stack.metadata_store.list_pipelines()]
+            raise NotFoundError(
+                f"No pipeline {pipeline_name!r} in stack {key!r}. Its pipelines are: "
+                f"{listing(names)}.{did_you_mean(pipeline_name, names)}"
+            )
+        found: list[PipelineView] = []
+        for k in self._stack_keys(None):
+            stack = self._stacks[k]
+            record = stack.metadata_store.get_pipeline(pipeline_name)
+            if record is not None:
+                if k == self._config.active:
+                    return PipelineView(stack, record)
+                found.append(PipelineView(stack, record))
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            raise ZenMLWidgetsError(
+                f"Pipeline {pipeline_name!r} exists in stacks "
+                f"{listing([p.stack_key for p in found])} but not in the active stack "
+                f"{self._config.active!r}; pass stack_key=... to choose one."
+            )
+        names = self.get_pipeline_names()
+        raise NotFoundError(
+            f"No pipeline {pipeline_name!r} in any stack of repository {str(self.root)!r}. "
+            f"Its pipelines are: {listing(names)}.{did_you_mean(pipeline_name, names)}"
+        )

@@ -1,0 +1,134 @@
+"""``@pipeline``: a function that wires step instances; ``.run()`` runs and records it."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, overload
+
+from zenml_widgets.exceptions import PipelineDefinitionError
+from zenml_widgets.runner.step import BaseStep, StepNode, _Composition, _composing
+
+if TYPE_CHECKING:
+    from zenml_widgets.repository import Repository
+    from zenml_widgets.views import PipelineRunView
+
+
+class BasePipeline:
+    """A pipeline instance: its step instances by keyword, ready to ``run()``."""
+
+    FUNCTION: ClassVar[Callable[..., Any]]
+    NAME: ClassVar[str]
+    ENABLE_CACHE: ClassVar[bool] = True
+
+    def __init__(self, *args: BaseStep, **steps: BaseStep) -> None:
+        signature = inspect.signature(self.FUNCTION)
+        try:
+            bound = signature.bind(*args, **steps)
+        except TypeError as e:
+            raise PipelineDefinitionError(
+                f"Pipeline {self.NAME!r} takes the steps {', '.join(signature.parameters)}: {e}"
+            ) from None
+        for key, value in bound.arguments.items():
+            if isinstance(value, type) and issubclass(value, BaseStep):
+                raise PipelineDefinitionError(
+                    f"Pipeline {self.NAME!r}: {key!r} got the step class {value.__name__}; "
+                    f"pass an instance: {key}={value.__name__}()."
+                )
+            if not isinstance(value, BaseStep):
+                raise PipelineDefinitionError(
+                    f"Pipeline {self.NAME!r}: {key!r} must be a step instance, "
+                    f"got {type(value).__name__}."
+                )
+        self.steps: dict[str, BaseStep] = dict(bound.arguments)
+        seen: dict[int, str] = {}
+        for key, instance in self.steps.items():
+            if id(instance) in seen:
+                raise PipelineDefinitionError(
+                    f"Pipeline {self.NAME!r}: the same step instance is passed as "
+                    f"{seen[id(instance)]!r} and {key!r}; create one instance per use."
+                )
+            seen[id(instance)] = key
+        self.enable_cache = self.ENABLE_CACHE
+
+    def __repr__(self) -> str:
+        return f"<pipeline {self.NAME!r} steps={list(self.steps)}>"
+
+    def compose(self) -> list[StepNode]:
+        """Call the pipeline function to learn the graph; nodes in a valid execution order."""
+        composition = _Composition({id(s): k for k, s in self.steps.items()})
+        token = _composing.set(composition)
+        try:
+            self.FUNCTION(**self.steps)
+        finally:
+            _composing.reset(token)
+        called = {n.name for n in composition.nodes}
+        unused = [k for k in self.steps if k not in called]
+        if unused:
+            raise PipelineDefinitionError(
+                f"Pipeline {self.NAME!r}: step {unused[0]!r} is passed in but never called in "
+                "the pipeline function."
+            )
+        for node in composition.nodes:
+            wired = set(node.inputs)
+            node.step.resolved_parameters(wired)  # missing arguments fail before anything runs
+        return composition.nodes
+
+    def run(
+        self,
+        run_name: str | None = None,
+        *,
+        repository: Repository | str | Path | None = None,
+        stack_key: str | None = None,
+    ) -> PipelineRunView:
+        """Run the steps in dependency order in this process and record the run.
+
+        Args:
+            run_name: unique per pipeline; default ``{pipeline}-{timestamp}``. A clash is refused
+                before anything runs.
+            repository: the repository (or a folder in it); default: found from the current
+                folder, created there (and said so) if there is none.
+            stack_key: the stack to run on; default: the repository's active stack.
+
+        Returns:
+            The finished run's view.
+
+        Raises:
+            StepFailedError: a step raised; the run is recorded ``failed`` and every output
+                written before stays readable.
+        """
+        from zenml_widgets.runner.orchestrator import run_pipeline
+
+        return run_pipeline(self, run_name=run_name, repository=repository, stack_key=stack_key)
+
+
+@overload
+def pipeline(func: Callable[..., Any], /) -> type[BasePipeline]: ...
+@overload
+def pipeline(
+    *, name: str | None = None, enable_cache: bool = True
+) -> Callable[[Callable[..., Any]], type[BasePipeline]]: ...
+
+
+def pipeline(
+    func: Callable[..., Any] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    enable_cache: bool = True,
+) -> type[BasePipeline] | Callable[[Callable[..., Any]], type[BasePipeline]]:
+    """Make a pipeline class from a function whose arguments are its steps."""
+
+    def make(f: Callable[..., Any]) -> type[BasePipeline]:
+        attrs = {
+            "FUNCTION": staticmethod(f),
+            "NAME": name or f.__name__,
+            "ENABLE_CACHE": enable_cache,
+            "__doc__": f.__doc__,
+            "__module__": f.__module__,
+            "__qualname__": f.__qualname__,
+        }
+        return type(f.__name__, (BasePipeline,), attrs)
+
+    return make(func) if func is not None else make

@@ -1,0 +1,223 @@
+"""``@step``: turn a function into a step class; its instances are wired into pipelines."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import inspect
+import json
+import typing
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, overload
+
+from zenml_widgets.exceptions import PipelineDefinitionError
+from zenml_widgets.runner.output import SINGLE_OUTPUT, Output
+
+
+@dataclass(frozen=True)
+class OutputRef:
+    """A placeholder for an output of a step call, used to wire inputs inside a pipeline."""
+
+    node: StepNode
+    name: str
+
+    def __repr__(self) -> str:
+        return f"<output {self.name!r} of step {self.node.name!r}>"
+
+    def __iter__(self) -> typing.Iterator[Any]:
+        raise PipelineDefinitionError(
+            f"Step {self.node.name!r} has a single output; it cannot be unpacked."
+        )
+
+
+@dataclass
+class StepNode:
+    """One call of a step inside a pipeline function: a node of the run's graph."""
+
+    name: str
+    step: BaseStep
+    inputs: dict[str, OutputRef] = field(default_factory=dict)
+    position: int = 0
+
+
+class _Composition:
+    """Collects step calls while a pipeline function runs."""
+
+    def __init__(self, names: dict[int, str]) -> None:
+        self.names = names  # id(step instance) -> keyword it was given under
+        self.nodes: list[StepNode] = []
+
+
+_composing: ContextVar[_Composition | None] = ContextVar("zenml_widgets_composing", default=None)
+
+
+class BaseStep:
+    """A step instance: a step function with its parameters, ready to be wired into a pipeline.
+
+    Classes made by ``@step`` fill in the class attributes. Instantiating with keyword
+    arguments sets the step's parameters; calling the instance inside a pipeline function with
+    outputs of other steps wires its inputs and returns its output placeholders.
+    """
+
+    ENTRYPOINT: ClassVar[Callable[..., Any]]
+    ENTRYPOINT_NAME: ClassVar[str]
+    ENABLE_CACHE: ClassVar[bool] = True
+
+    def __init__(self, **parameters: Any) -> None:
+        signature = self.signature()
+        unknown = [k for k in parameters if k not in signature.parameters]
+        if unknown:
+            raise PipelineDefinitionError(
+                f"Step {self.ENTRYPOINT_NAME!r} has no parameter {unknown[0]!r}; its "
+                f"parameters are: {', '.join(signature.parameters) or '(none)'}."
+            )
+        for key, value in parameters.items():
+            try:
+                json.dumps(value, allow_nan=True)
+            except (TypeError, ValueError) as e:
+                raise PipelineDefinitionError(
+                    f"Parameter {key!r} of step {self.ENTRYPOINT_NAME!r} must be JSON-serializable "
+                    f"(it is recorded in history); got {type(value).__name__}: {e}. Pass data "
+                    "between steps as inputs instead."
+                ) from None
+        self.given_parameters: dict[str, Any] = dict(parameters)
+        self.enable_cache = self.ENABLE_CACHE
+
+    def __repr__(self) -> str:
+        return f"<step {self.ENTRYPOINT_NAME!r} parameters={self.given_parameters!r}>"
+
+    @classmethod
+    def signature(cls) -> inspect.Signature:
+        """The step function's signature."""
+        return inspect.signature(cls.ENTRYPOINT)
+
+    @classmethod
+    def type_hints(cls) -> dict[str, Any]:
+        """The step function's annotations, evaluated."""
+        try:
+            return typing.get_type_hints(cls.ENTRYPOINT)
+        except Exception:  # unresolvable forward references: fall back to raw annotations
+            return dict(getattr(cls.ENTRYPOINT, "__annotations__", {}))
+
+    @classmethod
+    def output_spec(cls) -> list[tuple[str, Any]]:
+        """``(name, type)`` of each output; ``type`` is ``None`` where not annotated."""
+        hints = cls.type_hints()
+        if "return" not in hints:
+            return [(SINGLE_OUTPUT, None)]
+        annotation = hints["return"]
+        if isinstance(annotation, Output):
+            return annotation.items()
+        if annotation is None or annotation is type(None):
+            return []
+        return [(SINGLE_OUTPUT, annotation)]
+
+    @classmethod
+    def code_hash(cls) -> str:
+        """Hash of the step function's source (its bytecode where no source is available)."""
+        func = inspect.unwrap(cls.ENTRYPOINT)
+        try:
+            source = inspect.getsource(func).encode("utf-8")
+        except (OSError, TypeError):
+            code = func.__code__
+            source = code.co_code + repr(code.co_consts).encode("utf-8")
+        return hashlib.sha256(source).hexdigest()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        composition = _composing.get()
+        if composition is None:
+            raise PipelineDefinitionError(
+                f"Step {self.ENTRYPOINT_NAME!r} can only be called inside a @pipeline function. "
+                f"To run the function directly use {type(self).__name__}.ENTRYPOINT(...)."
+            )
+        name = composition.names.get(id(self))
+        if name is None:
+            raise PipelineDefinitionError(
+                f"Step {self.ENTRYPOINT_NAME!r} was called inside the pipeline but not passed to "
+                "it; pass every step instance as a keyword argument of the pipeline."
+            )
+        if any(node.step is self for node in composition.nodes):
+            raise PipelineDefinitionError(f"Step {name!r} is called twice in the pipeline.")
+        try:
+            bound = self.signature().bind_partial(*args, **kwargs)
+        except TypeError as e:
+            raise PipelineDefinitionError(f"Step {name!r}: {e}") from None
+        inputs: dict[str, OutputRef] = {}
+        for key, value in bound.arguments.items():
+            if not isinstance(value, OutputRef):
+                raise PipelineDefinitionError(
+                    f"Input {key!r} of step {name!r} must be an output of another step; "
+                    f"got {type(value).__name__}. Set plain values as parameters when creating "
+                    f"the step: {self.ENTRYPOINT_NAME}({key}=...)."
+                )
+            if key in self.given_parameters:
+                raise PipelineDefinitionError(
+                    f"{key!r} of step {name!r} is given both as a parameter and as an input."
+                )
+            inputs[key] = value
+        node = StepNode(name, self, inputs, position=len(composition.nodes))
+        composition.nodes.append(node)
+        outputs = [OutputRef(node, out) for out, _ in self.output_spec()]
+        if not outputs:
+            return None
+        if len(outputs) == 1 and self.output_spec()[0][0] == SINGLE_OUTPUT:
+            return outputs[0]
+        return tuple(outputs)
+
+    def resolved_parameters(self, wired: set[str]) -> dict[str, Any]:
+        """Parameters given plus defaults of every unwired argument; error for missing ones."""
+        params: dict[str, Any] = {}
+        for pname, p in self.signature().parameters.items():
+            if pname in wired:
+                continue
+            if pname in self.given_parameters:
+                params[pname] = self.given_parameters[pname]
+            elif p.default is not inspect.Parameter.empty:
+                params[pname] = p.default
+            elif p.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
+                continue
+            else:
+                raise PipelineDefinitionError(
+                    f"Step {self.ENTRYPOINT_NAME!r}: argument {pname!r} is neither wired to "
+                    f"another step's output nor given as a parameter "
+                    f"({self.ENTRYPOINT_NAME}({pname}=...))."
+                )
+        return params
+
+
+@overload
+def step(func: Callable[..., Any], /) -> type[BaseStep]: ...
+@overload
+def step(
+    *, name: str | None = None, enable_cache: bool = True
+) -> Callable[[Callable[..., Any]], type[BaseStep]]: ...
+
+
+def step(
+    func: Callable[..., Any] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    enable_cache: bool = True,
+) -> type[BaseStep] | Callable[[Callable[..., Any]], type[BaseStep]]:
+    """Make a step class from a function: ``@step`` or ``@step(name=..., enable_cache=...)``.
+
+    ``name`` sets the step's ``entrypoint_name`` (default: the function's name).
+    """
+
+    def make(f: Callable[..., Any]) -> type[BaseStep]:
+        attrs = {
+            "ENTRYPOINT": staticmethod(f),
+            "ENTRYPOINT_NAME": name or f.__name__,
+            "ENABLE_CACHE": enable_cache,
+            "__doc__": f.__doc__,
+            "__module__": f.__module__,
+            "__qualname__": f.__qualname__,
+        }
+        cls = type(f.__name__, (BaseStep,), attrs)
+        functools.update_wrapper(cls, f, assigned=("__module__", "__doc__"), updated=())
+        return cls
+
+    return make(func) if func is not None else make

@@ -1,0 +1,65 @@
+"""A stack: one metadata store plus one artifact store, opened lazily."""
+
+from __future__ import annotations
+
+import threading
+from functools import cached_property
+from pathlib import Path
+
+from zenml_widgets.artifacts import LocalArtifactStore
+from zenml_widgets.config import REPO_DIR, RepositoryConfig, StackConfig
+from zenml_widgets.store import MetadataStore
+
+_stores: dict[str, MetadataStore] = {}
+_stores_lock = threading.Lock()
+
+
+def open_metadata_store(url: str) -> MetadataStore:
+    """The process-wide ``MetadataStore`` for ``url`` (schema checked once per process)."""
+    with _stores_lock:
+        store = _stores.get(url)
+    if store is None:
+        store = MetadataStore(url)
+        with _stores_lock:
+            store = _stores.setdefault(url, store)
+    return store
+
+
+def forget_metadata_stores() -> None:
+    """Drop the process-wide stores (tests; after a database was deleted)."""
+    from zenml_widgets.store.engine import dispose_engines
+
+    with _stores_lock:
+        _stores.clear()
+    dispose_engines()
+
+
+class Stack:
+    """A named pair of stores of a repository."""
+
+    def __init__(self, config: StackConfig, repo_config: RepositoryConfig) -> None:
+        self.key = config.name
+        self.config = config
+        self.metadata_url = repo_config.resolve_metadata_url(config)
+        self.artifact_root = repo_config.resolve_artifact_root(config)
+        self.cache_root = repo_config.root / REPO_DIR / "cache" / config.name
+
+    def __repr__(self) -> str:
+        return f"Stack({self.key!r})"
+
+    @cached_property
+    def metadata_store(self) -> MetadataStore:
+        """The stack's metadata store (opened on first use)."""
+        return open_metadata_store(self.metadata_url)
+
+    @cached_property
+    def artifact_store(self) -> LocalArtifactStore:
+        """The stack's artifact store."""
+        return LocalArtifactStore(self.artifact_root)
+
+    def artifact_cache_dir(self, key: str) -> Path:
+        """A local folder for derived data of artifact ``key`` (e.g. statistics)."""
+        import hashlib
+
+        digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
+        return self.cache_root / "artifacts" / digest

@@ -1,0 +1,24 @@
+"""The metadata store: the only part of zenml_widgets that imports SQLAlchemy."""
+
+from __future__ import annotations
+
+from zenml_widgets.store.metadata_store import MetadataStore, utcnow
+from zenml_widgets.store.records import (
+    ArtifactRecord,
+    InputRecord,
+    NewArtifact,
+    PipelineRecord,
+    RunRecord,
+    StepRecord,
+)
+
+__all__ = [
+    "ArtifactRecord",
+    "InputRecord",
+    "MetadataStore",
+    "NewArtifact",
+    "PipelineRecord",
+    "RunRecord",
+    "StepRecord",
+    "utcnow",
+]

@@ -1,0 +1,476 @@
+"""``MetadataStore``: every read and write of pipeline history, returning frozen records."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from zenml_widgets.exceptions import RunNameClashError, StoreError
+from zenml_widgets.store.engine import describe_url, get_engine, translate_errors
+from zenml_widgets.store.models import ArtifactRow, PipelineRow, RunRow, StepInputRow, StepRow
+from zenml_widgets.store.records import (
+    ArtifactRecord,
+    InputRecord,
+    NewArtifact,
+    PipelineRecord,
+    RunRecord,
+    StepRecord,
+)
+from zenml_widgets.store.schema import ensure_schema
+
+_RUN_COLUMNS = (
+    RunRow.id,
+    RunRow.pipeline_id,
+    RunRow.name,
+    RunRow.status,
+    RunRow.start_time,
+    RunRow.end_time,
+    RunRow.heartbeat_at,
+    RunRow.pid,
+    RunRow.hostname,
+    RunRow.error,
+)
+_STEP_COLUMNS = (
+    StepRow.id,
+    StepRow.run_id,
+    StepRow.position,
+    StepRow.name,
+    StepRow.entrypoint_name,
+    StepRow.parameters,
+    StepRow.status,
+    StepRow.start_time,
+    StepRow.end_time,
+    StepRow.cache_key,
+    StepRow.code_hash,
+    StepRow.source_step_id,
+    StepRow.error,
+)
+_ARTIFACT_COLUMNS = (
+    ArtifactRow.id,
+    ArtifactRow.step_id,
+    ArtifactRow.name,
+    ArtifactRow.uri,
+    ArtifactRow.data_type,
+    ArtifactRow.materializer,
+    ArtifactRow.producer_step_id,
+    ArtifactRow.is_cached,
+    ArtifactRow.size_bytes,
+    ArtifactRow.created_at,
+)
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now, in UTC."""
+    return datetime.now(UTC)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    # SQLite hands datetimes back naive; everything stored is UTC.
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def _run(row: Any) -> RunRecord:
+    return RunRecord(
+        id=row[0],
+        pipeline_id=row[1],
+        name=row[2],
+        status=row[3],
+        start_time=_utc(row[4]),  # type: ignore[arg-type]
+        end_time=_utc(row[5]),
+        heartbeat_at=_utc(row[6]),
+        pid=row[7],
+        hostname=row[8],
+        error=row[9],
+    )
+
+
+def _step(row: Any) -> StepRecord:
+    return StepRecord(
+        id=row[0],
+        run_id=row[1],
+        position=row[2],
+        name=row[3],
+        entrypoint_name=row[4],
+        parameters=json.loads(row[5]),
+        status=row[6],
+        start_time=_utc(row[7]),  # type: ignore[arg-type]
+        end_time=_utc(row[8]),
+        cache_key=row[9],
+        code_hash=row[10],
+        source_step_id=row[11],
+        error=row[12],
+    )
+
+
+def _artifact(row: Any) -> ArtifactRecord:
+    return ArtifactRecord(
+        id=row[0],
+        step_id=row[1],
+        name=row[2],
+        uri=row[3],
+        data_type=row[4],
+        materializer=row[5],
+        producer_step_id=row[6],
+        is_cached=bool(row[7]),
+        size_bytes=row[8],
+        created_at=_utc(row[9]),  # type: ignore[arg-type]
+    )
+
+
+class MetadataStore:
+    """Pipeline history in a SQL database (SQLite embedded, or PostgreSQL).
+
+    Every method opens its own short session and returns frozen records, never ORM objects.
+    Several writes can share one transaction with ``with store.transaction(): ...``.
+    The schema is created or upgraded on first use.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.description = describe_url(url)
+        self._engine = get_engine(url)
+        self._sessions = sessionmaker(self._engine, expire_on_commit=False)
+        self._write_sessions = sessionmaker(
+            self._engine.execution_options(zw_write=True), expire_on_commit=False
+        )
+        self._tx = threading.local()
+        with translate_errors(url, "opening the store"):
+            ensure_schema(self._engine, self.description)
+
+    def __repr__(self) -> str:
+        return f"MetadataStore({self.description!r})"
+
+    # -- sessions ------------------------------------------------------------------------------
+
+    @contextmanager
+    def _read(self, action: str) -> Iterator[Session]:
+        active: Session | None = getattr(self._tx, "session", None)
+        if active is not None:
+            yield active
+            return
+        with translate_errors(self.url, action), self._sessions() as session:
+            yield session
+
+    @contextmanager
+    def _write(self, action: str) -> Iterator[Session]:
+        active: Session | None = getattr(self._tx, "session", None)
+        if active is not None:
+            yield active
+            return
+        with translate_errors(self.url, action), self._write_sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group the writes made inside the block into one transaction (per thread)."""
+        if getattr(self._tx, "session", None) is not None:
+            yield
+            return
+        with translate_errors(self.url, "writing"), self._write_sessions.begin() as session:
+            self._tx.session = session
+            try:
+                yield
+            finally:
+                self._tx.session = None
+
+    # -- pipelines -----------------------------------------------------------------------------
+
+    def list_pipelines(self) -> list[PipelineRecord]:
+        """All pipelines, ordered by name."""
+        with self._read("listing pipelines") as s:
+            rows = s.execute(
+                select(PipelineRow.id, PipelineRow.name, PipelineRow.created_at).order_by(
+                    PipelineRow.name
+                )
+            )
+            return [PipelineRecord(r[0], r[1], _utc(r[2])) for r in rows]  # type: ignore[arg-type]
+
+    def get_pipeline(self, name: str) -> PipelineRecord | None:
+        """The pipeline called ``name`` or ``None``."""
+        with self._read(f"reading pipeline {name!r}") as s:
+            r = s.execute(
+                select(PipelineRow.id, PipelineRow.name, PipelineRow.created_at).where(
+                    PipelineRow.name == name
+                )
+            ).first()
+            return None if r is None else PipelineRecord(r[0], r[1], _utc(r[2]))  # type: ignore[arg-type]
+
+    def get_pipeline_by_id(self, pipeline_id: int) -> PipelineRecord:
+        """The pipeline with this id."""
+        with self._read("reading a pipeline") as s:
+            r = s.execute(
+                select(PipelineRow.id, PipelineRow.name, PipelineRow.created_at).where(
+                    PipelineRow.id == pipeline_id
+                )
+            ).one()
+            return PipelineRecord(r[0], r[1], _utc(r[2]))  # type: ignore[arg-type]
+
+    def get_or_create_pipeline(self, name: str) -> PipelineRecord:
+        """The pipeline called ``name``, created if it does not exist yet."""
+        found = self.get_pipeline(name)
+        if found is not None:
+            return found
+        try:
+            with self._write(f"creating pipeline {name!r}") as s:
+                row = PipelineRow(name=name, created_at=utcnow())
+                s.add(row)
+                s.flush()
+                return PipelineRecord(row.id, row.name, row.created_at)
+        except StoreError as e:
+            if isinstance(e.__cause__, IntegrityError):  # created meanwhile by another writer
+                found = self.get_pipeline(name)
+                if found is not None:
+                    return found
+            raise
+
+    # -- runs ----------------------------------------------------------------------------------
+
+    def count_runs(self, pipeline_id: int) -> int:
+        """How many runs the pipeline has."""
+        with self._read("counting runs") as s:
+            stmt = select(func.count()).select_from(RunRow).where(RunRow.pipeline_id == pipeline_id)
+            return int(s.execute(stmt).scalar_one())
+
+    def list_runs(
+        self,
+        pipeline_id: int,
+        *,
+        offset: int = 0,
+        limit: int | None = None,
+        newest_first: bool = False,
+        name_contains: str | None = None,
+        before_id: int | None = None,
+        after_id: int | None = None,
+    ) -> list[RunRecord]:
+        """A page of the pipeline's runs in start order, sorted and cut in SQL."""
+        stmt: Select[Any] = select(*_RUN_COLUMNS).where(RunRow.pipeline_id == pipeline_id)
+        if name_contains:
+            pattern = "%" + name_contains.replace("\\", "\\\\").replace("%", "\\%") + "%"
+            stmt = stmt.where(RunRow.name.like(pattern.replace("_", "\\_"), escape="\\"))
+        if before_id is not None:
+            stmt = stmt.where(RunRow.id < before_id)
+        if after_id is not None:
+            stmt = stmt.where(RunRow.id > after_id)
+        stmt = stmt.order_by(RunRow.id.desc() if newest_first else RunRow.id.asc())
+        if offset:
+            stmt = stmt.offset(offset)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        with self._read("listing runs") as s:
+            return [_run(r) for r in s.execute(stmt)]
+
+    def get_run(self, run_id: int) -> RunRecord:
+        """The run with this id."""
+        with self._read("reading a run") as s:
+            return _run(s.execute(select(*_RUN_COLUMNS).where(RunRow.id == run_id)).one())
+
+    def get_run_by_name(self, pipeline_id: int, name: str) -> RunRecord | None:
+        """The pipeline's run called ``name`` or ``None``."""
+        with self._read(f"reading run {name!r}") as s:
+            r = s.execute(
+                select(*_RUN_COLUMNS).where(RunRow.pipeline_id == pipeline_id, RunRow.name == name)
+            ).first()
+            return None if r is None else _run(r)
+
+    def list_run_names(self, pipeline_id: int, limit: int | None = None) -> list[str]:
+        """Run names in start order (the newest ``limit`` if given)."""
+        stmt = select(RunRow.name).where(RunRow.pipeline_id == pipeline_id)
+        with self._read("listing run names") as s:
+            if limit is None:
+                return list(s.execute(stmt.order_by(RunRow.id)).scalars())
+            newest = list(s.execute(stmt.order_by(RunRow.id.desc()).limit(limit)).scalars())
+            return newest[::-1]
+
+    def create_run(
+        self, pipeline_id: int, name: str, *, pid: int | None, hostname: str | None
+    ) -> RunRecord:
+        """Record a new run as ``running``; a name already used in the pipeline is refused."""
+        now = utcnow()
+        try:
+            with self._write(f"creating run {name!r}") as s:
+                row = RunRow(
+                    pipeline_id=pipeline_id,
+                    name=name,
+                    status="running",
+                    start_time=now,
+                    heartbeat_at=now,
+                    pid=pid,
+                    hostname=hostname,
+                )
+                s.add(row)
+                s.flush()
+                return _run(
+                    (row.id, pipeline_id, name, "running", now, None, now, pid, hostname, None)
+                )
+        except StoreError as e:
+            if isinstance(e.__cause__, IntegrityError):
+                raise RunNameClashError(
+                    f"A run named {name!r} already exists in this pipeline; run names are unique "
+                    "per pipeline. Pass another run_name, or None for a generated one."
+                ) from e
+            raise
+
+    def finish_run(self, run_id: int, status: str, error: str | None = None) -> None:
+        """Set the run's final ``status`` and end time."""
+        with self._write("finishing a run") as s:
+            s.execute(
+                update(RunRow)
+                .where(RunRow.id == run_id)
+                .values(status=status, end_time=utcnow(), error=error)
+            )
+
+    def heartbeat(self, run_id: int) -> None:
+        """Record that the process running ``run_id`` is alive."""
+        with self._write("recording a heartbeat") as s:
+            s.execute(
+                update(RunRow)
+                .where(RunRow.id == run_id, RunRow.status == "running")
+                .values(heartbeat_at=utcnow())
+            )
+
+    # -- steps ---------------------------------------------------------------------------------
+
+    def list_steps(self, run_id: int) -> list[StepRecord]:
+        """The run's steps in execution order."""
+        with self._read("listing steps") as s:
+            stmt = select(*_STEP_COLUMNS).where(StepRow.run_id == run_id).order_by(StepRow.position)
+            return [_step(r) for r in s.execute(stmt)]
+
+    def get_step(self, step_id: int) -> StepRecord:
+        """The step with this id."""
+        with self._read("reading a step") as s:
+            return _step(s.execute(select(*_STEP_COLUMNS).where(StepRow.id == step_id)).one())
+
+    def create_step(
+        self,
+        run_id: int,
+        *,
+        position: int,
+        name: str,
+        entrypoint_name: str,
+        parameters: dict[str, Any],
+        cache_key: str | None,
+        code_hash: str | None,
+    ) -> StepRecord:
+        """Record a step as ``running``."""
+        now = utcnow()
+        params = json.dumps(parameters, sort_keys=True)
+        with self._write(f"recording step {name!r}") as s:
+            row = StepRow(
+                run_id=run_id,
+                position=position,
+                name=name,
+                entrypoint_name=entrypoint_name,
+                parameters=params,
+                status="running",
+                start_time=now,
+                cache_key=cache_key,
+                code_hash=code_hash,
+            )
+            s.add(row)
+            s.flush()
+            return _step(
+                (row.id, run_id, position, name, entrypoint_name, params, "running", now, None,
+                 cache_key, code_hash, None, None)
+            )  # fmt: skip
+
+    def finish_step(
+        self,
+        step_id: int,
+        status: str,
+        *,
+        outputs: Sequence[NewArtifact] = (),
+        source_step_id: int | None = None,
+        error: str | None = None,
+    ) -> list[ArtifactRecord]:
+        """Record the step's outputs and final ``status`` in one transaction."""
+        now = utcnow()
+        with self._write("finishing a step") as s:
+            rows = [
+                ArtifactRow(
+                    step_id=step_id,
+                    name=o.name,
+                    uri=o.uri,
+                    data_type=o.data_type,
+                    materializer=o.materializer,
+                    producer_step_id=o.producer_step_id or step_id,
+                    is_cached=o.is_cached,
+                    size_bytes=o.size_bytes,
+                    created_at=now,
+                )
+                for o in outputs
+            ]
+            s.add_all(rows)
+            s.execute(
+                update(StepRow)
+                .where(StepRow.id == step_id)
+                .values(status=status, end_time=now, source_step_id=source_step_id, error=error)
+            )
+            s.flush()
+            return [
+                _artifact(
+                    (r.id, r.step_id, r.name, r.uri, r.data_type, r.materializer,
+                     r.producer_step_id, r.is_cached, r.size_bytes, now)
+                )  # fmt: skip
+                for r in rows
+            ]
+
+    def add_inputs(self, step_id: int, inputs: dict[str, int]) -> None:
+        """Record lineage: input name -> artifact id."""
+        if not inputs:
+            return
+        with self._write("recording step inputs") as s:
+            s.add_all(
+                StepInputRow(step_id=step_id, name=n, artifact_id=a) for n, a in inputs.items()
+            )
+
+    def find_cached_step(self, cache_key: str) -> StepRecord | None:
+        """The newest finished step with this cache key, whose outputs can be reused."""
+        stmt = (
+            select(*_STEP_COLUMNS)
+            .where(StepRow.cache_key == cache_key, StepRow.status.in_(("completed", "cached")))
+            .order_by(StepRow.id.desc())
+            .limit(1)
+        )
+        with self._read("looking up the cache") as s:
+            r = s.execute(stmt).first()
+            return None if r is None else _step(r)
+
+    # -- artifacts -----------------------------------------------------------------------------
+
+    def list_outputs(self, step_id: int) -> list[ArtifactRecord]:
+        """The step's outputs, in the order they were declared."""
+        with self._read("listing outputs") as s:
+            stmt = (
+                select(*_ARTIFACT_COLUMNS)
+                .where(ArtifactRow.step_id == step_id)
+                .order_by(ArtifactRow.id)
+            )
+            return [_artifact(r) for r in s.execute(stmt)]
+
+    def list_inputs(self, step_id: int) -> list[InputRecord]:
+        """The step's inputs with the artifacts they received."""
+        with self._read("listing inputs") as s:
+            stmt = (
+                select(StepInputRow.name, *_ARTIFACT_COLUMNS)
+                .join(ArtifactRow, ArtifactRow.id == StepInputRow.artifact_id)
+                .where(StepInputRow.step_id == step_id)
+                .order_by(StepInputRow.id)
+            )
+            return [InputRecord(r[0], _artifact(r[1:])) for r in s.execute(stmt)]
+
+    def get_artifact(self, artifact_id: int) -> ArtifactRecord:
+        """The artifact with this id."""
+        with self._read("reading an artifact") as s:
+            stmt = select(*_ARTIFACT_COLUMNS).where(ArtifactRow.id == artifact_id)
+            return _artifact(s.execute(stmt).one())

@@ -1,0 +1,124 @@
+"""SQLAlchemy ORM models of the metadata store. Nothing outside ``store/`` sees these."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAME_LENGTH = 255
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the metadata store's tables."""
+
+
+class PipelineRow(Base):
+    """One pipeline (by name) of one store."""
+
+    __tablename__ = "pipelines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    def __repr__(self) -> str:
+        return f"PipelineRow(id={self.id!r}, name={self.name!r})"
+
+
+class RunRow(Base):
+    """One run of a pipeline. ``id`` order is start order (the chronological order)."""
+
+    __tablename__ = "runs"
+    __table_args__ = (
+        UniqueConstraint("pipeline_id", "name", name="uq_runs_pipeline_name"),
+        Index("ix_runs_pipeline_id_id", "pipeline_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pipeline_id: Mapped[int] = mapped_column(ForeignKey("pipelines.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    status: Mapped[str] = mapped_column(String(16))
+    start_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    end_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    pid: Mapped[int | None] = mapped_column(Integer)
+    hostname: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
+    error: Mapped[str | None] = mapped_column(Text)
+
+    def __repr__(self) -> str:
+        return f"RunRow(id={self.id!r}, name={self.name!r}, status={self.status!r})"
+
+
+class StepRow(Base):
+    """One step of one run; ``position`` is its execution order inside the run."""
+
+    __tablename__ = "steps"
+    __table_args__ = (
+        UniqueConstraint("run_id", "position", name="uq_steps_run_position"),
+        Index("ix_steps_cache_key", "cache_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    entrypoint_name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    parameters: Mapped[str] = mapped_column(Text)  # JSON object
+    status: Mapped[str] = mapped_column(String(16))
+    start_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    end_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cache_key: Mapped[str | None] = mapped_column(String(64))
+    code_hash: Mapped[str | None] = mapped_column(String(64))
+    source_step_id: Mapped[int | None] = mapped_column(ForeignKey("steps.id"))
+    error: Mapped[str | None] = mapped_column(Text)
+
+    def __repr__(self) -> str:
+        return f"StepRow(id={self.id!r}, name={self.name!r}, status={self.status!r})"
+
+
+class ArtifactRow(Base):
+    """An output of a step. A cached step's outputs point at the producer's files."""
+
+    __tablename__ = "artifacts"
+    __table_args__ = (UniqueConstraint("step_id", "name", name="uq_artifacts_step_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    step_id: Mapped[int] = mapped_column(ForeignKey("steps.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    uri: Mapped[str] = mapped_column(Text)  # relative to the stack's artifact store
+    data_type: Mapped[str] = mapped_column(String(1024))
+    materializer: Mapped[str] = mapped_column(String(1024))
+    producer_step_id: Mapped[int] = mapped_column(ForeignKey("steps.id"))
+    is_cached: Mapped[bool] = mapped_column(Boolean)
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    def __repr__(self) -> str:
+        return f"ArtifactRow(id={self.id!r}, name={self.name!r}, uri={self.uri!r})"
+
+
+class StepInputRow(Base):
+    """Lineage: artifact ``artifact_id`` was the input ``name`` of step ``step_id``."""
+
+    __tablename__ = "step_inputs"
+    __table_args__ = (UniqueConstraint("step_id", "name", name="uq_step_inputs_step_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    step_id: Mapped[int] = mapped_column(ForeignKey("steps.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    artifact_id: Mapped[int] = mapped_column(ForeignKey("artifacts.id"))
+
+    def __repr__(self) -> str:
+        return f"StepInputRow(step_id={self.step_id!r}, name={self.name!r})"

@@ -1,0 +1,91 @@
+"""Frozen records the store returns. Plain data: no session, no lazy loading."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+RUN_STATUSES = ("running", "completed", "failed")
+STEP_STATUSES = ("running", "completed", "cached", "failed")
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineRecord:
+    """A pipeline row."""
+
+    id: int
+    name: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """A run row, as stored (``status`` is what the runner last wrote)."""
+
+    id: int
+    pipeline_id: int
+    name: str
+    status: str
+    start_time: datetime
+    end_time: datetime | None
+    heartbeat_at: datetime | None
+    pid: int | None
+    hostname: str | None
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StepRecord:
+    """A step row; ``parameters`` decoded from JSON."""
+
+    id: int
+    run_id: int
+    position: int
+    name: str
+    entrypoint_name: str
+    parameters: dict[str, Any] = field(hash=False, compare=False)
+    status: str
+    start_time: datetime
+    end_time: datetime | None
+    cache_key: str | None
+    code_hash: str | None
+    source_step_id: int | None
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactRecord:
+    """An artifact row; ``uri`` is relative to the stack's artifact store."""
+
+    id: int
+    step_id: int
+    name: str
+    uri: str
+    data_type: str
+    materializer: str
+    producer_step_id: int
+    is_cached: bool
+    size_bytes: int | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class InputRecord:
+    """One input of a step: its name there and the artifact it received."""
+
+    name: str
+    artifact: ArtifactRecord
+
+
+@dataclass(frozen=True, slots=True)
+class NewArtifact:
+    """What the runner hands the store for one output it wrote (or reused)."""
+
+    name: str
+    uri: str
+    data_type: str
+    materializer: str
+    producer_step_id: int | None = None  # None: the step being recorded wrote it
+    is_cached: bool = False
+    size_bytes: int | None = None

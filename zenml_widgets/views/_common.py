@@ -1,0 +1,66 @@
+"""Shared pieces of the accessor views: identity, error messages."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from zenml_widgets import rendering
+
+if TYPE_CHECKING:
+    from zenml_widgets.stack import Stack
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """`` Did you mean 'x'?`` for the closest candidate, or ``""``."""
+    match = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return f" Did you mean {match[0]!r}?" if match else ""
+
+
+def listing(names: Sequence[str], limit: int = 10) -> str:
+    """``'a', 'b', 'c'`` with ``and N more`` past ``limit``; ``(none)`` if empty."""
+    if not names:
+        return "(none)"
+    shown = ", ".join(repr(n) for n in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def duration(start: datetime | None, end: datetime | None) -> timedelta | None:
+    """``end - start`` or ``None`` while unfinished."""
+    if start is None or end is None:
+        return None
+    return end - start
+
+
+class View:
+    """Base of the read-only views: identity is (store, kind, record id)."""
+
+    _kind: str = "view"
+
+    def __init__(self, stack: Stack, record_id: int) -> None:
+        self._stack = stack
+        self._id = record_id
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if not name.startswith("_"):
+            raise AttributeError(f"{type(self).__name__} is read-only; cannot set {name!r}.")
+        object.__setattr__(self, name, value)
+
+    def _identity(self) -> tuple[str, str, int]:
+        return (self._stack.metadata_url, self._kind, self._id)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, View) and self._identity() == other._identity()
+
+    def __hash__(self) -> int:
+        return hash(self._identity())
+
+    @property
+    def stack_key(self) -> str:
+        """The name of the stack this object lives in."""
+        return self._stack.key
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        return rendering.mimebundle(self, self._kind, include, exclude)

@@ -1,0 +1,173 @@
+"""``ArtifactView``: one output of one step, read back as a real object on request."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from zenml_widgets.exceptions import (
+    ArtifactReadError,
+    ArtifactStoreError,
+    MaterializerNotFoundError,
+)
+from zenml_widgets.materializers import BaseMaterializer, default_registry
+from zenml_widgets.materializers.base import type_names
+from zenml_widgets.views._common import View
+
+if TYPE_CHECKING:
+    from zenml_widgets.stack import Stack
+    from zenml_widgets.store import ArtifactRecord
+    from zenml_widgets.views.step import StepView
+
+
+class _ReadTarget:
+    """What a materializer is handed when reading: the artifact's absolute folder."""
+
+    def __init__(self, uri: str) -> None:
+        self.uri = uri
+
+
+class ArtifactView(View):
+    """An artifact from history. ``read()`` is the only thing that loads data."""
+
+    _kind = "artifact"
+
+    def __init__(self, stack: Stack, record: ArtifactRecord) -> None:
+        super().__init__(stack, record.id)
+        self._record = record
+
+    def __repr__(self) -> str:
+        return f"ArtifactView(name={self.name!r}, data_type={self.data_type!r}, id={self.id})"
+
+    @property
+    def id(self) -> int:
+        """The artifact's id in its metadata store."""
+        return self._record.id
+
+    @property
+    def name(self) -> str:
+        """The output name (``output`` for a step's single unnamed return)."""
+        return self._record.name
+
+    @property
+    def key(self) -> str:
+        """The artifact's location relative to its artifact store."""
+        return self._record.uri
+
+    @property
+    def uri(self) -> str:
+        """Absolute location of the artifact's folder; never outside the artifact store."""
+        return self._stack.artifact_store.uri(self._record.uri)
+
+    @property
+    def data_type(self) -> str:
+        """Dotted type path of the stored object, e.g. ``pandas.DataFrame``."""
+        return self._record.data_type
+
+    @property
+    def materializer(self) -> str:
+        """Dotted class path of the materializer that wrote the artifact."""
+        return self._record.materializer
+
+    @property
+    def is_cached(self) -> bool:
+        """Whether the step reused this artifact from an earlier run instead of writing it."""
+        return self._record.is_cached
+
+    @property
+    def size_bytes(self) -> int | None:
+        """Size of the artifact's files when written."""
+        return self._record.size_bytes
+
+    @property
+    def created_at(self) -> Any:
+        """When this output was recorded."""
+        return self._record.created_at
+
+    @cached_property
+    def producer_step(self) -> StepView:
+        """The step that wrote the artifact (for a cached output: the original run's step)."""
+        from zenml_widgets.views.step import StepView
+
+        store = self._stack.metadata_store
+        return StepView(self._stack, store.get_step(self._record.producer_step_id))
+
+    @cached_property
+    def step(self) -> StepView:
+        """The step in whose outputs this artifact appears."""
+        from zenml_widgets.views.step import StepView
+
+        if self._record.step_id == self._record.producer_step_id:
+            return self.producer_step
+        return StepView(self._stack, self._stack.metadata_store.get_step(self._record.step_id))
+
+    @property
+    def cache_dir(self) -> Path:
+        """A local folder for data derived from this artifact (statistics), made on demand."""
+        path = self._stack.artifact_cache_dir(self._record.uri)
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def exists(self) -> bool:
+        """Whether the artifact's folder is present in the artifact store."""
+        return self._stack.artifact_store.exists(self._record.uri)
+
+    def read(
+        self,
+        output_data_type: type[Any] | None = None,
+        materializer_class: type[BaseMaterializer] | None = None,
+    ) -> Any:
+        """Load the artifact.
+
+        Args:
+            output_data_type: the type to load as; default: the type that was stored.
+            materializer_class: the materializer to read with; default: the one that wrote it.
+
+        Raises:
+            ArtifactReadError: the artifact is missing or corrupt (the message names its URI),
+                or ``materializer_class`` cannot read it.
+        """
+        try:
+            uri = self.uri
+        except ArtifactStoreError as e:
+            raise ArtifactReadError(f"Refusing to read artifact {self.name!r}: {e}") from e
+        writer = self._record.materializer
+        if materializer_class is None:
+            try:
+                materializer_class = default_registry.by_path(writer)
+            except MaterializerNotFoundError as e:
+                raise ArtifactReadError(f"Cannot read artifact {self.name!r} at {uri}: {e}") from e
+        data_type = output_data_type or self._stored_type(materializer_class)
+        if not Path(uri).is_dir():
+            raise ArtifactReadError(
+                f"Artifact {self.name!r} is missing: nothing at its URI {uri} "
+                f"(written by step {self._record.producer_step_id} with {writer})."
+            )
+        try:
+            return materializer_class(_ReadTarget(uri)).handle_input(data_type)
+        except ArtifactReadError:
+            raise
+        except ImportError as e:
+            raise ArtifactReadError(
+                f"Cannot read artifact {self.name!r} at {uri}: {e}"
+            ) from e
+        except Exception as e:
+            used = materializer_class.dotted_path()
+            detail = f"{type(e).__name__}: {e}"
+            if used != writer:
+                raise ArtifactReadError(
+                    f"{materializer_class.__name__} cannot read artifact {self.name!r} at {uri}, "
+                    f"which {writer} wrote ({self.data_type}): {detail}"
+                ) from e
+            raise ArtifactReadError(
+                f"Artifact {self.name!r} at {uri} is corrupt or unreadable by {writer}: {detail}"
+            ) from e
+
+    def _stored_type(self, materializer_class: type[BaseMaterializer]) -> type[Any]:
+        # Resolve the stored type among the materializer's own types: a type path read from a
+        # database is never imported.
+        for t in materializer_class.ASSOCIATED_TYPES:
+            if self.data_type == type_names(t)[0]:
+                return t
+        return materializer_class.ASSOCIATED_TYPES[0] if materializer_class.ASSOCIATED_TYPES else object

@@ -1,0 +1,112 @@
+"""``PipelineRunView``: one run of a pipeline and its steps in execution order."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from zenml_widgets.exceptions import NotFoundError
+from zenml_widgets.views._common import View, did_you_mean, duration, listing
+from zenml_widgets.views.status import interruption
+from zenml_widgets.views.step import StepView
+
+if TYPE_CHECKING:
+    from zenml_widgets.stack import Stack
+    from zenml_widgets.store import RunRecord
+    from zenml_widgets.views.pipeline import PipelineView
+
+
+class PipelineRunView(View):
+    """A run from history."""
+
+    _kind = "run"
+
+    def __init__(
+        self, stack: Stack, record: RunRecord, pipeline: PipelineView | None = None
+    ) -> None:
+        super().__init__(stack, record.id)
+        self._record = record
+        if pipeline is not None:
+            self.__dict__["pipeline"] = pipeline
+
+    def __repr__(self) -> str:
+        return f"PipelineRunView(name={self.name!r}, status={self.status!r}, id={self.id})"
+
+    def _current(self) -> RunRecord:
+        if self._record.status == "running":
+            object.__setattr__(self, "_record", self._stack.metadata_store.get_run(self._id))
+        return self._record
+
+    @property
+    def id(self) -> int:
+        """The run's id in its metadata store."""
+        return self._record.id
+
+    @property
+    def name(self) -> str:
+        """The run's name, unique inside its pipeline."""
+        return self._record.name
+
+    @cached_property
+    def pipeline(self) -> PipelineView:
+        """The pipeline this run belongs to."""
+        from zenml_widgets.views.pipeline import PipelineView
+
+        record = self._stack.metadata_store.get_pipeline_by_id(self._record.pipeline_id)
+        return PipelineView(self._stack, record)
+
+    @property
+    def status(self) -> str:
+        """``running``, ``completed`` or ``failed`` (a run whose process died is ``failed``)."""
+        record = self._current()
+        return "failed" if interruption(record) else record.status
+
+    @property
+    def error(self) -> str | None:
+        """Why the run failed or was interrupted."""
+        record = self._current()
+        return interruption(record) or record.error
+
+    @property
+    def start_time(self) -> datetime:
+        """When the run started (UTC)."""
+        return self._record.start_time
+
+    @property
+    def end_time(self) -> datetime | None:
+        """When the run ended (UTC), ``None`` while it runs."""
+        return self._current().end_time
+
+    @property
+    def duration(self) -> timedelta | None:
+        """How long the run took, ``None`` while it runs."""
+        return duration(self.start_time, self.end_time)
+
+    @property
+    def steps(self) -> list[StepView]:
+        """The run's steps in execution order (``run.steps[0]`` ran first)."""
+        records = self._stack.metadata_store.list_steps(self._id)
+        return [StepView(self._stack, r) for r in records]
+
+    def get_step_names(self) -> list[str]:
+        """Names of the run's steps in execution order."""
+        return [s.name for s in self.steps]
+
+    def get_step(self, name: str | None = None, *, step_name: str | None = None) -> StepView:
+        """The step called ``name``; ``NotFoundError`` (a ``KeyError``) listing the steps."""
+        wanted = name if name is not None else step_name
+        if wanted is None:
+            raise TypeError("get_step() needs a step name")
+        steps = self.steps
+        for s in steps:
+            if s.name == wanted:
+                return s
+        names = [s.name for s in steps]
+        raise NotFoundError(
+            f"No step {wanted!r} in run {self.name!r} of pipeline {self.pipeline.name!r}. "
+            f"Its steps are: {listing(names)}.{did_you_mean(wanted, names)}"
+        )
+
+    def _ipython_key_completions_(self) -> list[str]:
+        return self.get_step_names()

@@ -1,0 +1,117 @@
+"""``RunSequence``: a pipeline's runs as a lazy, chronological sequence sorted in SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, overload
+
+from zenml_widgets.views.run import PipelineRunView
+
+if TYPE_CHECKING:
+    from zenml_widgets.stack import Stack
+    from zenml_widgets.views.pipeline import PipelineView
+
+PAGE = 1000
+
+
+class RunSequence(Sequence[PipelineRunView]):
+    """Runs oldest first (``runs[-1]`` is the latest). Nothing is loaded until asked for.
+
+    ``len`` is one ``COUNT``; an index is one indexed query; iteration pages through the runs
+    with keyset pagination. Every access asks the store again, so new runs show up.
+    """
+
+    def __init__(self, pipeline: PipelineView, stack: Stack, pipeline_id: int) -> None:
+        self._pipeline = pipeline
+        self._stack = stack
+        self._pipeline_id = pipeline_id
+
+    def __repr__(self) -> str:
+        return f"<RunSequence of pipeline {self._pipeline.name!r}: {len(self)} runs>"
+
+    def _view(self, records: list[object]) -> list[PipelineRunView]:
+        return [PipelineRunView(self._stack, r, self._pipeline) for r in records]  # type: ignore[arg-type]
+
+    def __len__(self) -> int:
+        return self._stack.metadata_store.count_runs(self._pipeline_id)
+
+    def __bool__(self) -> bool:
+        return bool(self.newest(1))
+
+    @overload
+    def __getitem__(self, index: int) -> PipelineRunView: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[PipelineRunView]: ...
+
+    def __getitem__(self, index: int | slice) -> PipelineRunView | list[PipelineRunView]:
+        store = self._stack.metadata_store
+        if isinstance(index, slice):
+            return self._slice(index)
+        if not isinstance(index, int):
+            raise TypeError(f"run indices must be integers or slices, not {type(index).__name__}")
+        if index >= 0:
+            found = store.list_runs(self._pipeline_id, offset=index, limit=1)
+        else:
+            found = store.list_runs(self._pipeline_id, offset=-index - 1, limit=1, newest_first=True)
+        if not found:
+            raise IndexError(
+                f"run index {index} out of range: pipeline {self._pipeline.name!r} has "
+                f"{len(self)} runs"
+            )
+        return self._view(list(found))[0]
+
+    def _slice(self, index: slice) -> list[PipelineRunView]:
+        start, stop, step = index.indices(len(self))
+        positions = range(start, stop, step)
+        if not positions:
+            return []
+        low, high = min(positions), max(positions)
+        records = self._stack.metadata_store.list_runs(
+            self._pipeline_id, offset=low, limit=high - low + 1
+        )
+        return [self._view([records[p - low]])[0] for p in positions if p - low < len(records)]
+
+    def __iter__(self) -> Iterator[PipelineRunView]:
+        after: int | None = None
+        while True:
+            page = self._stack.metadata_store.list_runs(
+                self._pipeline_id, limit=PAGE, after_id=after
+            )
+            yield from self._view(list(page))
+            if len(page) < PAGE:
+                return
+            after = page[-1].id
+
+    def __reversed__(self) -> Iterator[PipelineRunView]:
+        before: int | None = None
+        while True:
+            page = self.newest(PAGE, before_id=before)
+            yield from page
+            if len(page) < PAGE:
+                return
+            before = page[-1].id
+
+    def __contains__(self, item: object) -> bool:
+        if isinstance(item, PipelineRunView):
+            return item.pipeline == self._pipeline
+        if isinstance(item, str):
+            return self._stack.metadata_store.get_run_by_name(self._pipeline_id, item) is not None
+        return False
+
+    def newest(
+        self,
+        limit: int = 50,
+        *,
+        name_contains: str | None = None,
+        before_id: int | None = None,
+    ) -> list[PipelineRunView]:
+        """The newest ``limit`` runs, newest first; optionally filtered by name or older than
+        the run with id ``before_id`` (to page back through history)."""
+        records = self._stack.metadata_store.list_runs(
+            self._pipeline_id,
+            limit=limit,
+            newest_first=True,
+            name_contains=name_contains,
+            before_id=before_id,
+        )
+        return self._view(list(records))

@@ -1,0 +1,55 @@
+"""A run's real status: a run whose process died is not ``running`` forever."""
+
+from __future__ import annotations
+
+import os
+import socket
+from datetime import timedelta
+from functools import cache
+from pathlib import Path
+
+from zenml_widgets.store import RunRecord, utcnow
+
+HEARTBEAT_INTERVAL = timedelta(seconds=10)
+# A run on another host whose heartbeat is older than this is reported interrupted.
+STALE_AFTER = timedelta(seconds=90)
+
+
+@cache
+def this_host() -> str:
+    """This machine's host name, as recorded on runs."""
+    return socket.gethostname()
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this machine and is not a zombie."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    stat = Path(f"/proc/{pid}/stat")
+    try:
+        state = stat.read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in ("Z", "X")
+
+
+def interruption(run: RunRecord) -> str | None:
+    """Why a run recorded as ``running`` is in fact dead, or ``None`` if it may be alive."""
+    if run.status != "running":
+        return None
+    if run.hostname == this_host() and run.pid is not None and run.pid != os.getpid():
+        if not pid_alive(run.pid):
+            return f"interrupted: process {run.pid} on {run.hostname} ended without finishing"
+        return None
+    if run.hostname != this_host() and run.heartbeat_at is not None:
+        silent = utcnow() - run.heartbeat_at
+        if silent > STALE_AFTER:
+            return (
+                f"interrupted: no heartbeat from process {run.pid} on {run.hostname} "
+                f"for {int(silent.total_seconds())} s"
+            )
+    return None

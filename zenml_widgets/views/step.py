@@ -1,0 +1,157 @@
+"""``StepView``: one step of one run, with its parameters, inputs and outputs."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from zenml_widgets.views._common import View, duration
+from zenml_widgets.views.artifact import ArtifactView
+
+if TYPE_CHECKING:
+    from zenml_widgets.stack import Stack
+    from zenml_widgets.store import StepRecord
+    from zenml_widgets.views.run import PipelineRunView
+
+
+class StepView(View):
+    """A step from history. Properties, no queries until one is read."""
+
+    _kind = "step"
+
+    def __init__(self, stack: Stack, record: StepRecord) -> None:
+        super().__init__(stack, record.id)
+        self._record = record
+
+    def __repr__(self) -> str:
+        return f"StepView(name={self.name!r}, status={self.status!r}, id={self.id})"
+
+    def _current(self) -> StepRecord:
+        # A step still running changes; a finished one never does.
+        if self._record.status == "running":
+            object.__setattr__(self, "_record", self._stack.metadata_store.get_step(self._id))
+        return self._record
+
+    @property
+    def id(self) -> int:
+        """The step's id in its metadata store."""
+        return self._record.id
+
+    @property
+    def name(self) -> str:
+        """The step's name inside the pipeline (the keyword it was given under)."""
+        return self._record.name
+
+    @property
+    def entrypoint_name(self) -> str:
+        """The step function's name (or the name given to ``@step(name=...)``)."""
+        return self._record.entrypoint_name
+
+    @property
+    def position(self) -> int:
+        """Execution order inside the run, from 0."""
+        return self._record.position
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """The step's parameters, defaults included (a copy)."""
+        return dict(self._record.parameters)
+
+    @property
+    def status(self) -> str:
+        """``running``, ``completed``, ``cached`` or ``failed``."""
+        record = self._current()
+        if record.status == "running" and self.run.status == "failed":
+            return "failed"
+        return record.status
+
+    @property
+    def is_cached(self) -> bool:
+        """Whether the step's outputs were reused from an earlier run."""
+        return self._current().status == "cached"
+
+    @property
+    def error(self) -> str | None:
+        """Why the step failed, if it did."""
+        return self._current().error
+
+    @property
+    def start_time(self) -> datetime:
+        """When the step started (UTC)."""
+        return self._record.start_time
+
+    @property
+    def end_time(self) -> datetime | None:
+        """When the step ended (UTC), ``None`` while running."""
+        return self._current().end_time
+
+    @property
+    def duration(self) -> timedelta | None:
+        """How long the step took."""
+        return duration(self.start_time, self.end_time)
+
+    @property
+    def cache_key(self) -> str | None:
+        """Hash of code, parameters and inputs that decides caching."""
+        return self._record.cache_key
+
+    @property
+    def code_hash(self) -> str | None:
+        """Hash of the step function's source."""
+        return self._record.code_hash
+
+    @cached_property
+    def run(self) -> PipelineRunView:
+        """The run this step belongs to."""
+        from zenml_widgets.views.run import PipelineRunView
+
+        return PipelineRunView(self._stack, self._stack.metadata_store.get_run(self._record.run_id))
+
+    @property
+    def source_step(self) -> StepView | None:
+        """For a cached step: the step of an earlier run that produced the reused outputs."""
+        source = self._current().source_step_id
+        if source is None:
+            return None
+        return StepView(self._stack, self._stack.metadata_store.get_step(source))
+
+    @property
+    def outputs(self) -> dict[str, ArtifactView]:
+        """The step's outputs by name."""
+        records = self._stack.metadata_store.list_outputs(self._id)
+        return {r.name: ArtifactView(self._stack, r) for r in records}
+
+    @property
+    def output(self) -> ArtifactView:
+        """The step's only output; ``ValueError`` naming ``outputs`` if there are 0 or several."""
+        return _single(self.outputs, "output", self.name)
+
+    @property
+    def inputs(self) -> dict[str, ArtifactView]:
+        """The artifacts the step received, by input name."""
+        records = self._stack.metadata_store.list_inputs(self._id)
+        return {r.name: ArtifactView(self._stack, r.artifact) for r in records}
+
+    @property
+    def input(self) -> ArtifactView:
+        """The step's only input; ``ValueError`` naming ``inputs`` if there are 0 or several."""
+        return _single(self.inputs, "input", self.name)
+
+    @property
+    def parent_steps(self) -> list[StepView]:
+        """Steps of the same run whose outputs this step consumed, in execution order."""
+        store = self._stack.metadata_store
+        parent_ids = sorted({r.artifact.step_id for r in store.list_inputs(self._id)})
+        parents = [StepView(self._stack, store.get_step(i)) for i in parent_ids]
+        return sorted(parents, key=lambda s: s.position)
+
+
+def _single(items: dict[str, ArtifactView], what: str, step: str) -> ArtifactView:
+    if len(items) == 1:
+        return next(iter(items.values()))
+    names = ", ".join(repr(n) for n in items) or "none"
+    raise ValueError(
+        f"Step {step!r} has {len(items)} {what}s ({names}); use step.{what}s[name] instead of "
+        f"step.{what}."
+    )
