@@ -32,7 +32,10 @@ class StackConfig:
 
     def to_json(self) -> dict[str, str]:
         """The stack as written in the config file."""
-        return {"metadata_store_url": self.metadata_store_url, "artifact_store": self.artifact_store}
+        return {
+            "metadata_store_url": self.metadata_store_url,
+            "artifact_store": self.artifact_store,
+        }
 
 
 def find_repository_root(path: str | Path | None = None) -> Path:

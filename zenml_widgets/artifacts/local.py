@@ -77,7 +77,9 @@ class LocalArtifactStore:
         """Yield an empty temporary folder; on success it becomes artifact ``key``."""
         final = self.path(key)
         if final.exists():
-            raise ArtifactStoreError(f"Artifact URI {key!r} exists already; artifacts are immutable.")
+            raise ArtifactStoreError(
+                f"Artifact URI {key!r} exists already; artifacts are immutable."
+            )
         tmp_root = self.root / _TMP
         tmp_root.mkdir(parents=True, exist_ok=True)
         tmp = tmp_root / uuid.uuid4().hex

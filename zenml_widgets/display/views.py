@@ -90,7 +90,14 @@ def run_bundle(run: PipelineRunView) -> dict[str, Any]:
             )
         )
         plain_rows.append(
-            (str(s.position), s.name, s.entrypoint_name, s.status, fmt_duration(s.duration), outputs)
+            (
+                str(s.position),
+                s.name,
+                s.entrypoint_name,
+                s.status,
+                fmt_duration(s.duration),
+                outputs,
+            )
         )
     meta = key_values(
         [

@@ -40,7 +40,9 @@ class BaseMaterializer:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if cls.__dict__.get("REGISTER", True) and (cls.ASSOCIATED_TYPES or cls.ASSOCIATED_TYPE_NAMES):
+        if cls.__dict__.get("REGISTER", True) and (
+            cls.ASSOCIATED_TYPES or cls.ASSOCIATED_TYPE_NAMES
+        ):
             default_registry.register(cls)
 
     @property

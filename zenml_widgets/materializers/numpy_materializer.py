@@ -26,4 +26,5 @@ class NumpyMaterializer(BaseMaterializer):
 
     def handle_input(self, data_type: type[Any]) -> np.ndarray[Any, Any]:
         # mmap would keep the file open; arrays are loaded whole, without pickle.
-        return np.load(self.path / _FILENAME, allow_pickle=False)
+        array: np.ndarray[Any, Any] = np.load(self.path / _FILENAME, allow_pickle=False)
+        return array

@@ -45,7 +45,9 @@ class PandasMaterializer(BaseMaterializer):
         columns_file = self.path / _COLUMNS_FILE
         if columns_file.exists():
             meta = json.loads(columns_file.read_text(encoding="utf-8"))
-            columns = pd.Index([decode_json(label) for label in meta["labels"]], tupleize_cols=False)
+            columns = pd.Index(
+                [decode_json(label) for label in meta["labels"]], tupleize_cols=False
+            )
             columns.name = decode_json(meta["name"])
             df.columns = columns
         marker = self.path / _SERIES_MARKER

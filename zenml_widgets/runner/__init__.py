@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from zenml_widgets.runner.output import Output
-from zenml_widgets.runner.pipeline import BasePipeline, pipeline
-from zenml_widgets.runner.step import BaseStep, step
+from zenml_widgets.runner.pipelines import BasePipeline, pipeline
+from zenml_widgets.runner.steps import BaseStep, step
 
 __all__ = ["BasePipeline", "BaseStep", "Output", "pipeline", "step"]

@@ -29,8 +29,8 @@ from zenml_widgets.views import ArtifactView, PipelineRunView
 from zenml_widgets.views.status import HEARTBEAT_INTERVAL, this_host
 
 if TYPE_CHECKING:
-    from zenml_widgets.runner.pipeline import BasePipeline
-    from zenml_widgets.runner.step import StepNode
+    from zenml_widgets.runner.pipelines import BasePipeline
+    from zenml_widgets.runner.steps import StepNode
     from zenml_widgets.stack import Stack
 
 logger = logging.getLogger("zenml_widgets")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -87,10 +88,8 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        try:
+        with contextlib.suppress(Exception):  # a read-only database keeps its journal mode
             cursor.execute("PRAGMA journal_mode = WAL")
-        except Exception:  # noqa: S110 - read-only databases keep their journal mode
-            pass
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
@@ -114,6 +113,4 @@ def translate_errors(url: str, action: str) -> Iterator[None]:
             f"Metadata store {describe_url(url)} failed while {action}: {reason}"
         ) from e
     except SQLAlchemyError as e:
-        raise StoreError(
-            f"Metadata store {describe_url(url)} failed while {action}: {e}"
-        ) from e
+        raise StoreError(f"Metadata store {describe_url(url)} failed while {action}: {e}") from e

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -253,10 +253,9 @@ class MetadataStore:
         after_id: int | None = None,
     ) -> list[RunRecord]:
         """A page of the pipeline's runs in start order, sorted and cut in SQL."""
-        stmt: Select[Any] = select(*_RUN_COLUMNS).where(RunRow.pipeline_id == pipeline_id)
+        stmt = select(*_RUN_COLUMNS).where(RunRow.pipeline_id == pipeline_id)
         if name_contains:
-            pattern = "%" + name_contains.replace("\\", "\\\\").replace("%", "\\%") + "%"
-            stmt = stmt.where(RunRow.name.like(pattern.replace("_", "\\_"), escape="\\"))
+            stmt = stmt.where(RunRow.name.contains(name_contains, autoescape=True))
         if before_id is not None:
             stmt = stmt.where(RunRow.id < before_id)
         if after_id is not None:
@@ -380,9 +379,22 @@ class MetadataStore:
             s.add(row)
             s.flush()
             return _step(
-                (row.id, run_id, position, name, entrypoint_name, params, "running", now, None,
-                 cache_key, code_hash, None, None)
-            )  # fmt: skip
+                (
+                    row.id,
+                    run_id,
+                    position,
+                    name,
+                    entrypoint_name,
+                    params,
+                    "running",
+                    now,
+                    None,
+                    cache_key,
+                    code_hash,
+                    None,
+                    None,
+                )
+            )
 
     def finish_step(
         self,
@@ -419,9 +431,19 @@ class MetadataStore:
             s.flush()
             return [
                 _artifact(
-                    (r.id, r.step_id, r.name, r.uri, r.data_type, r.materializer,
-                     r.producer_step_id, r.is_cached, r.size_bytes, now)
-                )  # fmt: skip
+                    (
+                        r.id,
+                        r.step_id,
+                        r.name,
+                        r.uri,
+                        r.data_type,
+                        r.materializer,
+                        r.producer_step_id,
+                        r.is_cached,
+                        r.size_bytes,
+                        now,
+                    )
+                )
                 for r in rows
             ]
 

@@ -58,5 +58,7 @@ def _upgrade(engine: Engine, description: str) -> None:
         try:
             command.upgrade(config, HEAD)
         except Exception as e:
-            raise StoreError(f"Could not create or upgrade the metadata store {description}: {e}")
+            raise StoreError(
+                f"Could not create or upgrade the metadata store {description}: {e}"
+            ) from e
         conn.commit()

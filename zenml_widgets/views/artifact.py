@@ -149,9 +149,7 @@ class ArtifactView(View):
         except ArtifactReadError:
             raise
         except ImportError as e:
-            raise ArtifactReadError(
-                f"Cannot read artifact {self.name!r} at {uri}: {e}"
-            ) from e
+            raise ArtifactReadError(f"Cannot read artifact {self.name!r} at {uri}: {e}") from e
         except Exception as e:
             used = materializer_class.dotted_path()
             detail = f"{type(e).__name__}: {e}"
@@ -170,4 +168,8 @@ class ArtifactView(View):
         for t in materializer_class.ASSOCIATED_TYPES:
             if self.data_type == type_names(t)[0]:
                 return t
-        return materializer_class.ASSOCIATED_TYPES[0] if materializer_class.ASSOCIATED_TYPES else object
+        return (
+            materializer_class.ASSOCIATED_TYPES[0]
+            if materializer_class.ASSOCIATED_TYPES
+            else object
+        )

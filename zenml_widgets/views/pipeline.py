@@ -51,7 +51,9 @@ class PipelineView(View):
         """The run called ``name`` (or ``run_name=``); ``NotFoundError`` listing some runs."""
         wanted = name if name is not None else run_name
         if wanted is None:
-            raise TypeError("get_run() needs a run name: get_run('my-run') or get_run(run_name=...)")
+            raise TypeError(
+                "get_run() needs a run name: get_run('my-run') or get_run(run_name=...)"
+            )
         store = self._stack.metadata_store
         record = store.get_run_by_name(self._record.id, wanted)
         if record is not None:

@@ -52,7 +52,9 @@ class RunSequence(Sequence[PipelineRunView]):
         if index >= 0:
             found = store.list_runs(self._pipeline_id, offset=index, limit=1)
         else:
-            found = store.list_runs(self._pipeline_id, offset=-index - 1, limit=1, newest_first=True)
+            found = store.list_runs(
+                self._pipeline_id, offset=-index - 1, limit=1, newest_first=True
+            )
         if not found:
             raise IndexError(
                 f"run index {index} out of range: pipeline {self._pipeline.name!r} has "

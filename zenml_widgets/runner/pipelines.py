@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, overload
 
 from zenml_widgets.exceptions import PipelineDefinitionError
-from zenml_widgets.runner.step import BaseStep, StepNode, _Composition, _composing
+from zenml_widgets.runner.steps import BaseStep, StepNode, _composing, _Composition
 
 if TYPE_CHECKING:
     from zenml_widgets.repository import Repository

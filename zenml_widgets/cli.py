@@ -1,0 +1,136 @@
+"""``zenml-widgets``: create a repository, manage stacks, list history."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from zenml_widgets.exceptions import ZenMLWidgetsError
+
+
+def _init(args: argparse.Namespace) -> int:
+    from zenml_widgets.repository import Repository
+
+    repo = Repository.init(Path(args.path))
+    stack = repo.active_stack
+    print(f"Created a repository in {repo.root}")
+    print(f"  stack {stack.key!r}: metadata {stack.metadata_url}, artifacts {stack.artifact_root}")
+    return 0
+
+
+def _stack_register(args: argparse.Namespace) -> int:
+    from zenml_widgets.repository import Repository
+
+    repo = Repository(args.repository)
+    stack = repo.register_stack(
+        args.name, args.metadata_url, args.artifact_store, activate=args.activate
+    )
+    stack.metadata_store  # noqa: B018 - open it now so a wrong URL fails here, not later
+    print(f"Registered stack {stack.key!r}" + (" (active)" if args.activate else ""))
+    return 0
+
+
+def _stack_list(args: argparse.Namespace) -> int:
+    from zenml_widgets.config import RepositoryConfig, find_repository_root
+
+    config = RepositoryConfig.load(find_repository_root(args.repository))
+    for name, stack in sorted(config.stacks.items()):
+        mark = "*" if name == config.active else " "
+        print(
+            f"{mark} {name}: metadata {stack.metadata_store_url}, artifacts {stack.artifact_store}"
+        )
+    return 0
+
+
+def _stack_set(args: argparse.Namespace) -> int:
+    from zenml_widgets.repository import Repository
+
+    Repository(args.repository).set_active_stack(args.name)
+    print(f"Active stack: {args.name!r}")
+    return 0
+
+
+def _stack_delete(args: argparse.Namespace) -> int:
+    from zenml_widgets.repository import Repository
+
+    Repository(args.repository).delete_stack(args.name)
+    print(f"Deleted stack {args.name!r} (its database and files are left in place)")
+    return 0
+
+
+def _runs(args: argparse.Namespace) -> int:
+    from zenml_widgets.repository import Repository
+
+    repo = Repository(args.repository)
+    pipelines = (
+        [repo.get_pipeline(args.pipeline, stack_key=args.stack)]
+        if args.pipeline
+        else repo.get_pipelines(args.stack)
+    )
+    for p in pipelines:
+        print(f"{p.name} (stack {p.stack_key}): {len(p.runs)} runs")
+        for run in p.runs.newest(args.limit):
+            end = f"{run.duration.total_seconds():.2f} s" if run.duration else "-"
+            print(f"  {run.name}  {run.status}  {run.start_time:%Y-%m-%d %H:%M:%S}  {end}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line parser."""
+    parser = argparse.ArgumentParser(
+        prog="zenml-widgets", description="ML pipeline history, browsable from notebooks."
+    )
+    parser.add_argument(
+        "--repository", "-R", default=None, help="a folder inside the repository (default: cwd)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    init = sub.add_parser("init", help="create a repository with the default stack")
+    init.add_argument("path", nargs="?", default=".", help="where (default: the current folder)")
+    init.set_defaults(func=_init)
+
+    stack = sub.add_parser("stack", help="manage stacks (metadata store + artifact store)")
+    stack_sub = stack.add_subparsers(dest="stack_command", required=True)
+    register = stack_sub.add_parser("register", help="add a stack")
+    register.add_argument("name")
+    register.add_argument(
+        "--metadata-url",
+        required=True,
+        help="SQLAlchemy URL (sqlite:///path.db, postgresql+psycopg://...) or env:VARIABLE",
+    )
+    register.add_argument("--artifact-store", required=True, help="folder for the artifacts")
+    register.add_argument("--activate", action="store_true", help="make it the active stack")
+    register.set_defaults(func=_stack_register)
+    stack_sub.add_parser("list", help="list stacks (* marks the active one)").set_defaults(
+        func=_stack_list
+    )
+    set_ = stack_sub.add_parser("set", help="activate a stack")
+    set_.add_argument("name")
+    set_.set_defaults(func=_stack_set)
+    delete = stack_sub.add_parser("delete", help="forget a stack")
+    delete.add_argument("name")
+    delete.set_defaults(func=_stack_delete)
+
+    runs = sub.add_parser("runs", help="list the latest runs of each pipeline")
+    runs.add_argument("pipeline", nargs="?", default=None)
+    runs.add_argument("--stack", default=None)
+    runs.add_argument("--limit", type=int, default=10)
+    runs.set_defaults(func=_runs)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``zenml-widgets``."""
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except (ZenMLWidgetsError, KeyError) as e:
+        print(f"zenml-widgets: error: {e}", file=sys.stderr)
+        return 1
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
