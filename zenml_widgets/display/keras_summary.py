@@ -249,7 +249,8 @@ def _model_shapes(model: Any, which: str) -> tuple[str, ...]:
         get_build_config = getattr(model, "get_build_config", None)
         build_config = _call_quietly(get_build_config)
         if isinstance(build_config, dict) and "input_shape" in build_config:
-            return (format_shape(_as_shape(build_config["input_shape"])),)
+            shape = format_shape(_as_shape(build_config["input_shape"]))
+            return (f"{shape} (as built)",)
     return (_UNKNOWN,)
 
 
