@@ -114,8 +114,8 @@ def _as_float(series: pd.Series[Any], *, is_integer: bool) -> NumericColumn:
 
 def _temporal(series: pd.Series[Any], temporal: str) -> NumericColumn:
     array = series.array
-    unit = str(getattr(series.dtype, "unit", None) or np.datetime_data(series.dtype)[0])
-    ticks = np.asarray(array.asi8 if hasattr(array, "asi8") else series.to_numpy().view("i8"))
+    unit = str(getattr(array, "unit", "ns"))
+    ticks = np.asarray(array.asi8, dtype=np.int64)
     missing = ticks == np.iinfo(np.int64).min
     num_missing = int(missing.sum())
     kept = ticks[~missing] if num_missing else ticks
@@ -134,7 +134,9 @@ def _arrow_backed(series: pd.Series[Any], dtype: pd.ArrowDtype) -> Column:
     if pa.types.is_floating(kind) or pa.types.is_decimal(kind):
         return _as_float(series, is_integer=False)
     if pa.types.is_dictionary(kind):
-        return _arrow_strings(pc.cast(pa.array(series.array).dictionary_decode(), pa.large_string()))
+        return _arrow_strings(
+            pc.cast(pa.array(series.array).dictionary_decode(), pa.large_string())
+        )
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
         return _arrow_strings(pa.array(series.array))
     return _objects(series)
@@ -158,7 +160,11 @@ def _objects(series: pd.Series[Any]) -> Column:
     kind = pd.api.types.infer_dtype(present, skipna=False) if len(present) else "empty"
     if kind in _NUMERIC_OBJECT_KINDS:
         numbers = pd.to_numeric(present.astype(object).map(_plain_number), errors="coerce")
-        return _as_float(numbers, is_integer=kind in ("integer", "boolean")) if numbers.notna().all() else _objects_as_text(present, kind, num_missing)
+        return (
+            _as_float(numbers, is_integer=kind in ("integer", "boolean"))
+            if numbers.notna().all()
+            else _objects_as_text(present, kind, num_missing)
+        )
     return _objects_as_text(present, kind, num_missing)
 
 
