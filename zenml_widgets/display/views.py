@@ -161,7 +161,10 @@ def artifact_bundle(artifact: ArtifactView) -> dict[str, Any]:
         ("materializer", _code(artifact.materializer)),
         ("uri", _code(artifact.uri)),
         ("size", esc(fmt_size(artifact.size_bytes))),
-        ("step", _code(step.name)),
+        (
+            "produced in",
+            f"{_code(step.run.pipeline.name)} / {_code(step.run.name)} / {_code(step.name)}",
+        ),
         ("cached", "yes" if artifact.is_cached else "no"),
     ]
     plain = (

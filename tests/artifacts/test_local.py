@@ -1,0 +1,50 @@
+"""The local artifact store: containment and atomic writes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from zenml_widgets.artifacts import LocalArtifactStore, safe_segment
+from zenml_widgets.exceptions import ArtifactStoreError
+
+
+@pytest.mark.parametrize(
+    "key", ["", "/etc/passwd", "../x", "a/../../x", "a//b", "./a", "a/.", "c:/x", "a\x00b"]
+)
+def test_keys_that_could_escape_are_refused(tmp_path: Path, key: str) -> None:
+    with pytest.raises(ArtifactStoreError):
+        LocalArtifactStore(tmp_path).path(key)
+
+
+def test_symlink_out_of_the_store_is_refused(tmp_path: Path) -> None:
+    store = LocalArtifactStore(tmp_path / "store")
+    (tmp_path / "store").mkdir()
+    (tmp_path / "outside").mkdir()
+    os.symlink(tmp_path / "outside", tmp_path / "store" / "link")
+    with pytest.raises(ArtifactStoreError, match="outside the artifact store"):
+        store.path("link/data")
+
+
+def test_write_is_atomic(tmp_path: Path) -> None:
+    store = LocalArtifactStore(tmp_path)
+    with pytest.raises(RuntimeError), store.write("a/b") as folder:
+        (folder / "half.bin").write_bytes(b"x")
+        raise RuntimeError("crash while writing")
+    assert not store.exists("a/b")
+    assert list((tmp_path / ".tmp").iterdir()) == []
+    with store.write("a/b") as folder:
+        (folder / "whole.bin").write_bytes(b"xyz")
+    assert store.exists("a/b") and store.size("a/b") == 3
+    with pytest.raises(ArtifactStoreError, match="immutable"), store.write("a/b"):
+        pass
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("train", "train"), ("../..", "x"), ("a/b", "a_b"), ("<script>", "script"), ("é", "x")],
+)
+def test_safe_segment(name: str, expected: str) -> None:
+    assert safe_segment(name) == expected

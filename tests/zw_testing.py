@@ -1,0 +1,145 @@
+"""Shared test pipelines and fixtures (loaded as a pytest plugin by tests/conftest.py)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from zenml_widgets import Output, pipeline, step
+from zenml_widgets.repository import Repository
+from zenml_widgets.stack import forget_metadata_stores
+
+CALLS: list[str] = []
+
+
+@step
+def importer(n_rows: int = 100, seed: int = 0) -> Output(train=pd.DataFrame, test=pd.DataFrame):
+    """Make a small frame and split it."""
+    CALLS.append("importer")
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame(
+        {
+            "x": rng.normal(size=n_rows),
+            "label": pd.array(rng.choice(["a", "b"], size=n_rows), dtype="string"),
+        }
+    )
+    cut = n_rows * 4 // 5
+    return df.iloc[:cut], df.iloc[cut:]
+
+
+@step
+def trainer(train: pd.DataFrame, epochs: int = 3) -> float:
+    """'Train': a number that depends on data and parameters."""
+    CALLS.append("trainer")
+    return float(train["x"].mean() * epochs)
+
+
+@step(name="evaluate_model")
+def evaluator(test: pd.DataFrame, score: float) -> dict:
+    """Return a metrics dict."""
+    CALLS.append("evaluator")
+    return {"rows": len(test), "score": score}
+
+
+@pipeline
+def training_pipeline(importer, trainer, evaluator):
+    train, test = importer()
+    score = trainer(train=train)
+    evaluator(test=test, score=score)
+
+
+@step
+def exploding(train: pd.DataFrame) -> float:
+    """Always fails."""
+    CALLS.append("exploding")
+    raise ZeroDivisionError("boom in the step")
+
+
+@pipeline
+def failing_pipeline(importer, exploding):
+    train, _test = importer()
+    exploding(train=train)
+
+
+def make_training(n_rows: int = 50, epochs: int = 5, seed: int = 0) -> Any:
+    """A training_pipeline instance."""
+    return training_pipeline(
+        importer=importer(n_rows=n_rows, seed=seed), trainer=trainer(epochs=epochs),
+        evaluator=evaluator(),
+    )  # fmt: skip
+
+
+def make_repo(root: Path, store_url: str | None = None) -> Repository:
+    """A fresh repository at ``root``; with ``store_url``, its active stack uses that database."""
+    repo = Repository.init(root)
+    if store_url is not None and not store_url.startswith("sqlite"):
+        repo.register_stack("team", store_url, str(root / "team-artifacts"), activate=True)
+        repo = Repository(root)
+    return repo
+
+
+def run_python(code: str, cwd: Path, timeout: float = 120, **env: str) -> str:
+    """Run ``code`` in a fresh interpreter; return stdout, fail the test on a non-zero exit."""
+    full_env = {**os.environ, **env}
+    tests_dir = str(Path(__file__).parent)
+    full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [tests_dir, env.get("PYTHONPATH")]))
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if proc.returncode != 0:
+        pytest.fail(f"subprocess failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc.stdout
+
+
+@pytest.fixture(autouse=True)
+def _fresh_state() -> Iterator[None]:
+    CALLS.clear()
+    yield
+    forget_metadata_stores()
+
+
+@pytest.fixture
+def repo(tmp_path: Path, store_url: str) -> Repository:
+    """A repository whose active stack uses ``store_url`` (SQLite file or PostgreSQL)."""
+    return make_repo(tmp_path / "repo", store_url)
+
+
+@pytest.fixture
+def sqlite_repo(tmp_path: Path) -> Repository:
+    """A repository on the default embedded SQLite stack."""
+    return make_repo(tmp_path / "repo")
+
+
+@pytest.fixture
+def count_queries() -> Callable[[Repository], list[str]]:
+    """``count_queries(repo)`` -> a list that fills with the SQL the active stack runs."""
+    from sqlalchemy import event
+
+    from zenml_widgets.store.engine import get_engine
+
+    def attach(repository: Repository) -> list[str]:
+        statements: list[str] = []
+        engine = get_engine(repository.active_stack.metadata_url)
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            if statement.split()[0].upper() not in ("BEGIN", "COMMIT", "ROLLBACK"):
+                statements.append(statement)
+
+        return statements
+
+    return attach
