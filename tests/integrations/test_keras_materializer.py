@@ -366,3 +366,71 @@ def test_missing_tensorflow_says_what_to_install(blocked: tuple[str, ...], tmp_p
     assert result.returncode == 0, result.stderr
     assert 'pip install "zenml-widgets[tensorflow]"' in result.stdout
     assert "read this Keras model artifact" in result.stdout
+
+
+# -- end to end: the example pipeline, read back through the views -----------------------------
+
+
+@pytest.fixture
+def example_repo(tmp_path: Path) -> Any:
+    pytest.importorskip("sklearn")
+    from zenml_widgets.repository import Repository
+    from zenml_widgets.stack import forget_metadata_stores
+
+    yield Repository.init(tmp_path / "repo")
+    forget_metadata_stores()
+
+
+def test_example_pipeline_model_reads_back_through_the_views(example_repo: Any) -> None:
+    from zenml_widgets.examples.keras_pipeline import TARGET, make_pipeline
+    from zenml_widgets.materializers import PandasMaterializer
+    from zenml_widgets.repository import Repository
+
+    make_pipeline(epochs=5).run(run_name="wine-5", repository=example_repo)
+
+    run = Repository(example_repo.root).get_pipeline("keras_training_pipeline").runs[-1]
+    assert run.name == "wine-5"
+    assert run.status == "completed"
+    assert run.get_step_names() == ["importer", "trainer", "evaluator"]
+    trainer = run.get_step("trainer")
+    assert trainer.parameters["epochs"] == 5
+    output = trainer.output
+    assert output.data_type == "keras.src.models.sequential.Sequential"
+    assert output.materializer == KerasMaterializer.dotted_path()
+
+    model = output.read()
+    same = output.read(materializer_class=KerasMaterializer)
+    assert isinstance(model, keras.Model)
+    assert isinstance(same, keras.Model)
+    assert model.optimizer.iterations.numpy() > 0
+
+    test = run.get_step("importer").outputs["test"].read(materializer_class=PandasMaterializer)
+    features = test.drop(columns=[TARGET]).to_numpy(dtype="float32")
+    predictions = model.predict(features, verbose=0)
+    np.testing.assert_array_equal(predictions, same.predict(features, verbose=0))
+    accuracy = float(np.mean(np.argmax(predictions, axis=1) == test[TARGET].to_numpy()))
+    assert run.get_step("evaluator").output.read() == pytest.approx(accuracy)
+    assert accuracy > 0.5
+
+
+def test_unserializable_model_fails_the_step_and_leaves_no_artifact(example_repo: Any) -> None:
+    from zenml_widgets import pipeline, step
+    from zenml_widgets.exceptions import StepFailedError
+
+    @step
+    def lambda_trainer() -> keras.Model:
+        inputs = keras.Input((2,))
+        return keras.Model(inputs, keras.layers.Lambda(lambda t: t + 1.0)(inputs), name="plus1")
+
+    @pipeline
+    def lambda_pipeline(trainer: Any) -> None:
+        trainer()
+
+    with pytest.raises(StepFailedError, match="Lambda"):
+        lambda_pipeline(trainer=lambda_trainer()).run(run_name="lam", repository=example_repo)
+
+    run = example_repo.get_pipeline("lambda_pipeline").get_run("lam")
+    assert run.status == "failed"
+    assert run.steps[0].outputs == {}
+    # Nowhere in the repository: neither in the artifact store nor in a leftover temp folder.
+    assert not list(Path(example_repo.root).rglob(MODEL_FILENAME))
