@@ -257,7 +257,6 @@ def _fill_common(common: Any, count: int, num_examples: int) -> None:
     common.min_num_values = 1
     common.max_num_values = 1
     common.avg_num_values = 1.0
-    common.tot_num_values = count
     _fill_quantiles(common.num_values_histogram, np.ones(QUANTILE_BUCKETS + 1), count)
 
 
@@ -289,22 +288,18 @@ def _fill_histogram(
     hist.type = fs.Histogram.STANDARD
     num_neginf = int(np.count_nonzero(values == -np.inf)) if finite.size < values.size else 0
     num_posinf = int(values.size - finite.size - num_neginf)
-    if quantiles is not None:
-        counts, edges = np.histogram(
-            finite, bins=HISTOGRAM_BUCKETS, range=(quantiles[0], quantiles[-1])
-        )
-        last = len(counts) - 1
-        for i, count in enumerate(counts.tolist()):
-            low, high = float(edges[i]), float(edges[i + 1])
-            if i == 0 and num_neginf:
-                low, count = -np.inf, count + num_neginf
-            elif i == last and num_posinf:
-                high, count = np.inf, count + num_posinf
-            hist.buckets.add(low_value=low, high_value=high, sample_count=count)
-        return
-    for value, count in ((-np.inf, num_neginf), (np.inf, num_posinf)):
-        if count:
-            hist.buckets.add(low_value=value, high_value=value, sample_count=count)
+    # Like np.histogram with no range: (0, 1) when there is no finite value.
+    span = (quantiles[0], quantiles[-1]) if quantiles is not None else (0.0, 1.0)
+    counts, edges = np.histogram(finite, bins=HISTOGRAM_BUCKETS, range=span)
+    last = len(counts) - 1
+    for i, count in enumerate(counts.tolist()):
+        low, high = float(edges[i]), float(edges[i + 1])
+        # Infinities go to the first and last buckets.
+        if i == 0 and num_neginf:
+            low, count = -np.inf, count + num_neginf
+        elif i == last and num_posinf:
+            high, count = np.inf, count + num_posinf
+        hist.buckets.add(low_value=low, high_value=high, sample_count=count)
 
 
 def _fill_quantiles(hist: Any, quantiles: FloatArray, count: int) -> None:
