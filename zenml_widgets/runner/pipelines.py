@@ -30,7 +30,13 @@ class BasePipeline:
             raise PipelineDefinitionError(
                 f"Pipeline {self.NAME!r} takes the steps {', '.join(signature.parameters)}: {e}"
             ) from None
+        arguments: dict[str, Any] = {}
         for key, value in bound.arguments.items():
+            if signature.parameters[key].kind is inspect.Parameter.VAR_KEYWORD:
+                arguments.update(value)  # def my_pipeline(**steps)
+            else:
+                arguments[key] = value
+        for key, value in arguments.items():
             if isinstance(value, type) and issubclass(value, BaseStep):
                 raise PipelineDefinitionError(
                     f"Pipeline {self.NAME!r}: {key!r} got the step class {value.__name__}; "
@@ -41,7 +47,7 @@ class BasePipeline:
                     f"Pipeline {self.NAME!r}: {key!r} must be a step instance, "
                     f"got {type(value).__name__}."
                 )
-        self.steps: dict[str, BaseStep] = dict(bound.arguments)
+        self.steps: dict[str, BaseStep] = arguments
         seen: dict[int, str] = {}
         for key, instance in self.steps.items():
             if id(instance) in seen:

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The main job: install zenml-widgets with everything, build a demo repository with real history
+# on the embedded SQLite store (./demo), and open JupyterLab on notebooks/history_explorer.ipynb.
+#   bash scripts/demo.sh               # opens a browser
+#   bash scripts/demo.sh --no-browser  # headless: prints the URL to open
+# Other arguments go to `jupyter lab` (e.g. --port 8899). As root, --allow-root is added.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VENV="${VENV:-.venv}"
+if [[ ! -x "$VENV/bin/python" ]]; then
+    python3 -m venv "$VENV"
+fi
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[all]"
+
+export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
+DEMO="$(pwd)/demo"
+if [[ ! -f "$DEMO/.zen/config.json" ]]; then
+    "$VENV/bin/python" -m zenml_widgets.examples.demo "$DEMO"
+else
+    echo "Using the existing demo repository $DEMO (delete it to rebuild)."
+fi
+
+export ZENML_WIDGETS_REPOSITORY="$DEMO"
+args=("$@")
+if [[ "$(id -u)" -eq 0 ]]; then
+    args+=(--allow-root)
+fi
+exec "$VENV/bin/jupyter" lab notebooks/history_explorer.ipynb "${args[@]}"
