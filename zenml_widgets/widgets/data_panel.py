@@ -1,0 +1,94 @@
+"""``DataPanel``: reads the selected output (only when asked) and previews its data."""
+
+from __future__ import annotations
+
+import importlib
+import time
+from typing import TYPE_CHECKING, Any
+
+from zenml_widgets.display.html import block, esc, fmt_size
+from zenml_widgets.widgets.object_preview import object_preview_html
+
+if TYPE_CHECKING:
+    from zenml_widgets.views import ArtifactView
+    from zenml_widgets.widgets.controls import Controls
+
+FACETS_MODULE = "zenml_widgets.integrations.facets.visualizers.facet_statistics_visualizer"
+
+
+class DataPanel:
+    """The data half of the output preview: the read object, its preview and statistics.
+
+    Args:
+        ui: the explorer's widgets (``data``, ``status``, ``read``, ``stats``).
+    """
+
+    def __init__(self, ui: Controls) -> None:
+        self.ui = ui
+        self.output: ArtifactView | None = None
+        self._value: tuple[ArtifactView, Any] | None = None
+
+    def clear(self, output: ArtifactView | None) -> None:
+        """Forget the previous output's data; nothing is read here."""
+        if output != self.output:
+            self._value = None
+        self.output = output
+        self.ui.data.value = ""
+        self.ui.stats.outputs = ()
+        is_frame = output is not None and output.data_type.endswith("DataFrame")
+        self.ui.statistics.layout.display = "" if is_frame else "none"
+        self.ui.read.layout.display = "none"
+
+    def preview(self, *, force: bool, read_on_select: bool, limit: int) -> None:
+        """Read and preview the output, unless that is off or it is bigger than ``limit``."""
+        output = self.output
+        if output is None:
+            return
+        if not force and (not read_on_select or (output.size_bytes or 0) > limit):
+            why = "automatic reading is off" if not read_on_select else "it is big"
+            self.ui.data.value = block(
+                "Data not read yet",
+                f"<div class='zw-muted'>{esc(fmt_size(output.size_bytes))}; {esc(why)}. "
+                "Click “Read &amp; preview” to load it.</div>",
+            )
+            self.ui.read.layout.display = ""
+            return
+        self.ui.read.layout.display = "none"
+        self.ui.data.value = object_preview_html(self.read())
+
+    def read(self) -> Any:
+        """The output's object, read once per selection; the status line shows progress."""
+        output = self.output
+        if output is None:
+            raise ValueError("No output is selected.")
+        if self._value is not None and self._value[0] == output:
+            return self._value[1]
+        self.ui.status.value = (
+            f"<span class='zw-muted'>Loading <code>{esc(output.name)}</code> "
+            f"({esc(fmt_size(output.size_bytes))})…</span>"
+        )
+        started = time.perf_counter()
+        try:
+            value = output.read()
+        except BaseException:
+            self.ui.status.value = ""
+            raise
+        seconds = time.perf_counter() - started
+        self.ui.status.value = f"<span class='zw-muted'>read in {seconds:.2f} s</span>"
+        self._value = (output, value)
+        return value
+
+    def statistics(self) -> None:
+        """Facets statistics of the output, shown below the preview."""
+        if self.output is None:
+            return
+        try:
+            visualizer = importlib.import_module(FACETS_MODULE).FacetStatisticsVisualizer()
+        except (ImportError, AttributeError) as e:
+            raise ImportError(
+                f"Facets statistics are not available ({e}). They need zenml_widgets' facets "
+                "integration: pip install 'zenml-widgets[facets]'."
+            ) from e
+        self.ui.stats.outputs = ()
+        with self.ui.stats:
+            visualizer.visualize(self.output)
