@@ -29,7 +29,7 @@ from facets_overview.generic_feature_statistics_generator import (  # noqa: E402
 
 
 def reference(frames: dict[str, pd.DataFrame], levels: int | None = None) -> Any:
-    """facets-overview's generator fed numpy arrays (it calls ``Series.ravel``, gone in pandas 3)."""
+    """facets-overview's generator on numpy arrays (it calls ``Series.ravel``, gone in pandas 3)."""
     gen = GenericFeatureStatisticsGenerator()
     datasets = []
     for name, frame in frames.items():
