@@ -13,10 +13,14 @@ if TYPE_CHECKING:
 # Materializers that live in optional integrations. They are imported only when a type with one
 # of these dotted names is written, or an artifact naming the materializer is read, so that
 # ``import zenml_widgets`` never imports TensorFlow.
+# pandas and numpy are lazy too: reading history (listing runs, steps) never needs them.
 LAZY_MATERIALIZERS: dict[str, str] = {
     "keras.src.models.model.Model": (
         "zenml_widgets.integrations.tensorflow.materializers.keras_materializer"
     ),
+    "pandas.DataFrame": "zenml_widgets.materializers.pandas_materializer",
+    "pandas.Series": "zenml_widgets.materializers.pandas_materializer",
+    "numpy.ndarray": "zenml_widgets.materializers.numpy_materializer",
 }
 
 
@@ -50,6 +54,8 @@ class MaterializerRegistry:
                 return self._by_name[name]
             if name in LAZY_MATERIALIZERS:
                 importlib.import_module(LAZY_MATERIALIZERS[name])
+                if klass in self._by_type:
+                    return self._by_type[klass]
                 if name in self._by_name:
                     return self._by_name[name]
         return None

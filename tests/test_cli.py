@@ -1,0 +1,66 @@
+"""The zenml-widgets command line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from zenml_widgets.cli import main
+from zenml_widgets.repository import Repository
+
+
+def test_init_and_stack_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["init", str(tmp_path)]) == 0
+    assert "Created a repository" in capsys.readouterr().out
+    config = json.loads((tmp_path / ".zen" / "config.json").read_text())
+    assert config["active_stack"] == "default"
+    assert config["stacks"]["default"] == {
+        "metadata_store_url": "sqlite:///.zen/metadata.db",
+        "artifact_store": ".zen/artifacts",
+    }
+    r = ["-R", str(tmp_path)]
+    args = ["--metadata-url", "sqlite:///.zen/b.db", "--artifact-store", ".zen/b"]
+    assert main([*r, "stack", "register", "b", *args, "--activate"]) == 0
+    assert (tmp_path / ".zen" / "b.db").exists()  # opened (and created) at registration
+    assert main([*r, "stack", "list"]) == 0
+    assert "* b:" in capsys.readouterr().out
+    assert main([*r, "stack", "delete", "b"]) == 1
+    assert "active" in capsys.readouterr().err
+    assert main([*r, "stack", "set", "default"]) == 0
+    assert main([*r, "stack", "delete", "b"]) == 0
+    assert list(Repository(tmp_path).stacks) == ["default"]
+    assert main([*r, "stack", "set", "nope"]) == 1
+    assert "Its stacks are: 'default'" in capsys.readouterr().err
+
+
+def test_init_twice_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["init", str(tmp_path)]) == 0
+    assert main(["init", str(tmp_path)]) == 1
+    assert "already holds a repository" in capsys.readouterr().err
+
+
+def test_outside_a_repository_names_the_fix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ZENML_WIDGETS_REPOSITORY", raising=False)
+    assert main(["-R", str(tmp_path), "runs"]) == 1
+    assert "zenml-widgets init" in capsys.readouterr().err
+
+
+def test_runs_lists_latest_runs(sqlite_repo: Repository) -> None:
+    import zw_testing as t
+
+    t.make_training().run(run_name="one", repository=sqlite_repo)
+    t.make_training(epochs=2).run(run_name="two", repository=sqlite_repo)
+    out = subprocess.run(
+        [sys.executable, "-m", "zenml_widgets.cli", "-R", str(sqlite_repo.root), "runs"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    lines = out.splitlines()
+    assert lines[0] == "training_pipeline (stack default): 2 runs"
+    assert lines[1].split()[:2] == ["two", "completed"]
+    assert lines[2].split()[:2] == ["one", "completed"]
