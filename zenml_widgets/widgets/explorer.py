@@ -110,7 +110,7 @@ class HistoryExplorer(w.VBox):  # type: ignore[misc]
         super().__init__(children=self.ui.layout(), **kwargs)
         self.add_class("zw-explorer")
         self.page_size = page_size
-        self.stack_key = stack_key if stack_key is not None else self.repository.active_stack_key
+        self._assign("stack_key", stack_key or self.repository.active_stack_key)
         self.ui.wire(self)
         self._render()
 
