@@ -293,3 +293,34 @@ def test_module_does_not_import_ipython() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# --- real views ----------------------------------------------------------------------------------
+
+
+def test_with_real_views(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("zenml_widgets.views")
+    from zw_testing import make_repo, make_training
+
+    make_repo(tmp_path / "repo")
+    monkeypatch.chdir(tmp_path / "repo")
+    run1 = make_training(n_rows=60, seed=1).run(run_name="r1")
+    run2 = make_training(n_rows=80, seed=2).run(run_name="r2")
+    visualizer = FacetStatisticsVisualizer()
+
+    train1, train2 = run1.steps[0].outputs["train"], run2.steps[0].outputs["train"]
+    stats = visualizer.statistics([train1, train2])
+    assert names(stats) == ["r1/importer/train", "r2/importer/train"]
+    assert [d.num_examples for d in stats.datasets] == [48, 64]
+    assert (train1.cache_dir / CACHE_FILENAME).is_file()
+
+    assert names(visualizer.statistics(run1.steps[0])) == ["train", "test"]
+    with pytest.raises(TypeError, match=r"'output' \(data_type 'builtins.float'"):
+        visualizer.statistics(run1.steps[1].output)
+
+    # The page's snippet, outside a notebook: a file, and where it is.
+    page = visualizer.visualize(train1, output_path=tmp_path / "train.html")
+    assert isinstance(page, Path) and "Numeric features" in page.read_text(encoding="utf-8")
+    assert "train.html" in capsys.readouterr().out
