@@ -284,10 +284,12 @@ def test_importing_the_package_and_module_does_not_import_tensorflow(tmp_path: P
         import zenml_widgets
         import zenml_widgets.materializers
         import zenml_widgets.integrations.tensorflow.materializers.keras_materializer as km
+        import zenml_widgets.display.keras_summary
+        import zenml_widgets.examples.keras_pipeline
         km.KerasMaterializer.dotted_path()
         heavy = sorted(
             name for name in sys.modules
-            if name.split(".")[0] in {"tensorflow", "keras", "tf_keras"}
+            if name.split(".")[0] in {"tensorflow", "keras", "tf_keras", "sklearn"}
         )
         print(heavy)
         """,
