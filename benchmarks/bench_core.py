@@ -22,8 +22,8 @@ from tqdm import tqdm
 
 from zenml_widgets import pipeline, step
 from zenml_widgets.repository import Repository
-from zenml_widgets.store.schema import HEAD as SCHEMA_HEAD
 from zenml_widgets.store import NewArtifact
+from zenml_widgets.store.schema import HEAD as SCHEMA_HEAD
 
 DATA = Path(__file__).parent / ".data"
 
@@ -66,17 +66,29 @@ def bench_queries(repo: Repository, pipelines: int, runs: int) -> None:
     run_name = f"p{pipelines // 2:03d}-run-{runs // 3:05d}"
     pipeline_view = repo.get_pipeline(name)
     report("repo.get_pipelines()", timeit(repo.get_pipelines))
-    report("get_pipeline(p).runs[-1] (latest run)", timeit(lambda: repo.get_pipeline(name).runs[-1]), target=0.002)  # noqa: E501
-    report("pipeline.get_run(name) (run by name)", timeit(lambda: pipeline_view.get_run(run_name)), target=0.002)  # noqa: E501
+    report(
+        "get_pipeline(p).runs[-1] (latest run)",
+        timeit(lambda: repo.get_pipeline(name).runs[-1]),
+        target=0.002,
+    )
+    report(
+        "pipeline.get_run(name) (run by name)",
+        timeit(lambda: pipeline_view.get_run(run_name)),
+        target=0.002,
+    )
     run = pipeline_view.get_run(run_name)
     report("run.steps (steps of a run)", timeit(lambda: run.steps), target=0.002)
     report("len(pipeline.runs)", timeit(lambda: len(pipeline_view.runs)))
 
     def listing() -> None:
         for r in pipeline_view.runs.newest(1000):
-            (r.name, r.status, r.start_time, r.duration)
+            _ = (r.name, r.status, r.start_time, r.duration)
 
-    report("list 1,000 runs with name, status, start, duration", timeit(listing, repeat=10), target=0.050)  # noqa: E501
+    report(
+        "list 1,000 runs with name, status, start, duration",
+        timeit(listing, repeat=10),
+        target=0.050,
+    )
 
 
 def bench_read(tmp: Path) -> None:
@@ -161,8 +173,7 @@ def bench_startup(repo: Repository) -> None:
         return sorted(samples)[len(samples) // 2]
 
     t_import = fresh(
-        "import time; t = time.perf_counter(); import zenml_widgets; "
-        "print(time.perf_counter() - t)"
+        "import time; t = time.perf_counter(); import zenml_widgets; print(time.perf_counter() - t)"
     )
     report("import zenml_widgets", t_import, target=0.5)
     t_api = fresh(

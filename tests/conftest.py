@@ -24,6 +24,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+# Shared test pipelines and the `repo`, `sqlite_repo` and `count_queries` fixtures.
+pytest_plugins = ("zw_testing",)
+
 if TYPE_CHECKING:
     from infra.postgres import PostgresServer
     from playwright.sync_api import Browser

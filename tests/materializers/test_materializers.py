@@ -35,10 +35,12 @@ def roundtrip(materializer: type[BaseMaterializer], value: Any, folder: Path) ->
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
-    lambda children: st.lists(children, max_size=4)
-    | st.tuples(children, children)
-    | st.dictionaries(st.text(max_size=5), children, max_size=4)
-    | st.dictionaries(st.integers(), children, max_size=3),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.tuples(children, children)
+        | st.dictionaries(st.text(max_size=5), children, max_size=4)
+        | st.dictionaries(st.integers(), children, max_size=3)
+    ),
     max_leaves=12,
 )
 
@@ -134,7 +136,7 @@ def test_registry_follows_the_mro_and_users_can_register() -> None:
         def __init__(self, x: int) -> None:
             self.x = x
 
-    with pytest.raises(MaterializerNotFoundError, match="'.*Point'.*ASSOCIATED_TYPES"):
+    with pytest.raises(MaterializerNotFoundError, match=r"'.*Point'.*ASSOCIATED_TYPES"):
         default_registry.get(Point)
 
     class PointMaterializer(BaseMaterializer):

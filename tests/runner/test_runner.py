@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import zw_testing as t
 
-from zenml_widgets import Output, pipeline, step
+from zenml_widgets import pipeline, step
 from zenml_widgets.exceptions import (
     MaterializerNotFoundError,
     PipelineDefinitionError,
@@ -188,7 +188,12 @@ def test_wrong_return_type_for_annotation_fails_the_step(repo: Repository) -> No
     [
         (lambda: t.importer(rows=3), "no parameter 'rows'"),
         (lambda: t.importer(n_rows=object()), "JSON-serializable"),
-        (lambda: t.training_pipeline(importer=t.importer, trainer=t.trainer(), evaluator=t.evaluator()), "step class"),  # noqa: E501
+        (
+            lambda: t.training_pipeline(
+                importer=t.importer, trainer=t.trainer(), evaluator=t.evaluator()
+            ),
+            "step class",
+        ),
         (lambda: t.training_pipeline(importer=t.importer(), trainer=t.trainer()), "evaluator"),
     ],
 )

@@ -36,7 +36,7 @@ def test_a_store_newer_than_the_code_is_refused(store_url: str) -> None:
         conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
     engine.dispose()
     forget_metadata_stores()
-    with pytest.raises(SchemaVersionError, match="'9999', which is newer.*pip install -U"):
+    with pytest.raises(SchemaVersionError, match=r"'9999', which is newer.*pip install -U"):
         MetadataStore(store_url)
 
 

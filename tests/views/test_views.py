@@ -95,11 +95,11 @@ def test_output_and_input_shortcuts(history: Repository) -> None:
     assert trainer.output.name == "output"
     assert trainer.input.name == "train"
     with pytest.raises(ValueError, match=r"2 outputs \('train', 'test'\).*step.outputs\[name\]"):
-        importer.output
+        _ = importer.output
     with pytest.raises(ValueError, match="0 inputs"):
-        importer.input
+        _ = importer.input
     with pytest.raises(ValueError, match="2 inputs"):
-        evaluator.input
+        _ = evaluator.input
 
 
 def test_views_are_hashable_equal_and_read_only(history: Repository) -> None:
@@ -145,9 +145,7 @@ def test_reading_never_changes_the_store(history: Repository) -> None:
 
     def snapshot() -> dict[str, int]:
         return {
-            str(p): p.stat().st_mtime_ns
-            for p in (root / "artifacts").rglob("*")
-            if p.is_file()
+            str(p): p.stat().st_mtime_ns for p in (root / "artifacts").rglob("*") if p.is_file()
         }
 
     before = snapshot()
@@ -173,7 +171,7 @@ def test_artifact_uris_cannot_escape_the_store(history: Repository, tmp_path: Pa
             size_bytes=None, created_at=real.created_at,
         )  # fmt: skip
         view = ArtifactView(history.active_stack, record)
-        with pytest.raises(ArtifactReadError, match="outside|not a key|may not contain"):
+        with pytest.raises(ArtifactReadError, match=r"outside|not a key|may not contain"):
             view.read()
 
 
@@ -188,7 +186,7 @@ def test_mimebundle_has_text_and_escaped_html(repo: Repository) -> None:
     def evil_pipeline(emit):
         emit()
 
-    run = evil_pipeline(emit=emit()).run(run_name=evil + '"\'', repository=repo)
+    run = evil_pipeline(emit=emit()).run(run_name=evil + "\"'", repository=repo)
     for view in (repo, run.pipeline, run, run.steps[0], run.steps[0].outputs["out"]):
         bundle = view._repr_mimebundle_()
         assert "text/plain" in bundle

@@ -19,6 +19,7 @@ import pandas as pd
 from zenml_widgets import Output, pipeline, step
 from zenml_widgets.exceptions import StepFailedError
 from zenml_widgets.repository import Repository
+from zenml_widgets.runner import BaseStep
 
 CITIES = ["Berlin", "Lisbon", "Oslo", "Porto", "Riga", "Turin"]
 
@@ -41,7 +42,7 @@ def load_events(day: int = 0, n_rows: int = 2000) -> pd.DataFrame:
 
 
 @step
-def build_features(events: pd.DataFrame, min_amount: float = 5.0) -> Output(
+def build_features(events: pd.DataFrame, min_amount: float = 5.0) -> Output(  # type: ignore[valid-type]
     features=pd.DataFrame, summary=dict
 ):
     """Per-city features and a small summary."""
@@ -65,7 +66,7 @@ def validate(features: pd.DataFrame, strict: bool = False) -> bool:
 
 
 @pipeline
-def daily_features(load_events, build_features, validate):
+def daily_features(load_events: BaseStep, build_features: BaseStep, validate: BaseStep) -> None:
     """Load a day of events, build features, validate."""
     events = load_events()
     features, _summary = build_features(events=events)
@@ -79,7 +80,7 @@ def sample_table(n_rows: int = 5000, missing: float = 0.1, seed: int = 0) -> pd.
     age = rng.normal(40, 12, n_rows).round()
     age[rng.random(n_rows) < missing] = np.nan
     signup = pd.Series(pd.date_range("2025-01-01", periods=n_rows, freq="h", tz="Europe/Lisbon"))
-    signup[rng.random(n_rows) < missing] = pd.NaT
+    signup = signup.mask(rng.random(n_rows) < missing)
     return pd.DataFrame(
         {
             "age": age,
@@ -96,7 +97,7 @@ def sample_table(n_rows: int = 5000, missing: float = 0.1, seed: int = 0) -> pd.
 
 
 @step
-def split(table: pd.DataFrame, test_fraction: float = 0.2) -> Output(
+def split(table: pd.DataFrame, test_fraction: float = 0.2) -> Output(  # type: ignore[valid-type]
     train=pd.DataFrame, test=pd.DataFrame
 ):
     """A reproducible train/test split."""
@@ -105,7 +106,7 @@ def split(table: pd.DataFrame, test_fraction: float = 0.2) -> Output(
 
 
 @pipeline
-def data_quality(sample_table, split):
+def data_quality(sample_table: BaseStep, split: BaseStep) -> None:
     """Make a table and split it; look at both with Facets statistics."""
     table = sample_table()
     split(table=table)
