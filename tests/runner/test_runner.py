@@ -234,3 +234,24 @@ def test_bad_run_names_are_refused(repo: Repository, name: str) -> None:
     with pytest.raises(PipelineDefinitionError):
         t.make_training().run(run_name=name, repository=repo)
     assert repo.get_pipelines() == []
+
+
+def test_any_and_unannotated_returns_are_accepted(repo: Repository) -> None:
+    from typing import Any
+
+    @step
+    def anything() -> Any:
+        return {"a": 1}
+
+    @step
+    def bare():  # type: ignore[no-untyped-def]
+        return [1, 2]
+
+    @pipeline
+    def loose(anything, bare):
+        anything()
+        bare()
+
+    run = loose(anything=anything(), bare=bare()).run(repository=repo)
+    assert run.steps[0].output.read() == {"a": 1}
+    assert run.steps[1].output.read() == [1, 2]

@@ -277,7 +277,12 @@ class _RunExecution:
 
 
 def _check_type(name: str, annotation: Any, value: Any) -> None:
-    if not isinstance(annotation, type) or isinstance(value, annotation):
+    if annotation is Any or not isinstance(annotation, type):
+        return
+    try:
+        if isinstance(value, annotation):
+            return
+    except TypeError:  # classes that refuse isinstance checks (protocols, typing specials)
         return
     if annotation is float and isinstance(value, int) and not isinstance(value, bool):
         return
