@@ -63,7 +63,7 @@ def facets_compatible(frame: pd.DataFrame) -> dict[str, np.ndarray[Any, Any]]:
     arrays: dict[str, np.ndarray[Any, Any]] = {}
     for name in frame.columns:
         column = frame[name]
-        if isinstance(column.dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(column):
+        if isinstance(column.dtype, pd.CategoricalDtype | pd.StringDtype) or column.dtype == object:
             arrays[name] = column.astype(object).where(column.notna(), np.nan).to_numpy()
         elif isinstance(column.dtype, pd.DatetimeTZDtype):
             ticks = column.array.asi8.astype(np.float64)
