@@ -164,7 +164,6 @@ class Controls:
         self.newer.on_click(lambda _: explorer.on_page("newer"))
         self.refresh.on_click(lambda _: explorer.on_refresh())
         self.load.on_click(lambda _: explorer.on_load())
-        self.variable.on_submit(lambda _: explorer.on_load())
         self.read.on_click(lambda _: explorer.on_read())
         self.statistics.on_click(lambda _: explorer.on_statistics())
 

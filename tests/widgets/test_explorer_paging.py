@@ -1,0 +1,113 @@
+"""300 runs: the run dropdown holds one page, filtered and paged in SQL, never all runs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from zenml_widgets import HistoryExplorer
+from zenml_widgets.repository import Repository
+from zenml_widgets.store.engine import get_engine
+from zenml_widgets.views import RunSequence
+
+
+def names(dropdown: Any) -> list[str]:
+    return [label.split()[0] for label in dropdown.get_state()["_options_labels"]]
+
+
+@pytest.fixture
+def run_queries(big_history: Repository) -> Iterator[list[str]]:
+    """The SQL statements that read the runs table while the test runs."""
+    statements: list[str] = []
+    engine = get_engine(big_history.active_stack.metadata_url)
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "FROM runs" in statement:
+            statements.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", record)
+    yield statements
+    event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def no_full_listing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail if anything iterates over all runs or lists every run name."""
+
+    def refuse(*_args: Any, **_kwargs: Any) -> Any:
+        raise AssertionError("the explorer must never load every run")
+
+    monkeypatch.setattr(RunSequence, "__iter__", refuse)
+    monkeypatch.setattr("zenml_widgets.views.PipelineView.get_run_names", refuse)
+
+
+def test_only_the_newest_page_is_listed(
+    big_history: Repository, run_queries: list[str], no_full_listing: None
+) -> None:
+    explorer = HistoryExplorer(page_size=50)
+    explorer.ui.pipeline.value = "bulk"
+    assert names(explorer.ui.run) == [f"bulk-{i:05d}" for i in range(299, 249, -1)]
+    assert explorer.ui.page_label.value == "50 newest runs of 300"
+    assert explorer.ui.newer.disabled and not explorer.ui.older.disabled
+    listing = [q for q in run_queries if "ORDER BY" in q]
+    assert listing and all("LIMIT" in q for q in listing), listing
+
+
+def test_older_and_newer_pages(big_history: Repository, no_full_listing: None) -> None:
+    explorer = HistoryExplorer(page_size=50).select("bulk")
+    seen: list[str] = []
+    for _ in range(6):
+        seen += names(explorer.ui.run)
+        assert len(names(explorer.ui.run)) == 50
+        explorer.ui.older.click()
+    assert seen == [f"bulk-{i:05d}" for i in range(299, -1, -1)]
+    assert explorer.ui.older.disabled and not explorer.ui.newer.disabled
+    explorer.ui.newer.click()
+    assert names(explorer.ui.run)[0] == "bulk-00099"
+    for _ in range(4):
+        explorer.ui.newer.click()
+    assert names(explorer.ui.run)[0] == "bulk-00299" and explorer.ui.newer.disabled
+
+
+def test_filter_is_done_in_sql(
+    big_history: Repository, run_queries: list[str], no_full_listing: None
+) -> None:
+    explorer = HistoryExplorer(page_size=50).select("bulk")
+    run_queries.clear()
+    explorer.ui.filter.value = "0012"
+    assert explorer.name_filter == "0012"
+    expected = [f"bulk-{i:05d}" for i in range(129, 119, -1)] + ["bulk-00012"]
+    assert names(explorer.ui.run) == expected
+    assert "matching &#x27;0012&#x27;" in explorer.ui.page_label.value  # escaped
+    assert any("LIKE" in q and "LIMIT" in q for q in run_queries), run_queries
+    explorer.ui.filter.value = "no such run"
+    assert names(explorer.ui.run) == [] and "no runs matching" in explorer.ui.page_label.value
+    explorer.name_filter = ""
+    assert len(names(explorer.ui.run)) == 50
+
+
+def test_selecting_an_old_run_by_name_pages_to_it(
+    big_history: Repository, no_full_listing: None
+) -> None:
+    explorer = HistoryExplorer(page_size=50).select("bulk", "bulk-00003")
+    assert explorer.ui.run.value == "bulk-00003"
+    assert names(explorer.ui.run) == [f"bulk-{i:05d}" for i in range(3, -1, -1)]
+    explorer.ui.newer.click()  # back to the newest page; the selection stays
+    assert names(explorer.ui.run)[0] == "bulk-00299" and explorer.run_name == "bulk-00003"
+    explorer.select("bulk", "bulk-00003", "loader", "data")
+    assert explorer.code.endswith(
+        '.get_run("bulk-00003").get_step("loader").outputs["data"].read()'
+    )
+
+
+def test_filter_then_choose_then_page_size(big_history: Repository) -> None:
+    explorer = HistoryExplorer(page_size=10).select("bulk")
+    explorer.name_filter = "bulk-0020"
+    explorer.ui.run.index = 0
+    assert explorer.run_name == "bulk-00209"
+    explorer.page_size = 3
+    assert names(explorer.ui.run) == ["bulk-00209", "bulk-00208", "bulk-00207"]
+    assert explorer.ui.run.value == "bulk-00209"
