@@ -31,6 +31,8 @@ def test_pipelines_are_listed_and_nothing_is_selected_at_first(history: Reposito
     assert explorer.code == "Repository()"
     assert "training_pipeline" in explorer.ui.preview.value  # the repository overview
     assert explorer.ui.stack.layout.display == "none"  # a single stack: no stack selector
+    shown = (explorer.ui.pipeline, explorer.ui.run, explorer.ui.step, explorer.ui.output)
+    assert all(d.layout.display in (None, "") for d in (*shown, explorer.ui.code))
 
 
 def test_choosing_a_pipeline_lists_its_runs_newest_first_with_status(history: Repository) -> None:

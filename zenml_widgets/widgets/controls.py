@@ -21,7 +21,11 @@ if TYPE_CHECKING:
 Options = list[tuple[str, str]]
 SEP = "  ·  "
 _LABEL = {"description_width": "64px"}
-_WIDE = w.Layout(width="min(100%, 760px)")
+
+
+def _wide() -> w.Layout:
+    # A Layout per widget: a shared one would hide them all when one is hidden.
+    return w.Layout(width="min(100%, 760px)")
 
 
 def stack_options(repository: Repository) -> Options:
@@ -75,8 +79,8 @@ class Controls:
 
     def __init__(self) -> None:
         self.quiet = 0
-        self.stack = w.Dropdown(description="stack", style=_LABEL, layout=_WIDE)
-        self.pipeline = w.Dropdown(description="pipeline", style=_LABEL, layout=_WIDE)
+        self.stack = w.Dropdown(description="stack", style=_LABEL, layout=_wide())
+        self.pipeline = w.Dropdown(description="pipeline", style=_LABEL, layout=_wide())
         self.filter = w.Text(
             placeholder="run name contains…",
             description="filter",
@@ -90,10 +94,10 @@ class Controls:
         for button in (self.newer, self.older, self.refresh):
             button.layout.width = "96px"
         self.page_label = w.HTML()
-        self.run = w.Dropdown(description="run", style=_LABEL, layout=_WIDE)
-        self.step = w.Dropdown(description="step", style=_LABEL, layout=_WIDE)
-        self.output = w.Dropdown(description="output", style=_LABEL, layout=_WIDE)
-        self.code = w.Text(description="code", style=_LABEL, layout=_WIDE)
+        self.run = w.Dropdown(description="run", style=_LABEL, layout=_wide())
+        self.step = w.Dropdown(description="step", style=_LABEL, layout=_wide())
+        self.output = w.Dropdown(description="output", style=_LABEL, layout=_wide())
+        self.code = w.Text(description="code", style=_LABEL, layout=_wide())
         self.variable = w.Text(
             placeholder="variable name", style=_LABEL, layout=w.Layout(width="180px")
         )
