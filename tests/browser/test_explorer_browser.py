@@ -182,11 +182,13 @@ def test_explorer_in_jupyterlab(lab: Lab, chromium_browser: Browser, request: An
         expect(code).to_have_value(re.compile(r'\.outputs\["train"\]\.read\(\)$'))
         expect(page.get_by_text("40 rows, 2 columns")).to_be_visible(timeout=30_000)
         expect(page.get_by_text("PandasMaterializer").first).to_be_visible()
-        news = page.get_by_role("button", name="No")
-        if news.count():
-            news.first.click()  # JupyterLab's "get notified about news?" toast
-        page.get_by_text("head(10)").scroll_into_view_if_needed()
+        code.scroll_into_view_if_needed()
         shot = save_screenshot(page, request.node.name)
+        page.get_by_role("button", name="Statistics").click()
+        stats = page.locator(".widget-output").get_by_text("Numeric features")
+        expect(stats).to_be_visible(timeout=60_000)
+        stats.scroll_into_view_if_needed()
+        save_screenshot(page, f"{request.node.name}-statistics")
         assert shot.stat().st_size > 10_000
     except Exception:
         save_screenshot(page, f"{request.node.name}-failure")

@@ -287,6 +287,14 @@ def test_statistics_button(history: Repository, monkeypatch: pytest.MonkeyPatch)
     explorer.ui.statistics.click()
     assert seen == [explorer.current] and explorer.error == ""
 
+    class FileVisualizer:  # outside a notebook the real one writes a file and returns its path
+        def visualize(self, artifact: Any) -> Path:
+            return Path("/tmp/stats.html")
+
+    fake.FacetStatisticsVisualizer = FileVisualizer  # type: ignore[attr-defined]
+    explorer.ui.statistics.click()
+    assert "statistics written to <code>/tmp/stats.html</code>" in explorer.ui.status.value
+
     monkeypatch.setitem(sys.modules, data_panel.FACETS_MODULE, None)  # not installed
     explorer.ui.statistics.click()
     assert "Facets statistics are not available" in explorer.error

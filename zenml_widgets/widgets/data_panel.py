@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -90,5 +91,7 @@ class DataPanel:
                 "integration: pip install 'zenml-widgets[facets]'."
             ) from e
         self.ui.stats.outputs = ()
-        with self.ui.stats:
-            visualizer.visualize(self.output)
+        with self.ui.stats:  # in a notebook, the statistics are displayed into this Output
+            shown = visualizer.visualize(self.output)
+        if isinstance(shown, os.PathLike):  # outside a notebook: a standalone HTML file
+            self.ui.status.value = f"statistics written to <code>{esc(os.fspath(shown))}</code>"
