@@ -58,6 +58,11 @@ class View:
         return hash(self._identity())
 
     @property
+    def id(self) -> int:
+        """The record's id in its metadata store."""
+        return self._id
+
+    @property
     def stack_key(self) -> str:
         """The name of the stack this object lives in."""
         return self._stack.key

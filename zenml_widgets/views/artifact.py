@@ -41,11 +41,6 @@ class ArtifactView(View):
         return f"ArtifactView(name={self.name!r}, data_type={self.data_type!r}, id={self.id})"
 
     @property
-    def id(self) -> int:
-        """The artifact's id in its metadata store."""
-        return self._record.id
-
-    @property
     def name(self) -> str:
         """The output name (``output`` for a step's single unnamed return)."""
         return self._record.name

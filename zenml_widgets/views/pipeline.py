@@ -29,11 +29,6 @@ class PipelineView(View):
         return f"PipelineView(name={self.name!r}, stack_key={self.stack_key!r})"
 
     @property
-    def id(self) -> int:
-        """The pipeline's id in its metadata store."""
-        return self._record.id
-
-    @property
     def name(self) -> str:
         """The pipeline's name."""
         return self._record.name

@@ -39,11 +39,6 @@ class PipelineRunView(View):
         return self._record
 
     @property
-    def id(self) -> int:
-        """The run's id in its metadata store."""
-        return self._record.id
-
-    @property
     def name(self) -> str:
         """The run's name, unique inside its pipeline."""
         return self._record.name

@@ -34,11 +34,6 @@ class StepView(View):
         return self._record
 
     @property
-    def id(self) -> int:
-        """The step's id in its metadata store."""
-        return self._record.id
-
-    @property
     def name(self) -> str:
         """The step's name inside the pipeline (the keyword it was given under)."""
         return self._record.name
