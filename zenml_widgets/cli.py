@@ -21,13 +21,20 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def _stack_register(args: argparse.Namespace) -> int:
+    from zenml_widgets.config import parse_option
     from zenml_widgets.repository import Repository
 
     repo = Repository(args.repository)
+    options = dict(parse_option(o) for o in args.artifact_store_option)
     stack = repo.register_stack(
-        args.name, args.metadata_url, args.artifact_store, activate=args.activate
+        args.name,
+        args.metadata_url,
+        args.artifact_store,
+        activate=args.activate,
+        artifact_store_options=options,
     )
     stack.metadata_store  # noqa: B018 - open it now so a wrong URL fails here, not later
+    stack.artifact_store  # noqa: B018 - and a missing driver (s3fs) too
     print(f"Registered stack {stack.key!r}" + (" (active)" if args.activate else ""))
     return 0
 
@@ -38,8 +45,10 @@ def _stack_list(args: argparse.Namespace) -> int:
     config = RepositoryConfig.load(find_repository_root(args.repository))
     for name, stack in sorted(config.stacks.items()):
         mark = "*" if name == config.active else " "
+        options = "".join(f" {k}={v}" for k, v in sorted(stack.artifact_store_options.items()))
         print(
             f"{mark} {name}: metadata {stack.metadata_store_url}, artifacts {stack.artifact_store}"
+            + (f" ({options.strip()})" if options else "")
         )
     return 0
 
@@ -100,7 +109,20 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         help="SQLAlchemy URL (sqlite:///path.db, postgresql+psycopg://...) or env:VARIABLE",
     )
-    register.add_argument("--artifact-store", required=True, help="folder for the artifacts")
+    register.add_argument(
+        "--artifact-store",
+        required=True,
+        help="folder for the artifacts, or object storage: s3://bucket/prefix",
+    )
+    register.add_argument(
+        "--artifact-store-option",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting of the artifact store's file system, e.g. "
+        "endpoint_url=http://127.0.0.1:9000 (repeatable; never credentials: those come from "
+        "the AWS environment or ~/.aws/)",
+    )
     register.add_argument("--activate", action="store_true", help="make it the active stack")
     register.set_defaults(func=_stack_register)
     stack_sub.add_parser("list", help="list stacks (* marks the active one)").set_defaults(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,18 +24,57 @@ class StackConfig:
     Relative SQLite paths and relative artifact folders are relative to the repository root,
     so a repository can be moved or copied as a whole. ``metadata_store_url`` may also be
     ``env:VARIABLE`` so that a database password never has to be written into ``.zen/``.
+    ``artifact_store`` may be a URL of object storage (``s3://bucket/prefix``);
+    ``artifact_store_options`` then holds non-secret file-system settings such as
+    ``endpoint_url``. Credentials are refused here: they come from the environment
+    (``AWS_ACCESS_KEY_ID``..., ``AWS_PROFILE``, ``~/.aws/``).
     """
 
     name: str
     metadata_store_url: str
     artifact_store: str
+    artifact_store_options: dict[str, Any] = field(default_factory=dict)
 
-    def to_json(self) -> dict[str, str]:
+    def __post_init__(self) -> None:
+        check_artifact_store_options(self.artifact_store_options)
+
+    def to_json(self) -> dict[str, Any]:
         """The stack as written in the config file."""
-        return {
+        data: dict[str, Any] = {
             "metadata_store_url": self.metadata_store_url,
             "artifact_store": self.artifact_store,
         }
+        if self.artifact_store_options:
+            data["artifact_store_options"] = dict(sorted(self.artifact_store_options.items()))
+        return data
+
+
+_SECRET_WORDS = ("secret", "password", "token", "credential", "passwd")
+_SECRET_NAMES = {"key", "aws_access_key_id", "access_key", "account_key", "sas_token"}
+
+
+def check_artifact_store_options(options: dict[str, Any]) -> None:
+    """Refuse option names that carry credentials: those never belong in ``.zen/``."""
+    for name in options:
+        lowered = str(name).lower()
+        if lowered in _SECRET_NAMES or any(w in lowered for w in _SECRET_WORDS):
+            raise ZenMLWidgetsError(
+                f"Artifact store option {name!r} looks like a credential; credentials are never "
+                "stored in .zen/. Set them in the environment (AWS_ACCESS_KEY_ID, "
+                "AWS_SECRET_ACCESS_KEY, AWS_PROFILE) or in ~/.aws/ instead."
+            )
+
+
+def parse_option(text: str) -> tuple[str, Any]:
+    """``name=value`` from the command line; the value is JSON when it parses, else a string."""
+    name, sep, raw = text.partition("=")
+    if not sep or not name.strip():
+        raise ZenMLWidgetsError(f"Artifact store option {text!r} is not of the form name=value.")
+    try:
+        value: Any = json.loads(raw)
+    except ValueError:
+        value = raw
+    return name.strip(), value
 
 
 def find_repository_root(path: str | Path | None = None) -> Path:
@@ -90,7 +129,12 @@ class RepositoryConfig:
         try:
             data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
             stacks = {
-                name: StackConfig(name, s["metadata_store_url"], s["artifact_store"])
+                name: StackConfig(
+                    name,
+                    s["metadata_store_url"],
+                    s["artifact_store"],
+                    dict(s.get("artifact_store_options") or {}),
+                )
                 for name, s in data["stacks"].items()
             }
             active = str(data["active_stack"])
@@ -155,7 +199,13 @@ class RepositoryConfig:
                 url = prefix + str(self.root / rest)
         return url
 
-    def resolve_artifact_root(self, stack: StackConfig) -> Path:
-        """The absolute folder of ``stack``'s artifact store."""
-        path = Path(stack.artifact_store).expanduser()
+    def resolve_artifact_root(self, stack: StackConfig) -> Path | str:
+        """The absolute folder of ``stack``'s artifact store, or its URL if it is remote."""
+        location = stack.artifact_store
+        scheme, sep, _rest = location.partition("://")
+        if sep and len(scheme) > 1 and scheme.lower() not in ("file", "local"):
+            return location
+        if sep:
+            location = _rest
+        path = Path(location).expanduser()
         return path if path.is_absolute() else self.root / path

@@ -72,14 +72,26 @@ class Repository:
             ) from None
 
     def register_stack(
-        self, key: str, metadata_store_url: str, artifact_store: str, *, activate: bool = False
+        self,
+        key: str,
+        metadata_store_url: str,
+        artifact_store: str,
+        *,
+        activate: bool = False,
+        artifact_store_options: dict[str, Any] | None = None,
     ) -> Stack:
-        """Add a stack (and make it active if ``activate``)."""
+        """Add a stack (and make it active if ``activate``).
+
+        ``artifact_store`` is a folder or an object-storage URL (``s3://bucket/prefix``);
+        ``artifact_store_options`` are non-secret settings for it (``endpoint_url``...).
+        """
         if not key or key != key.strip():
             raise ZenMLWidgetsError(f"Invalid stack name {key!r}.")
         if key in self._stacks:
             raise ZenMLWidgetsError(f"Stack {key!r} exists already; delete it first.")
-        config = StackConfig(key, metadata_store_url, artifact_store)
+        config = StackConfig(
+            key, metadata_store_url, artifact_store, dict(artifact_store_options or {})
+        )
         self._config.stacks[key] = config
         if activate:
             self._config.active = key

@@ -6,7 +6,7 @@ import threading
 from functools import cached_property
 from pathlib import Path
 
-from zenml_widgets.artifacts import LocalArtifactStore
+from zenml_widgets.artifacts import ArtifactStore, open_artifact_store
 from zenml_widgets.config import REPO_DIR, RepositoryConfig, StackConfig
 from zenml_widgets.store import MetadataStore
 
@@ -53,9 +53,9 @@ class Stack:
         return open_metadata_store(self.metadata_url)
 
     @cached_property
-    def artifact_store(self) -> LocalArtifactStore:
-        """The stack's artifact store."""
-        return LocalArtifactStore(self.artifact_root)
+    def artifact_store(self) -> ArtifactStore:
+        """The stack's artifact store: a local folder, or object storage (``s3://...``)."""
+        return open_artifact_store(self.artifact_root, self.config.artifact_store_options)
 
     def artifact_cache_dir(self, key: str) -> Path:
         """A local folder for derived data of artifact ``key`` (e.g. statistics)."""

@@ -3,23 +3,72 @@
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO, Any
 
+from zenml_widgets.artifacts.keys import TMP_PREFIX, check_key, safe_segment
 from zenml_widgets.exceptions import ArtifactStoreError
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
-_TMP = ".tmp"
+__all__ = ["LocalArtifactStore", "LocalFolder", "safe_segment"]
 
 
-def safe_segment(name: str, limit: int = 64) -> str:
-    """A file-name-safe, readable form of ``name`` (never empty, never ``.``/``..``)."""
-    cleaned = _UNSAFE.sub("_", name).strip("._")[:limit]
-    return cleaned or "x"
+class LocalFolder(os.PathLike[str]):
+    """An artifact folder on the local disk; also usable as a path (``folder / "x.bin"``)."""
+
+    is_local = True
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __repr__(self) -> str:
+        return f"LocalFolder({str(self.path)!r})"
+
+    def __fspath__(self) -> str:
+        return str(self.path)
+
+    def __truediv__(self, name: str) -> Path:
+        return self.path / name
+
+    @property
+    def uri(self) -> str:
+        """The folder's absolute path."""
+        return str(self.path)
+
+    def _file(self, name: str) -> Path:
+        return self.path.joinpath(*check_key(name, "File name"))
+
+    def open(self, name: str, mode: str = "rb") -> IO[Any]:
+        """Open file ``name`` of the folder (text modes use UTF-8)."""
+        path = self._file(name)
+        if "w" in mode or "a" in mode:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        if "b" in mode:
+            return path.open(mode)
+        return path.open(mode, encoding="utf-8")
+
+    def exists(self, name: str | None = None) -> bool:
+        """Whether file ``name`` (or, with no name, the folder) exists."""
+        return self.path.is_dir() if name is None else self._file(name).is_file()
+
+    def listdir(self) -> list[str]:
+        """Relative names of the files in the folder."""
+        if not self.path.is_dir():
+            return []
+        files = (p for p in self.path.rglob("*") if p.is_file())
+        return sorted(p.relative_to(self.path).as_posix() for p in files)
+
+    def size(self) -> int:
+        """Total bytes of the folder's files."""
+        return sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file())
+
+    @contextmanager
+    def local_dir(self, write: bool = False) -> Iterator[Path]:
+        """The folder itself: it is local already."""
+        yield self.path
 
 
 class LocalArtifactStore:
@@ -32,21 +81,22 @@ class LocalArtifactStore:
     leaves a half-written artifact under its final key.
     """
 
+    is_local = True
+
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root).expanduser().resolve()
 
     def __repr__(self) -> str:
         return f"LocalArtifactStore({str(self.root)!r})"
 
+    @property
+    def location(self) -> str:
+        """The store's root, for messages."""
+        return str(self.root)
+
     def path(self, key: str) -> Path:
         """The absolute folder of artifact ``key``; ``ArtifactStoreError`` if it escapes."""
-        if not key or key.startswith(("/", "\\")) or "\x00" in key or ":" in key.split("/")[0]:
-            raise ArtifactStoreError(f"Artifact URI {key!r} is not a key inside the store.")
-        parts = key.split("/")
-        if any(p in ("", ".", "..") for p in parts):
-            raise ArtifactStoreError(
-                f"Artifact URI {key!r} may not contain empty, '.' or '..' segments."
-            )
+        parts = check_key(key)
         candidate = self.root.joinpath(*parts)
         resolved = candidate.resolve()
         if resolved != self.root and self.root not in resolved.parents:
@@ -66,26 +116,26 @@ class LocalArtifactStore:
 
     def size(self, key: str) -> int:
         """Total bytes of the files of artifact ``key``."""
-        total = 0
-        for dirpath, _dirs, files in os.walk(self.path(key)):
-            for f in files:
-                total += Path(dirpath, f).stat().st_size
-        return total
+        return LocalFolder(self.path(key)).size()
+
+    def folder(self, key: str) -> LocalFolder:
+        """A handle on the folder of artifact ``key``."""
+        return LocalFolder(self.path(key))
 
     @contextmanager
-    def write(self, key: str) -> Iterator[Path]:
+    def write(self, key: str) -> Iterator[LocalFolder]:
         """Yield an empty temporary folder; on success it becomes artifact ``key``."""
         final = self.path(key)
         if final.exists():
             raise ArtifactStoreError(
                 f"Artifact URI {key!r} exists already; artifacts are immutable."
             )
-        tmp_root = self.root / _TMP
+        tmp_root = self.root / TMP_PREFIX
         tmp_root.mkdir(parents=True, exist_ok=True)
         tmp = tmp_root / uuid.uuid4().hex
         tmp.mkdir()
         try:
-            yield tmp
+            yield LocalFolder(tmp)
             final.parent.mkdir(parents=True, exist_ok=True)
             tmp.rename(final)
         except BaseException:

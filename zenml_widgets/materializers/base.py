@@ -1,16 +1,22 @@
 """Materializers turn a step's return value into files in an artifact folder and back.
 
-A materializer is constructed with an *artifact*: any object with a ``uri`` attribute naming a
-folder (absolute local path). ``handle_return(data)`` writes ``data`` into that folder;
-``handle_input(data_type)`` reads it back as ``data_type``. The runner gives a materializer a
-fresh temporary folder to write into and moves it into place only when writing succeeded, so a
-materializer never needs to worry about half-written artifacts.
+A materializer is constructed with an *artifact*: an object with a ``uri`` attribute naming a
+folder. The artifact stores hand over a folder handle (``zenml_widgets.artifacts.ArtifactFolder``)
+that also opens files, so the same materializer writes to a local folder or to object storage:
+use ``self.open(name, mode)`` for streams, ``self.exists(name)``, and ``self.local_path()`` only
+for libraries that need a real path (it downloads or uploads when the artifact is remote).
+A plain object with only a local ``uri`` works too. ``handle_return(data)`` writes ``data`` into
+the folder; ``handle_input(data_type)`` reads it back as ``data_type``. The runner gives a
+materializer a fresh temporary folder to write into and publishes it only when writing
+succeeded, so a materializer never needs to worry about half-written artifacts.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import IO, Any, ClassVar, Protocol, cast
 
 from zenml_widgets.materializers.registry import default_registry
 
@@ -46,9 +52,45 @@ class BaseMaterializer:
             default_registry.register(cls)
 
     @property
+    def is_local(self) -> bool:
+        """Whether the artifact folder is on the local file system (``self.path`` is real)."""
+        return bool(getattr(self.artifact, "is_local", True))
+
+    @property
     def path(self) -> Path:
-        """The artifact folder as a ``Path``."""
+        """The artifact folder as a local ``Path`` (only for local artifacts)."""
+        if not self.is_local:
+            raise ValueError(
+                f"{type(self).__name__}: artifact {self.artifact.uri} is not on the local file "
+                "system; use self.open(name, mode) or self.local_path()."
+            )
         return Path(self.artifact.uri)
+
+    def open(self, name: str, mode: str = "rb") -> IO[Any]:
+        """Open file ``name`` inside the artifact folder (text modes use UTF-8)."""
+        opener = getattr(self.artifact, "open", None)
+        if opener is not None:
+            return cast("IO[Any]", opener(name, mode))
+        path = self.path / name
+        return path.open(mode) if "b" in mode else path.open(mode, encoding="utf-8")
+
+    def exists(self, name: str | None = None) -> bool:
+        """Whether file ``name`` (or, without a name, the artifact folder) exists."""
+        check = getattr(self.artifact, "exists", None)
+        if check is not None:
+            return bool(check(name))
+        return self.path.is_dir() if name is None else (self.path / name).is_file()
+
+    def local_path(self, write: bool = False) -> AbstractContextManager[Path]:
+        """The artifact folder as a real local folder, for libraries that need a path.
+
+        Local artifacts: the folder itself. Remote ones: a temporary copy (``write=False``), or
+        an empty temporary folder that is uploaded when the block succeeds (``write=True``).
+        """
+        local_dir = getattr(self.artifact, "local_dir", None)
+        if local_dir is not None:
+            return cast("AbstractContextManager[Path]", local_dir(write))
+        return _itself(self.path)
 
     def can_read(self, data_type: type[Any]) -> bool:
         """Whether this materializer can produce ``data_type``."""
@@ -81,3 +123,8 @@ def _is_subclass(a: type[Any], b: type[Any]) -> bool:
         return issubclass(a, b)
     except TypeError:
         return False
+
+
+@contextmanager
+def _itself(path: Path) -> Iterator[Path]:
+    yield path

@@ -69,11 +69,11 @@ class BuiltInMaterializer(BaseMaterializer):
     )
 
     def handle_return(self, data: Any) -> None:
-        with (self.path / _FILENAME).open("w", encoding="utf-8") as f:
+        with self.open(_FILENAME, "w") as f:
             json.dump(encode_json(data), f, ensure_ascii=False, allow_nan=False)
 
     def handle_input(self, data_type: type[Any]) -> Any:
-        with (self.path / _FILENAME).open(encoding="utf-8") as f:
+        with self.open(_FILENAME, "r") as f:
             value = decode_json(json.load(f))
         if data_type in (tuple, list) and isinstance(value, list | tuple):
             return data_type(value)

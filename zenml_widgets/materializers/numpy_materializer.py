@@ -22,9 +22,17 @@ class NumpyMaterializer(BaseMaterializer):
                 "NumpyMaterializer refuses object arrays: storing them would need pickle. "
                 "Convert the array to a numeric or string dtype first."
             )
-        np.save(self.path / _FILENAME, data, allow_pickle=False)
+        if self.is_local:
+            np.save(self.path / _FILENAME, data, allow_pickle=False)
+            return
+        with self.open(_FILENAME, "wb") as f:
+            np.save(f, data, allow_pickle=False)
 
     def handle_input(self, data_type: type[Any]) -> np.ndarray[Any, Any]:
         # mmap would keep the file open; arrays are loaded whole, without pickle.
-        array: np.ndarray[Any, Any] = np.load(self.path / _FILENAME, allow_pickle=False)
-        return array
+        if self.is_local:
+            array: np.ndarray[Any, Any] = np.load(self.path / _FILENAME, allow_pickle=False)
+            return array
+        with self.open(_FILENAME, "rb") as f:
+            streamed: np.ndarray[Any, Any] = np.load(f, allow_pickle=False)
+        return streamed

@@ -20,7 +20,8 @@ class PandasMaterializer(BaseMaterializer):
 
     pandas' own metadata in the parquet file carries the index, column names and dtypes
     (pandas 3 strings, categoricals, nullable integers, tz-aware datetimes), so they come back
-    exactly. Reading is a single ``pandas.read_parquet`` of the file where it lies: no copy.
+    exactly. Reading a local artifact is a single ``pandas.read_parquet`` of the file where it
+    lies: no copy. Remote artifacts (object storage) are streamed through a file object.
     """
 
     ASSOCIATED_TYPES: ClassVar[tuple[type[Any], ...]] = (pd.DataFrame, pd.Series)
@@ -28,31 +29,39 @@ class PandasMaterializer(BaseMaterializer):
     def handle_return(self, data: pd.DataFrame | pd.Series) -> None:
         if isinstance(data, pd.Series):
             name = data.name
-            (self.path / _SERIES_MARKER).write_text(
-                json.dumps({"name": name, "has_name": name is not None}), encoding="utf-8"
-            )
+            with self.open(_SERIES_MARKER, "w") as f:
+                f.write(json.dumps({"name": name, "has_name": name is not None}))
             data = data.to_frame(name="__series__")
         if not _plain_string_columns(data):
             # parquet only knows string column names: keep the real labels beside the file.
             labels = [encode_json(label) for label in data.columns]
             meta = {"labels": labels, "name": encode_json(data.columns.name)}
-            (self.path / _COLUMNS_FILE).write_text(json.dumps(meta), encoding="utf-8")
+            with self.open(_COLUMNS_FILE, "w") as f:
+                f.write(json.dumps(meta))
             data = data.set_axis([f"__col{i}__" for i in range(data.shape[1])], axis=1)
-        data.to_parquet(self.path / _FILENAME, engine="pyarrow")
+        if self.is_local:
+            data.to_parquet(self.path / _FILENAME, engine="pyarrow")
+            return
+        with self.open(_FILENAME, "wb") as f:
+            data.to_parquet(f, engine="pyarrow")
 
     def handle_input(self, data_type: type[Any]) -> pd.DataFrame | pd.Series:
-        df = pd.read_parquet(self.path / _FILENAME, engine="pyarrow")
-        columns_file = self.path / _COLUMNS_FILE
-        if columns_file.exists():
-            meta = json.loads(columns_file.read_text(encoding="utf-8"))
+        if self.is_local:
+            df = pd.read_parquet(self.path / _FILENAME, engine="pyarrow")
+        else:
+            with self.open(_FILENAME, "rb") as f:
+                df = pd.read_parquet(f, engine="pyarrow")
+        if self.exists(_COLUMNS_FILE):
+            with self.open(_COLUMNS_FILE, "r") as f:
+                meta = json.loads(f.read())
             columns = pd.Index(
                 [decode_json(label) for label in meta["labels"]], tupleize_cols=False
             )
             columns.name = decode_json(meta["name"])
             df.columns = columns
-        marker = self.path / _SERIES_MARKER
-        if marker.exists():
-            meta = json.loads(marker.read_text(encoding="utf-8"))
+        if self.exists(_SERIES_MARKER):
+            with self.open(_SERIES_MARKER, "r") as f:
+                meta = json.loads(f.read())
             series = df["__series__"]
             series.name = meta["name"]
             return series

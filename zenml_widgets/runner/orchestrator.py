@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import os
+import secrets
 import sys
 import threading
 import traceback
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("zenml_widgets")
 MAX_NAME = 255
+_NAME_ATTEMPTS = 5
 
 
 def check_name(kind: str, name: str) -> str:
@@ -50,9 +52,14 @@ def check_name(kind: str, name: str) -> str:
     return name
 
 
-def default_run_name(pipeline_name: str) -> str:
-    """``{pipeline}-{UTC timestamp}``, unique enough to never clash in practice."""
-    return f"{pipeline_name}-{datetime.now(UTC).strftime('%Y_%m_%d-%H_%M_%S_%f')}"
+def default_run_name(pipeline_name: str, attempt: int = 0) -> str:
+    """``{pipeline}-{UTC timestamp}``; on a retry (``attempt`` > 0) with a random suffix.
+
+    Two processes can start a run of the same pipeline in the same microsecond: the store's
+    unique constraint refuses the second name, and the runner retries with a suffixed one.
+    """
+    name = f"{pipeline_name}-{datetime.now(UTC).strftime('%Y_%m_%d-%H_%M_%S_%f')}"
+    return f"{name}-{secrets.token_hex(3)}" if attempt else name
 
 
 def _repository(repository: Repository | str | Path | None) -> Repository:
@@ -97,11 +104,6 @@ class _Heartbeat:
                 logger.debug("heartbeat failed", exc_info=True)
 
 
-class _WriteTarget:
-    def __init__(self, uri: str) -> None:
-        self.uri = uri
-
-
 def run_pipeline(
     pipeline: BasePipeline,
     *,
@@ -112,17 +114,28 @@ def run_pipeline(
     """Run ``pipeline`` and return its recorded run (see ``BasePipeline.run``)."""
     nodes = pipeline.compose()
     check_name("pipeline", pipeline.NAME)
-    name = check_name("run", run_name) if run_name is not None else default_run_name(pipeline.NAME)
+    if run_name is not None:
+        check_name("run", run_name)
+    for node in nodes:
+        _check_parameters(node)
     repo = _repository(repository)
     stack = repo.get_stack(stack_key) if stack_key is not None else repo.active_stack
     store = stack.metadata_store
     pipeline_record = store.get_or_create_pipeline(pipeline.NAME)
-    if store.get_run_by_name(pipeline_record.id, name) is not None:
-        raise RunNameClashError(
-            f"Pipeline {pipeline.NAME!r} already has a run named {name!r}; run names are unique "
-            "per pipeline. Nothing was run. Pass another run_name, or none for a generated one."
-        )
-    run = store.create_run(pipeline_record.id, name, pid=os.getpid(), hostname=this_host())
+    for attempt in range(_NAME_ATTEMPTS):
+        name = run_name if run_name is not None else default_run_name(pipeline.NAME, attempt)
+        try:
+            # The unique constraint decides races: of two processes asking for one name,
+            # exactly one creates the run.
+            run = store.create_run(pipeline_record.id, name, pid=os.getpid(), hostname=this_host())
+            break
+        except RunNameClashError:
+            if run_name is not None or attempt == _NAME_ATTEMPTS - 1:
+                raise RunNameClashError(
+                    f"Pipeline {pipeline.NAME!r} already has a run named {name!r}; run names are "
+                    "unique per pipeline. Nothing was run. Pass another run_name, or none for a "
+                    "generated one."
+                ) from None
     runner = _RunExecution(pipeline, stack, pipeline_record.id, run.id, name)
     with _Heartbeat(stack, run.id):
         try:
@@ -262,8 +275,8 @@ class _RunExecution:
             )
             artifact_store = self.stack.artifact_store
             with artifact_store.write(key) as folder:
-                materializer(_WriteTarget(str(folder))).handle_return(value)
-                size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+                materializer(folder).handle_return(value)
+                size = folder.size()
             written.append(
                 NewArtifact(
                     name=output_name,
@@ -274,6 +287,22 @@ class _RunExecution:
                 )
             )
         return written
+
+
+def _check_parameters(node: StepNode) -> None:
+    """Parameters are recorded as JSON with sorted keys: refuse what cannot be, before running.
+
+    NaN and infinities are stored faithfully (as JSON's ``NaN``/``Infinity`` tokens, which
+    Python reads back); mixed key types cannot be sorted and are refused.
+    """
+    params = node.step.resolved_parameters(set(node.inputs))
+    try:
+        json.dumps(params, sort_keys=True, allow_nan=True)
+    except (TypeError, ValueError) as e:
+        raise PipelineDefinitionError(
+            f"The parameters of step {node.name!r} cannot be recorded: {type(e).__name__}: {e}. "
+            "Parameters must be JSON values whose dict keys are all strings."
+        ) from None
 
 
 def _check_type(name: str, annotation: Any, value: Any) -> None:

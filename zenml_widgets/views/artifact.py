@@ -21,13 +21,6 @@ if TYPE_CHECKING:
     from zenml_widgets.views.step import StepView
 
 
-class _ReadTarget:
-    """What a materializer is handed when reading: the artifact's absolute folder."""
-
-    def __init__(self, uri: str) -> None:
-        self.uri = uri
-
-
 class ArtifactView(View):
     """An artifact from history. ``read()`` is the only thing that loads data."""
 
@@ -52,7 +45,8 @@ class ArtifactView(View):
 
     @property
     def uri(self) -> str:
-        """Absolute location of the artifact's folder; never outside the artifact store."""
+        """Absolute location of the artifact's folder (a local path, or a URL such as
+        ``s3://bucket/prefix/...`` on object storage); never outside the artifact store."""
         return self._stack.artifact_store.uri(self._record.uri)
 
     @property
@@ -123,8 +117,10 @@ class ArtifactView(View):
             ArtifactReadError: the artifact is missing or corrupt (the message names its URI),
                 or ``materializer_class`` cannot read it.
         """
+        store = self._stack.artifact_store
         try:
-            uri = self.uri
+            uri = store.uri(self._record.uri)
+            folder = store.folder(self._record.uri)
         except ArtifactStoreError as e:
             raise ArtifactReadError(f"Refusing to read artifact {self.name!r}: {e}") from e
         writer = self._record.materializer
@@ -134,13 +130,19 @@ class ArtifactView(View):
             except MaterializerNotFoundError as e:
                 raise ArtifactReadError(f"Cannot read artifact {self.name!r} at {uri}: {e}") from e
         data_type = output_data_type or self._stored_type(materializer_class)
-        if not Path(uri).is_dir():
+        try:
+            present = folder.exists()
+        except Exception as e:  # object storage unreachable, permissions, ...
+            raise ArtifactReadError(
+                f"Cannot reach artifact {self.name!r} at {uri}: {type(e).__name__}: {e}"
+            ) from e
+        if not present:
             raise ArtifactReadError(
                 f"Artifact {self.name!r} is missing: nothing at its URI {uri} "
                 f"(written by step {self._record.producer_step_id} with {writer})."
             )
         try:
-            return materializer_class(_ReadTarget(uri)).handle_input(data_type)
+            return materializer_class(folder).handle_input(data_type)
         except ArtifactReadError:
             raise
         except ImportError as e:

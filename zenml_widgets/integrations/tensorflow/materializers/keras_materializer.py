@@ -102,7 +102,7 @@ class KerasMaterializer(BaseMaterializer):
 
     @property
     def model_path(self) -> str:
-        """Absolute path of the ``model.keras`` file in the artifact folder."""
+        """Absolute path of the ``model.keras`` file in a local artifact folder."""
         return str(self.path / MODEL_FILENAME)
 
     def handle_return(self, data: Any) -> None:
@@ -124,16 +124,19 @@ class KerasMaterializer(BaseMaterializer):
                 f"KerasMaterializer stores keras.Model objects, got "
                 f"{type(data).__module__}.{type(data).__qualname__}."
             )
-        try:
-            data.save(self.model_path)
-        except Exception as e:
-            e.add_note(
-                f"KerasMaterializer could not write model {data.name!r} "
-                f"({type(data).__qualname__}) as {MODEL_FILENAME}."
-            )
-            raise
-        if self.VERIFY_ON_WRITE:
-            self._verify_readable(keras, data)
+        # Keras writes to a path: for remote artifacts a local temporary folder, uploaded after.
+        with self.local_path(write=True) as folder:
+            model_path = str(folder / MODEL_FILENAME)
+            try:
+                data.save(model_path)
+            except Exception as e:
+                e.add_note(
+                    f"KerasMaterializer could not write model {data.name!r} "
+                    f"({type(data).__qualname__}) as {MODEL_FILENAME}."
+                )
+                raise
+            if self.VERIFY_ON_WRITE:
+                self._verify_readable(keras, data, model_path)
 
     def handle_input(self, data_type: type[Any]) -> Any:
         """Loads the model stored in the artifact folder.
@@ -151,36 +154,48 @@ class KerasMaterializer(BaseMaterializer):
                 (for example an unregistered custom class); the message names the artifact URI.
         """
         keras = _import_keras("read this Keras model artifact")
-        model_path = self.model_path
         uri = self.artifact.uri
-        if not self.path.is_dir():
+        if not self.exists():
             raise ArtifactReadError(
                 f"The Keras model artifact at '{uri}' does not exist: the folder is missing "
                 "from the artifact store."
             )
-        if not (self.path / MODEL_FILENAME).is_file():
+        if not self.exists(MODEL_FILENAME):
             raise ArtifactReadError(
                 f"The Keras model artifact at '{uri}' has no {MODEL_FILENAME} file "
-                f"(the folder holds: {_listing(self.path)}). Was it written by another "
+                f"(the folder holds: {self._listing()}). Was it written by another "
                 "materializer? Its ArtifactView.materializer says which one."
             )
-        if not zipfile.is_zipfile(model_path):
-            raise ArtifactReadError(
-                f"The Keras model artifact at '{uri}' is corrupt: {MODEL_FILENAME} is not a "
-                "valid .keras (zip) archive; it may be truncated or overwritten."
-            )
-        try:
-            return keras.models.load_model(model_path, safe_mode=self.safe_mode)
-        except Exception as e:
-            raise ArtifactReadError(
-                f"Could not load the Keras model artifact at '{uri}': "
-                f"{type(e).__name__}: {e}{_read_hint(e)}"
-            ) from e
+        # Keras reads from a path: remote artifacts are downloaded to a temporary folder first.
+        with self.local_path() as folder:
+            model_path = str(folder / MODEL_FILENAME)
+            if not zipfile.is_zipfile(model_path):
+                raise ArtifactReadError(
+                    f"The Keras model artifact at '{uri}' is corrupt: {MODEL_FILENAME} is not a "
+                    "valid .keras (zip) archive; it may be truncated or overwritten."
+                )
+            try:
+                return keras.models.load_model(model_path, safe_mode=self.safe_mode)
+            except Exception as e:
+                raise ArtifactReadError(
+                    f"Could not load the Keras model artifact at '{uri}': "
+                    f"{type(e).__name__}: {e}{_read_hint(e)}"
+                ) from e
 
-    def _verify_readable(self, keras: ModuleType, model: Any) -> None:
+    def _listing(self) -> str:
+        listdir = getattr(self.artifact, "listdir", None)
+        if listdir is None:
+            return _listing(self.path)
+        try:
+            names: list[str] = listdir()
+        except OSError as e:
+            return f"<cannot list: {e.strerror or e}>"
+        return ", ".join(names) if names else "nothing"
+
+    def _verify_readable(self, keras: ModuleType, model: Any, model_path: str) -> None:
         """Rebuilds the model from the config just written, the way ``load_model`` would."""
         try:
-            with zipfile.ZipFile(self.model_path) as archive:
+            with zipfile.ZipFile(model_path) as archive:
                 config = json.loads(archive.read("config.json"))
             keras.saving.deserialize_keras_object(config, safe_mode=self.safe_mode)
         except Exception as e:
