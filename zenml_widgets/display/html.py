@@ -8,17 +8,21 @@ from datetime import datetime, timedelta
 from typing import Any
 
 CSS_CLASS = "zw"
+# Selectors start with div.zw so that they outrank JupyterLab's own table rules
+# (.jp-RenderedHTMLCommon tbody td aligns right and drops borders).
 STYLE = """<style>
-.zw{font-family:var(--jp-ui-font-family,system-ui,sans-serif);font-size:13px;color:var(--jp-ui-font-color1,#222)}
-.zw table{border-collapse:collapse;margin:4px 0}
-.zw th,.zw td{padding:2px 8px;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}
-.zw th{font-weight:600;background:rgba(127,127,127,.08)}
-.zw .zw-title{font-weight:600;margin:2px 0}
-.zw .zw-muted{color:#777}
-.zw code{font-family:var(--jp-code-font-family,monospace);font-size:12px}
-.zw .zw-status{padding:0 6px;border-radius:8px;color:#fff;font-size:11px}
-.zw .zw-completed{background:#2e7d32}.zw .zw-cached{background:#1565c0}
-.zw .zw-failed{background:#c62828}.zw .zw-running{background:#ef6c00}
+div.zw{font-family:var(--jp-ui-font-family,system-ui,sans-serif);font-size:13px;color:var(--jp-ui-font-color1,#222)}
+div.zw table{border-collapse:collapse;margin:4px 0;table-layout:auto}
+div.zw table th,div.zw table td{padding:2px 8px;border:none;border-bottom:1px solid #ddd;
+text-align:left;vertical-align:top;white-space:normal}
+div.zw table th{font-weight:600;background:rgba(127,127,127,.08)}
+div.zw .zw-title{font-weight:600;margin:2px 0}
+div.zw .zw-muted{color:#777}
+div.zw code{font-family:var(--jp-code-font-family,monospace);font-size:12px}
+div.zw pre{margin:0;white-space:pre-wrap}
+div.zw .zw-status{padding:0 6px;border-radius:8px;color:#fff;font-size:11px}
+div.zw .zw-completed{background:#2e7d32}div.zw .zw-cached{background:#1565c0}
+div.zw .zw-failed{background:#c62828}div.zw .zw-running{background:#ef6c00}
 </style>"""
 
 

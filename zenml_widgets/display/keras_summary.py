@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from zenml_widgets.display.html import STYLE
+
 _UNKNOWN = "?"
 _HEADERS = ("Layer", "Type", "Output shape", "Params")
 
@@ -145,7 +147,7 @@ def model_summary_html(model: Any) -> str:
         f"<tr><th>{_esc(label)}</th><td>{_esc(value)}</td></tr>" for label, value in _facts(summary)
     )
     return (
-        '<div class="zw zw-keras-summary">'
+        STYLE + '<div class="zw zw-keras-summary">'
         f'<div class="zw-title">{_esc(_title(summary))}</div>'
         f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
         f"<table><tbody>{facts}</tbody></table>"
