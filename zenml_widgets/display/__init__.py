@@ -6,6 +6,7 @@ Importing this package registers the renderers with ``zenml_widgets.rendering``.
 from __future__ import annotations
 
 from zenml_widgets import rendering
+from zenml_widgets.display.compare import output_comparison_bundle, run_comparison_bundle
 from zenml_widgets.display.views import (
     artifact_bundle,
     pipeline_bundle,
@@ -19,5 +20,15 @@ rendering.register("pipeline", pipeline_bundle)
 rendering.register("run", run_bundle)
 rendering.register("step", step_bundle)
 rendering.register("artifact", artifact_bundle)
+rendering.register("run_comparison", run_comparison_bundle)
+rendering.register("output_comparison", output_comparison_bundle)
 
-__all__ = ["artifact_bundle", "pipeline_bundle", "repository_bundle", "run_bundle", "step_bundle"]
+__all__ = [
+    "artifact_bundle",
+    "output_comparison_bundle",
+    "pipeline_bundle",
+    "repository_bundle",
+    "run_bundle",
+    "run_comparison_bundle",
+    "step_bundle",
+]
