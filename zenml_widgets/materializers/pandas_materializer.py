@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import pandas as pd
 
 from zenml_widgets.materializers.base import BaseMaterializer
-from zenml_widgets.materializers.builtin import decode_json, encode_json
+from zenml_widgets.materializers.builtin import decode_json, decode_key, encode_json
 
 _FILENAME = "df.parquet"
 _SERIES_MARKER = "series.json"
@@ -30,7 +30,7 @@ class PandasMaterializer(BaseMaterializer):
         if isinstance(data, pd.Series):
             name = data.name
             with self.open(_SERIES_MARKER, "w") as f:
-                f.write(json.dumps({"name": name, "has_name": name is not None}))
+                f.write(json.dumps({"name": encode_json(name), "has_name": name is not None}))
             data = data.to_frame(name="__series__")
         if not _plain_string_columns(data):
             # parquet only knows string column names: keep the real labels beside the file.
@@ -63,7 +63,7 @@ class PandasMaterializer(BaseMaterializer):
             with self.open(_SERIES_MARKER, "r") as f:
                 meta = json.loads(f.read())
             series = df["__series__"]
-            series.name = meta["name"]
+            series.name = decode_key(meta["name"])
             return series
         if isinstance(data_type, type) and issubclass(data_type, pd.Series) and df.shape[1] == 1:
             return df.iloc[:, 0]
