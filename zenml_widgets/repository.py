@@ -30,7 +30,9 @@ class Repository:
     def init(cls, path: str | Path | None = None) -> Repository:
         """Create a repository with the default stack at ``path`` (default: cwd)."""
         RepositoryConfig.create(path if path is not None else Path.cwd())
-        return cls(path if path is not None else Path.cwd())
+        repo = cls(path if path is not None else Path.cwd())
+        repo.active_stack.create_metadata_store()
+        return repo
 
     def __repr__(self) -> str:
         return f"Repository({str(self.root)!r})"
@@ -96,8 +98,10 @@ class Repository:
         if activate:
             self._config.active = key
         self._config.save()
-        self._stacks[key] = Stack(config, self._config)
-        return self._stacks[key]
+        stack = self._stacks[key] = Stack(config, self._config)
+        if stack.metadata_url.startswith("sqlite"):
+            stack.create_metadata_store()  # a new embedded store starts empty, not missing
+        return stack
 
     def set_active_stack(self, stack_key: str) -> None:
         """Make ``stack_key`` the stack pipelines run on."""

@@ -14,12 +14,15 @@ _stores: dict[str, MetadataStore] = {}
 _stores_lock = threading.Lock()
 
 
-def open_metadata_store(url: str) -> MetadataStore:
-    """The process-wide ``MetadataStore`` for ``url`` (schema checked once per process)."""
+def open_metadata_store(url: str, *, create: bool = True) -> MetadataStore:
+    """The process-wide ``MetadataStore`` for ``url`` (schema checked once per process).
+
+    ``create=False``: a missing SQLite file is a ``StoreError``, not a new empty store.
+    """
     with _stores_lock:
         store = _stores.get(url)
     if store is None:
-        store = MetadataStore(url)
+        store = MetadataStore(url, create=create)
         with _stores_lock:
             store = _stores.setdefault(url, store)
     return store
@@ -49,8 +52,14 @@ class Stack:
 
     @cached_property
     def metadata_store(self) -> MetadataStore:
-        """The stack's metadata store (opened on first use)."""
-        return open_metadata_store(self.metadata_url)
+        """The stack's metadata store (opened on first use; it must exist)."""
+        return open_metadata_store(self.metadata_url, create=False)
+
+    def create_metadata_store(self) -> MetadataStore:
+        """The stack's metadata store, created if it does not exist yet (init, runs)."""
+        store = open_metadata_store(self.metadata_url, create=True)
+        self.__dict__["metadata_store"] = store
+        return store
 
     @cached_property
     def artifact_store(self) -> ArtifactStore:

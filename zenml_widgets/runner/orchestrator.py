@@ -120,7 +120,7 @@ def run_pipeline(
         _check_parameters(node)
     repo = _repository(repository)
     stack = repo.get_stack(stack_key) if stack_key is not None else repo.active_stack
-    store = stack.metadata_store
+    store = stack.create_metadata_store()
     pipeline_record = store.get_or_create_pipeline(pipeline.NAME)
     for attempt in range(_NAME_ATTEMPTS):
         name = run_name if run_name is not None else default_run_name(pipeline.NAME, attempt)

@@ -28,6 +28,20 @@ def describe_url(url: str | URL) -> str:
         return "<invalid database URL>"
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The database file of a SQLite URL (``None`` for other databases and in-memory ones)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    if database.startswith("file:"):
+        return None
+    return Path(database)
+
+
 def get_engine(url: str) -> Engine:
     """The process-wide engine for ``url`` (created on first use)."""
     with _lock:

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from zenml_widgets.exceptions import RunNameClashError, StoreError
-from zenml_widgets.store.engine import describe_url, get_engine, translate_errors
+from zenml_widgets.store.engine import describe_url, get_engine, sqlite_file, translate_errors
 from zenml_widgets.store.models import ArtifactRow, PipelineRow, RunRow, StepInputRow, StepRow
 from zenml_widgets.store.records import (
     ArtifactRecord,
@@ -132,12 +132,20 @@ class MetadataStore:
 
     Every method opens its own short session and returns frozen records, never ORM objects.
     Several writes can share one transaction with ``with store.transaction(): ...``.
-    The schema is created or upgraded on first use.
+    The schema is created or upgraded on first use. With ``create=False`` a SQLite file that
+    does not exist is an error instead of a new empty store (it was deleted or moved).
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, create: bool = True) -> None:
         self.url = url
         self.description = describe_url(url)
+        path = sqlite_file(url)
+        if not create and path is not None and not path.exists():
+            raise StoreError(
+                f"The SQLite metadata store {str(path)!r} does not exist: it was deleted or "
+                "moved. Restore the file, or point the stack at another store "
+                "(zenml-widgets stack register ...). Running a pipeline creates a new, empty one."
+            )
         self._engine = get_engine(url)
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
         self._write_sessions = sessionmaker(
@@ -312,7 +320,11 @@ class MetadataStore:
                     (row.id, pipeline_id, name, "running", now, None, now, pid, hostname, None)
                 )
         except StoreError as e:
-            if isinstance(e.__cause__, IntegrityError):
+            # Only a taken name is a clash; any other constraint failing stays a StoreError.
+            if (
+                isinstance(e.__cause__, IntegrityError)
+                and self.get_run_by_name(pipeline_id, name) is not None
+            ):
                 raise RunNameClashError(
                     f"A run named {name!r} already exists in this pipeline; run names are unique "
                     "per pipeline. Pass another run_name, or None for a generated one."

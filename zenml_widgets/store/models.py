@@ -44,6 +44,7 @@ class RunRow(Base):
     __table_args__ = (
         UniqueConstraint("pipeline_id", "name", name="uq_runs_pipeline_name"),
         Index("ix_runs_pipeline_id_id", "pipeline_id", "id"),
+        Index("ix_runs_pipeline_id_status", "pipeline_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -92,7 +93,10 @@ class ArtifactRow(Base):
     """An output of a step. A cached step's outputs point at the producer's files."""
 
     __tablename__ = "artifacts"
-    __table_args__ = (UniqueConstraint("step_id", "name", name="uq_artifacts_step_name"),)
+    __table_args__ = (
+        UniqueConstraint("step_id", "name", name="uq_artifacts_step_name"),
+        Index("ix_artifacts_producer_step_id", "producer_step_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     step_id: Mapped[int] = mapped_column(ForeignKey("steps.id", ondelete="CASCADE"))
@@ -113,7 +117,10 @@ class StepInputRow(Base):
     """Lineage: artifact ``artifact_id`` was the input ``name`` of step ``step_id``."""
 
     __tablename__ = "step_inputs"
-    __table_args__ = (UniqueConstraint("step_id", "name", name="uq_step_inputs_step_name"),)
+    __table_args__ = (
+        UniqueConstraint("step_id", "name", name="uq_step_inputs_step_name"),
+        Index("ix_step_inputs_artifact_id", "artifact_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     step_id: Mapped[int] = mapped_column(ForeignKey("steps.id", ondelete="CASCADE"))

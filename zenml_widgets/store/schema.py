@@ -14,7 +14,7 @@ from zenml_widgets.exceptions import SchemaVersionError, StoreError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Oldest first; the last one is the revision this code reads and writes.
-REVISIONS = ("0001",)
+REVISIONS = ("0001", "0002")
 HEAD = REVISIONS[-1]
 
 
@@ -23,6 +23,11 @@ def current_revision(conn: Connection) -> str | None:
     if not inspect(conn).has_table("alembic_version"):
         return None
     return conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one_or_none()
+
+
+def upgrade_to(engine: Engine, description: str, revision: str) -> None:
+    """Create or upgrade the schema to exactly ``revision`` (tests of older stores)."""
+    _upgrade(engine, description, revision)
 
 
 def ensure_schema(engine: Engine, description: str) -> None:
@@ -40,7 +45,7 @@ def ensure_schema(engine: Engine, description: str) -> None:
     _upgrade(engine, description)
 
 
-def _upgrade(engine: Engine, description: str) -> None:
+def _upgrade(engine: Engine, description: str, target: str = HEAD) -> None:
     from alembic import command
     from alembic.config import Config
 
@@ -51,12 +56,12 @@ def _upgrade(engine: Engine, description: str) -> None:
     with engine.execution_options(zw_write=True).connect() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(727274)"))
-        if current_revision(conn) == HEAD:  # another process won the race
+        if current_revision(conn) == target:  # another process won the race
             conn.rollback()
             return
         config.attributes["connection"] = conn
         try:
-            command.upgrade(config, HEAD)
+            command.upgrade(config, target)
         except Exception as e:
             raise StoreError(
                 f"Could not create or upgrade the metadata store {description}: {e}"
