@@ -26,6 +26,7 @@ from zenml_widgets.widgets.code import accessor_code, is_variable_name, suggest_
 from zenml_widgets.widgets.data_panel import DataPanel
 from zenml_widgets.widgets.object_preview import describe
 from zenml_widgets.widgets.run_pager import RunPager
+from zenml_widgets.widgets.run_panels import ComparePanel, DagPanel, NewerRuns
 
 if TYPE_CHECKING:
     from zenml_widgets.views import ArtifactView, PipelineRunView, PipelineView, StepView
@@ -72,6 +73,9 @@ class HistoryExplorer(w.VBox):  # type: ignore[misc]
     run_name = Unicode(None, allow_none=True, help="The selected run's name.")
     step_name = Unicode(None, allow_none=True, help="The selected step's name.")
     output_name = Unicode(None, allow_none=True, help="The selected output's name.")
+    compare_run_name = Unicode(
+        None, allow_none=True, help="A run of the same pipeline to compare the selected run with."
+    )
     name_filter = Unicode("", help="List only runs whose name contains this text.")
     page_size = Int(50, help="How many runs the run dropdown lists at a time.")
     read_on_select = Bool(True, help="Read the selected output to preview its data.")
@@ -101,13 +105,21 @@ class HistoryExplorer(w.VBox):  # type: ignore[misc]
         self._run: PipelineRunView | None = None
         self._step: StepView | None = None
         self._output: ArtifactView | None = None
+        self._compare_run: PipelineRunView | None = None
         self._resolved: Any = None
         self._quiet = 0
         self._batch_depth = 0
         self._dirty = False
         self.ui = controls.Controls()
         self._data = DataPanel(self.ui)
-        super().__init__(children=self.ui.layout(), **kwargs)
+        self.dag = DagPanel(self.on_dag_step)
+        self.comparison = ComparePanel(self.on_compare_choice, self.on_compare_output)
+        self.newer_runs = NewerRuns(self.jump_to_newest)
+        children = self.ui.layout()
+        children.insert(children.index(self.ui.run), self.newer_runs.box)
+        children.insert(children.index(self.ui.preview), self.dag.box)
+        children.insert(children.index(self.ui.preview), self.comparison.box)
+        super().__init__(children=children, **kwargs)
         self.add_class("zw-explorer")
         self.page_size = page_size
         self._assign("stack_key", stack_key or self.repository.active_stack_key)
@@ -151,6 +163,8 @@ class HistoryExplorer(w.VBox):  # type: ignore[misc]
     def refresh(self) -> None:
         """Ask the store again: new pipelines and runs appear, statuses update."""
         with self._batch():
+            self.newer_runs.remember(self._pipeline)
+            self.dag.forget()
             self.ui.set_options(self.ui.pipeline, self._pipeline_options(), self.pipeline_name)
             if self._pager is not None:
                 self._show_runs(self._pager.load())
@@ -161,6 +175,24 @@ class HistoryExplorer(w.VBox):  # type: ignore[misc]
                 self._step = self._run.get_step(self._step.name)
                 outputs = controls.output_options(self._step)
                 self.ui.set_options(self.ui.output, outputs, self.output_name)
+
+    def check_for_newer_runs(self) -> int:
+        """How many runs of the selected pipeline appeared since it was selected or refreshed;
+        when there are some, a notice with a "Jump to newest" button shows."""
+        return self.newer_runs.check(self._pipeline)
+
+    def jump_to_newest(self) -> None:
+        """Refresh and select the newest run of the selected pipeline."""
+        if self._pipeline is None:
+            return
+        with self._batch():
+            self.refresh()
+            self.select(self._pipeline.name, LATEST)
+
+    def compare_with(self, run: str | None) -> HistoryExplorer:
+        """Compare the selected run with run ``run`` of the same pipeline (``None``: stop)."""
+        self._assign("compare_run_name", run)
+        return self
 
     def load_into(self, name: str | None = None) -> Any:
         """Bind the selection (an output's read object, else the view) to a variable.
@@ -229,6 +261,13 @@ class HistoryExplorer(w.VBox):  # type: ignore[misc]
             raise TraitError("Select a step before an output.")
         return self._resolve(lambda: controls.get_output(step, name), name)
 
+    @validate("compare_run_name")
+    def _validate_compare_run_name(self, proposal: Any) -> str | None:
+        name, pipeline = proposal.value, self._pipeline
+        if pipeline is None:
+            raise TraitError("Select a pipeline before a run to compare with.")
+        return self._resolve(lambda: pipeline.get_run(name), name)
+
     def _resolve(self, find: Callable[[], object], name: str | None) -> str | None:
         """Look the name up now, so that a wrong one is refused (the observer uses the view)."""
         try:
@@ -254,6 +293,8 @@ class HistoryExplorer(w.VBox):  # type: ignore[misc]
         with self._batch():
             self._pipeline = self._resolved if change.new is not None else None
             self.run_name = None
+            self.compare_run_name = None
+            self.newer_runs.remember(self._pipeline)
             self.ui.set_value(self.ui.pipeline, change.new)
             self._pager = RunPager(self._pipeline, self.page_size) if self._pipeline else None
             with self._quietly():
@@ -292,6 +333,14 @@ class HistoryExplorer(w.VBox):  # type: ignore[misc]
             self._output = self._resolved if change.new is not None else None
             self.ui.set_value(self.ui.output, change.new)
 
+    @observe("compare_run_name")
+    @_reporting
+    def _on_compare_run_name_change(self, change: Any) -> None:
+        with self._batch():
+            self._compare_run = self._resolved if change.new is not None else None
+            if self._pager is not None:
+                self.comparison.set_runs(self._pager.page, change.new)
+
     @observe("name_filter")
     @_reporting
     def _on_name_filter_change(self, change: Any) -> None:
@@ -316,6 +365,24 @@ class HistoryExplorer(w.VBox):  # type: ignore[misc]
         """A dropdown's value changed in the page."""
         if not self.ui.quiet and getattr(self, trait) != value:
             setattr(self, trait, value)
+
+    @_reporting
+    def on_dag_step(self, name: str) -> None:
+        """A step node of the DAG was clicked."""
+        if self.step_name != name:
+            self.step_name = name
+
+    @_reporting
+    def on_compare_choice(self, name: str | None) -> None:
+        """A run to compare with was chosen."""
+        if self.compare_run_name != name:
+            self.compare_run_name = name
+
+    @_reporting
+    def on_compare_output(self) -> None:
+        """ "Compare output" was clicked: the output in both runs, side by side."""
+        if self._run is not None and self._compare_run is not None and self._output is not None:
+            self.comparison.show_output(self._run, self._compare_run, self._output)
 
     @_reporting
     def on_filter(self, value: str) -> None:
@@ -360,6 +427,7 @@ class HistoryExplorer(w.VBox):  # type: ignore[misc]
         self.ui.older.disabled = pager is None or not pager.has_older
         self.ui.newer.disabled = pager is None or not pager.has_newer
         self.ui.page_label.value = esc(pager.describe()) if pager else ""
+        self.comparison.set_runs(pager.page if pager else [], self.compare_run_name)
 
     @contextmanager
     def _quietly(self) -> Iterator[None]:
@@ -407,6 +475,9 @@ class HistoryExplorer(w.VBox):  # type: ignore[misc]
         bundle = target._repr_mimebundle_(include=["text/html"])
         self.ui.preview.value = bundle.get("text/html") or f"<pre>{esc(bundle['text/plain'])}</pre>"
         self._data.clear(self._output)
+        self.dag.show(self._run, self.step_name)
+        self.comparison.show(self._run, self._compare_run, self._output)
+        self.check_for_newer_runs()
         self._data.preview(
             force=False, read_on_select=self.read_on_select, limit=self.auto_read_limit
         )

@@ -1,0 +1,215 @@
+"""The explorer's run panels: the selected run's DAG, a comparison with another run, and a
+notice when newer runs of the pipeline exist.
+
+The DAG picture is SVG (``zenml_widgets.display.dag``); SVG inside an ``HTML`` widget cannot call
+Python, so the clickable part is a row of buttons laid out like the DAG's layers (one column of
+step buttons per layer, coloured by status). Clicking one selects that step in the explorer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import ipywidgets as w
+
+from zenml_widgets.display.dag import dag_svg, layout
+from zenml_widgets.display.html import block, esc
+from zenml_widgets.views.compare import compare_runs
+from zenml_widgets.views.lineage import StepExplanation, explain_run
+
+if TYPE_CHECKING:
+    from zenml_widgets.views import ArtifactView, PipelineRunView, PipelineView, StepView
+
+BUTTON_STYLES = {"completed": "success", "cached": "info", "failed": "danger", "running": "warning"}
+
+
+class DagPanel:
+    """The selected run's DAG: the SVG picture and clickable step nodes.
+
+    Args:
+        on_pick: called with a step name when its node is clicked.
+    """
+
+    def __init__(self, on_pick: Callable[[str], None]) -> None:
+        self._on_pick = on_pick
+        self.title = w.HTML()
+        self.picture = w.HTML(layout=w.Layout(overflow="auto"))
+        self.nodes = w.HBox(layout=w.Layout(flex_flow="row wrap", align_items="center"))
+        self.nodes.add_class("zw-dag-nodes")
+        self.box = w.VBox([self.title, self.picture, self.nodes], layout=w.Layout(display="none"))
+        self.buttons: dict[str, w.Button] = {}
+        self.explanations: dict[str, StepExplanation] = {}
+        self._run: PipelineRunView | None = None
+        self._svgs: dict[str | None, str] = {}
+
+    def show(self, run: PipelineRunView | None, selected: str | None) -> None:
+        """Draw ``run`` with ``selected`` outlined; nothing is asked again for the same run."""
+        if run is None:
+            self._run = None
+            self.box.layout.display = "none"
+            return
+        if run != self._run or run.status == "running":
+            self._load(run)
+        if selected not in self._svgs:
+            self._svgs[selected] = dag_svg(run, selected=selected, explanations=self.explanations)
+        self.picture.value = self._svgs[selected]
+        for name, button in self.buttons.items():
+            button.icon = "check" if name == selected else ""
+        self.box.layout.display = ""
+
+    def forget(self) -> None:
+        """Ask the store again on the next ``show`` (after a refresh)."""
+        self._run = None
+
+    def _load(self, run: PipelineRunView) -> None:
+        self._run = run
+        self._svgs = {}
+        self.explanations = explain_run(run)
+        dag = layout(run)
+        columns: dict[int, list[w.Button]] = {}
+        self.buttons = {}
+        for s in dag.steps:
+            button = self._button(s, self.explanations.get(s.name))
+            self.buttons[s.name] = button
+            columns.setdefault(dag.layers[s.name], []).append(button)
+        row: list[w.Widget] = []
+        for layer in sorted(columns):
+            if row:
+                row.append(w.HTML("<span style='font-size:18px;color:#888'>→</span>"))
+            row.append(w.VBox(columns[layer]))
+        self.nodes.children = row
+        self.title.value = (
+            f"<b>DAG of run <code>{esc(run.name)}</code></b> "
+            "<span style='color:#777'>(click a step to select it)</span>"
+        )
+
+    def _button(self, step: StepView, why: StepExplanation | None) -> w.Button:
+        button = w.Button(
+            description=step.name,
+            tooltip=f"{step.status}: {why.summary}" if why else step.status,
+            button_style=BUTTON_STYLES.get(step.status, ""),
+            layout=w.Layout(width="auto", min_width="120px", margin="2px"),
+        )
+        button.add_class("zw-dag-node")
+        name = step.name
+        button.on_click(lambda _: self._on_pick(name))
+        return button
+
+
+class ComparePanel:
+    """Compare the selected run with another run of the pipeline, and one output of both.
+
+    Args:
+        on_choose: called with a run name (or ``None``) when a run to compare with is chosen.
+        on_output: called when "Compare output" is clicked.
+    """
+
+    def __init__(self, on_choose: Callable[[str | None], None], on_output: Callable[[], None]):
+        self.against = w.Dropdown(
+            description="compare",
+            options=[("(choose a run to compare with)", None)],
+            style={"description_width": "64px"},
+            layout=w.Layout(width="min(100%, 760px)"),
+        )
+        self.summary = w.HTML()
+        self.output_button = w.Button(
+            description="Compare output", layout=w.Layout(width="auto", display="none")
+        )
+        self.output_view = w.HTML()
+        self.box = w.VBox(
+            [self.against, self.summary, self.output_button, self.output_view],
+            layout=w.Layout(display="none"),
+        )
+        self.quiet = 0
+        self.against.observe(lambda c: None if self.quiet else on_choose(c.new), names="value")
+        self.output_button.on_click(lambda _: on_output())
+
+    def set_runs(self, runs: list[PipelineRunView], value: str | None) -> None:
+        """Offer ``runs`` (one page, newest first) as runs to compare with."""
+        options: list[tuple[str, str | None]] = [("(choose a run to compare with)", None)]
+        options += [(f"{r.name}  ·  {r.status}", r.name) for r in runs]
+        if value is not None and all(v != value for _, v in options):
+            options.append((value, value))
+        self.quiet += 1
+        try:
+            self.against.options = options
+            self.against.value = value
+        finally:
+            self.quiet -= 1
+
+    def show(
+        self,
+        run: PipelineRunView | None,
+        against: PipelineRunView | None,
+        output: ArtifactView | None,
+    ) -> None:
+        """Summarise ``against`` (A) vs ``run`` (B); offer to compare the selected output."""
+        self.box.layout.display = "" if run is not None else "none"
+        self.output_view.value = ""
+        if run is None or against is None:
+            self.summary.value = ""
+            self.output_button.layout.display = "none"
+            return
+        comparison = compare_runs(against, run)
+        self.summary.value = comparison._repr_mimebundle_(include=["text/html"])["text/html"]
+        offered = output is not None and any(
+            d.name == output.step.name and output.name in d.output_types
+            for d in comparison.steps
+            if d.a is not None
+        )
+        self.output_button.layout.display = "" if offered else "none"
+        if output is not None:
+            self.output_button.description = f"Compare output {output.name!r} with {against.name}"
+
+    def show_output(
+        self, run: PipelineRunView, against: PipelineRunView, output: ArtifactView
+    ) -> None:
+        """Read the output in both runs: column diff and Facets statistics side by side."""
+        item = compare_runs(against, run).output(output.step.name, output.name)
+        bundle = item._repr_mimebundle_(include=["text/html"])
+        self.output_view.value = bundle.get("text/html") or block(
+            "Comparison", f"<pre>{esc(bundle['text/plain'])}</pre>"
+        )
+
+
+class NewerRuns:
+    """A notice that runs newer than the ones shown exist, with a button to jump to them.
+
+    Checking costs one ``LIMIT 1`` query; the explorer does it when the user interacts.
+    """
+
+    def __init__(self, on_jump: Callable[[], None]) -> None:
+        self.label = w.HTML()
+        self.jump = w.Button(
+            description="Jump to newest", button_style="warning", layout=w.Layout(width="auto")
+        )
+        self.jump.on_click(lambda _: on_jump())
+        self.box = w.HBox([self.label, self.jump], layout=w.Layout(display="none"))
+        self.box.add_class("zw-newer-runs")
+        self._seen: tuple[int, int] | None = None  # (newest run id, run count)
+
+    def remember(self, pipeline: PipelineView | None) -> None:
+        """The runs of ``pipeline`` known now are the baseline; the notice is hidden."""
+        self.box.layout.display = "none"
+        if pipeline is None:
+            self._seen = None
+            return
+        newest = pipeline.runs.newest(1)
+        self._seen = (newest[0].id if newest else 0, len(pipeline.runs))
+
+    def check(self, pipeline: PipelineView | None) -> int:
+        """How many runs appeared since ``remember``; shows the notice when there are some."""
+        if pipeline is None or self._seen is None:
+            return 0
+        newest = pipeline.runs.newest(1)
+        if not newest or newest[0].id <= self._seen[0]:
+            return 0
+        count = max(1, len(pipeline.runs) - self._seen[1])
+        self.label.value = (
+            f"<span style='color:#b26a00'>⟳ {count} newer run{'s' if count > 1 else ''} of "
+            f"<code>{esc(pipeline.name)}</code> since you opened it (newest: "
+            f"<code>{esc(newest[0].name)}</code>)</span>"
+        )
+        self.box.layout.display = ""
+        return count
