@@ -45,7 +45,7 @@ def test_dag_of_the_selected_run_and_clicking_a_node_selects_the_step(
 def test_compare_with_another_run_and_one_output(history: Repository) -> None:
     explorer = HistoryExplorer().select("training_pipeline", "second")
     against = explorer.comparison.against
-    assert [v for _, v in against.options] == [None, "second", "first"]
+    assert [v for _, v in against.options] == ["", "second", "first"]
     against.value = "first"  # as the browser would
     assert explorer.compare_run_name == "first"
     summary = explorer.comparison.summary.value
@@ -62,12 +62,13 @@ def test_compare_with_another_run_and_one_output(history: Repository) -> None:
     assert explorer.error == ""
     with pytest.raises((NotFoundError, TraitError), match="'nope'"):
         explorer.compare_with("nope")
-    explorer.compare_with(None)
+    against.value = ""  # back to "(choose a run to compare with)"
+    assert explorer.compare_run_name is None
     assert explorer.comparison.summary.value == ""
     explorer.compare_with("first")
     explorer.pipeline_name = "failing_pipeline"  # another pipeline starts over
     assert explorer.compare_run_name is None
-    assert [v for _, v in explorer.comparison.against.options] == [None, "broken"]
+    assert [v for _, v in explorer.comparison.against.options] == ["", "broken"]
 
 
 def test_newer_runs_are_announced_and_the_button_jumps_to_the_newest(

@@ -21,6 +21,7 @@ from zenml_widgets.views.lineage import StepExplanation, explain_run
 if TYPE_CHECKING:
     from zenml_widgets.views import ArtifactView, PipelineRunView, PipelineView, StepView
 
+NO_RUN = "(choose a run to compare with)"
 BUTTON_STYLES = {"completed": "success", "cached": "info", "failed": "danger", "running": "warning"}
 
 
@@ -108,7 +109,7 @@ class ComparePanel:
     def __init__(self, on_choose: Callable[[str | None], None], on_output: Callable[[], None]):
         self.against = w.Dropdown(
             description="compare",
-            options=[("(choose a run to compare with)", None)],
+            options=[(NO_RUN, "")],
             style={"description_width": "64px"},
             layout=w.Layout(width="min(100%, 760px)"),
         )
@@ -122,19 +123,22 @@ class ComparePanel:
             layout=w.Layout(display="none"),
         )
         self.quiet = 0
-        self.against.observe(lambda c: None if self.quiet else on_choose(c.new), names="value")
+        self.against.observe(
+            lambda c: None if self.quiet else on_choose(c.new or None), names="value"
+        )
         self.output_button.on_click(lambda _: on_output())
 
     def set_runs(self, runs: list[PipelineRunView], value: str | None) -> None:
         """Offer ``runs`` (one page, newest first) as runs to compare with."""
-        options: list[tuple[str, str | None]] = [("(choose a run to compare with)", None)]
+        # "" rather than None: a Dropdown shows no label at all for the value None
+        options: list[tuple[str, str]] = [(NO_RUN, "")]
         options += [(f"{r.name}  ·  {r.status}", r.name) for r in runs]
         if value is not None and all(v != value for _, v in options):
             options.append((value, value))
         self.quiet += 1
         try:
             self.against.options = options
-            self.against.value = value
+            self.against.value = value or ""
         finally:
             self.quiet -= 1
 

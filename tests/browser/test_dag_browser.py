@@ -1,0 +1,102 @@
+"""The run DAG and run comparison of the explorer in JupyterLab 4, in headless Chromium.
+
+Clicking a step node of the DAG selects that step (the code line, step dropdown and SVG
+outline follow); choosing a run to compare with shows the changed parameters. Screenshots go to
+``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import nbformat
+import pytest
+import zw_testing as t
+from test_explorer_browser import Lab, dropdown, wait_for_kernel
+
+from zenml_widgets.repository import Repository
+from zenml_widgets.stack import forget_metadata_stores
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CELL = "%load_ext zenml_widgets\n%zenml_history training_pipeline second"
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Iterator[Lab]:
+    """JupyterLab on a repository with two runs; the notebook opens the explorer on 'second'."""
+    repo = Repository.init(tmp_path / "repo")
+    t.make_training(epochs=1).run(run_name="first", repository=repo)
+    t.make_training(epochs=2).run(run_name="second", repository=repo)
+    forget_metadata_stores()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(CELL)]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, repo.root / "dag.ipynb")
+    server = Lab(repo.root, tmp_path / "jupyter")
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
+
+
+def test_clicking_a_dag_node_selects_the_step(
+    lab: Lab, chromium_browser: Browser, request: Any
+) -> None:
+    from infra.browser import new_offline_context, save_screenshot
+    from playwright.sync_api import expect
+
+    context = new_offline_context(chromium_browser, allow_hosts=["127.0.0.1"])
+    page = context.new_page()
+    try:
+        page.goto(lab.url("lab/tree/dag.ipynb"), timeout=60_000)
+        wait_for_kernel(page)
+        page.locator(".jp-Cell .cm-content").first.click()
+        page.keyboard.press("Shift+Enter")
+
+        svg = page.locator("svg.zw-dag")
+        expect(svg).to_be_visible(timeout=60_000)
+        expect(svg.locator("g.zw-dag-step")).to_have_count(3)
+        expect(svg.locator('g.zw-dag-step[data-step="importer"]')).to_have_attribute(
+            "data-status", "cached"
+        )
+        expect(svg.get_by_text("was cached from run 'first'")).to_be_visible()
+        expect(svg.locator("g.zw-dag-selected")).to_have_count(0)
+
+        page.locator(".zw-dag-node", has_text="trainer").click()
+        code = (
+            page.locator(".widget-text")
+            .filter(has=page.locator("label.widget-label", has_text=re.compile("^code$")))
+            .locator("input")
+        )
+        expect(code).to_have_value(re.compile(r'\.get_run\("second"\)\.get_step\("trainer"\)$'))
+        expect(svg.locator('g.zw-dag-selected[data-step="trainer"]')).to_have_count(1)
+        step = dropdown(page, "step")
+        expect(step.locator("option:checked")).to_have_text(re.compile("^trainer"))
+        svg.scroll_into_view_if_needed()
+        shot = save_screenshot(page, request.node.name)
+
+        compare = dropdown(page, "compare")
+        expect(compare.locator("option")).to_have_count(3)  # none, second, first
+        compare.select_option(index=2)
+        expect(page.get_by_text("Changed parameters")).to_be_visible(timeout=30_000)
+        expect(page.locator(".widget-html td", has_text="epochs").first).to_be_visible()
+        page.get_by_text("Changed parameters").scroll_into_view_if_needed()
+        save_screenshot(page, f"{request.node.name}-compare")
+        assert shot.stat().st_size > 10_000
+    except Exception:
+        save_screenshot(page, f"{request.node.name}-failure")
+        raise
+    finally:
+        context.close()
