@@ -302,9 +302,10 @@ class MetadataStore:
         self, pipeline_id: int, name: str, *, pid: int | None, hostname: str | None
     ) -> RunRecord:
         """Record a new run as ``running``; a name already used in the pipeline is refused."""
-        now = utcnow()
         try:
             with self._write(f"creating run {name!r}") as s:
+                s.connection()  # holds the write lock on SQLite: start times follow id order
+                now = utcnow()
                 row = RunRow(
                     pipeline_id=pipeline_id,
                     name=name,
