@@ -23,7 +23,13 @@ class RepositoryNotFoundError(ZenMLWidgetsError):
 
 
 class StoreError(ZenMLWidgetsError):
-    """The metadata store could not be opened, read or written."""
+    """The metadata store could not be opened, read or written.
+
+    ``original`` holds the driver's exception when it is not chained as the cause (errors of
+    the environment, such as an unreachable server, whose message already says everything).
+    """
+
+    original: BaseException | None = None
 
 
 class SchemaVersionError(StoreError):

@@ -11,7 +11,13 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    NoSuchModuleError,
+    OperationalError,
+    SQLAlchemyError,
+)
 
 from zenml_widgets.exceptions import StoreError
 
@@ -121,10 +127,23 @@ def translate_errors(url: str, action: str) -> Iterator[None]:
         yield
     except StoreError:
         raise
+    except OperationalError as e:
+        # The environment, not the code: server unreachable, file missing or read-only, locked.
+        # The message says all there is; the driver's traceback chain would only bury it, so it
+        # is kept on the error (``.original``) instead of printed.
+        error = StoreError(
+            f"Metadata store {describe_url(url)} failed while {action}: {_reason(e)}"
+        )
+        error.original = e
+        raise error from None
     except DBAPIError as e:
-        reason = str(e.orig).strip().splitlines()[0] if e.orig is not None else str(e)
         raise StoreError(
-            f"Metadata store {describe_url(url)} failed while {action}: {reason}"
+            f"Metadata store {describe_url(url)} failed while {action}: {_reason(e)}"
         ) from e
     except SQLAlchemyError as e:
         raise StoreError(f"Metadata store {describe_url(url)} failed while {action}: {e}") from e
+
+
+def _reason(error: DBAPIError) -> str:
+    lines = str(error.orig if error.orig is not None else error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
