@@ -174,7 +174,8 @@ def test_explorer_in_jupyterlab(lab: Lab, chromium_browser: Browser, request: An
         expect(code).to_have_value(
             'Repository().get_pipeline("training_pipeline").get_run("first")'
         )
-        expect(page.locator(".widget-html").get_by_text("evaluate_model")).to_be_visible()
+        # the run preview table (the DAG above it names the entrypoint too, in a tooltip)
+        expect(page.locator(".widget-html td").get_by_text("evaluate_model")).to_be_visible()
 
         dropdown(page, "step").select_option(index=0)
         expect(code).to_have_value(re.compile(r'\.get_step\("importer"\)$'))
