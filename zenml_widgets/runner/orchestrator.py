@@ -117,7 +117,7 @@ def run_pipeline(
     if run_name is not None:
         check_name("run", run_name)
     for node in nodes:
-        _check_parameters(node)
+        _check_step(node)
     repo = _repository(repository)
     stack = repo.get_stack(stack_key) if stack_key is not None else repo.active_stack
     store = stack.create_metadata_store()
@@ -289,12 +289,17 @@ class _RunExecution:
         return written
 
 
-def _check_parameters(node: StepNode) -> None:
-    """Parameters are recorded as JSON with sorted keys: refuse what cannot be, before running.
+def _check_step(node: StepNode) -> None:
+    """Check a step before anything runs: names as for pipelines and runs (``check_name``);
+    parameters are recorded as JSON with sorted keys, so refuse what cannot be.
 
     NaN and infinities are stored faithfully (as JSON's ``NaN``/``Infinity`` tokens, which
     Python reads back); mixed key types cannot be sorted and are refused.
     """
+    check_name("step", node.name)
+    check_name("step entrypoint", node.step.ENTRYPOINT_NAME)
+    for output_name, _annotation in node.step.output_spec():
+        check_name("output", output_name)
     params = node.step.resolved_parameters(set(node.inputs))
     try:
         json.dumps(params, sort_keys=True, allow_nan=True)
