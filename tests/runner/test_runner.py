@@ -188,6 +188,8 @@ def test_wrong_return_type_for_annotation_fails_the_step(repo: Repository) -> No
     [
         (lambda: t.importer(rows=3), "no parameter 'rows'"),
         (lambda: t.importer(n_rows=object()), "JSON-serializable"),
+        (lambda: t.importer(n_rows={1: "a"}), "dict keys must be strings"),
+        (lambda: t.importer(n_rows=[{"a": {2: 3}}]), "int key 2"),
         (
             lambda: t.training_pipeline(
                 importer=t.importer, trainer=t.trainer(), evaluator=t.evaluator()
@@ -255,3 +257,17 @@ def test_any_and_unannotated_returns_are_accepted(repo: Repository) -> None:
     run = loose(anything=anything(), bare=bare()).run(repository=repo)
     assert run.steps[0].output.read() == {"a": 1}
     assert run.steps[1].output.read() == [1, 2]
+
+
+def test_unrecordable_default_parameter_fails_before_running(repo: Repository) -> None:
+    @step
+    def odd_default(lookup: dict = {1: "one"}) -> int:  # noqa: B006
+        return len(lookup)
+
+    @pipeline
+    def odd(odd_default):
+        odd_default()
+
+    with pytest.raises(PipelineDefinitionError, match=r"'lookup'.*dict keys must be strings"):
+        odd(odd_default=odd_default()).run(repository=repo)
+    assert repo.get_pipelines() == []

@@ -74,19 +74,31 @@ class BaseStep:
                 f"parameters are: {', '.join(signature.parameters) or '(none)'}."
             )
         for key, value in parameters.items():
-            try:
-                json.dumps(value, allow_nan=True)
-            except (TypeError, ValueError) as e:
-                raise PipelineDefinitionError(
-                    f"Parameter {key!r} of step {self.ENTRYPOINT_NAME!r} must be JSON-serializable "
-                    f"(it is recorded in history); got {type(value).__name__}: {e}. Pass data "
-                    "between steps as inputs instead."
-                ) from None
+            self._check_recordable(key, value)
         self.given_parameters: dict[str, Any] = dict(parameters)
         self.enable_cache = self.ENABLE_CACHE
 
     def __repr__(self) -> str:
         return f"<step {self.ENTRYPOINT_NAME!r} parameters={self.given_parameters!r}>"
+
+    def _check_recordable(self, key: str, value: Any) -> None:
+        """Parameters are recorded as JSON: refuse what JSON would not give back the same.
+
+        Tuples are recorded as lists; dict keys must be strings (JSON would turn ``{1: "a"}``
+        into ``{"1": "a"}`` silently).
+        """
+        problem = _json_problem(value)
+        if problem is None:
+            try:
+                json.dumps(value, allow_nan=True)
+            except (TypeError, ValueError) as e:
+                problem = f"{type(value).__name__}: {e}"
+        if problem is not None:
+            raise PipelineDefinitionError(
+                f"Parameter {key!r} of step {self.ENTRYPOINT_NAME!r} must be JSON-serializable "
+                f"(it is recorded in history); {problem}. Pass data between steps as inputs "
+                "instead."
+            )
 
     @classmethod
     def signature(cls) -> inspect.Signature:
@@ -175,6 +187,7 @@ class BaseStep:
             if pname in self.given_parameters:
                 params[pname] = self.given_parameters[pname]
             elif p.default is not inspect.Parameter.empty:
+                self._check_recordable(pname, p.default)
                 params[pname] = p.default
             elif p.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
                 continue
@@ -185,6 +198,23 @@ class BaseStep:
                     f"({self.ENTRYPOINT_NAME}({pname}=...))."
                 )
         return params
+
+
+def _json_problem(value: Any) -> str | None:
+    """Why ``value`` would not survive a JSON round trip as the same data, or ``None``."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if not isinstance(k, str):
+                return f"dict keys must be strings, got {type(k).__name__} key {k!r}"
+            problem = _json_problem(v)
+            if problem is not None:
+                return problem
+    elif isinstance(value, list | tuple):
+        for v in value:
+            problem = _json_problem(v)
+            if problem is not None:
+                return problem
+    return None
 
 
 @overload
