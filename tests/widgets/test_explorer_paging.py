@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -111,3 +111,37 @@ def test_filter_then_choose_then_page_size(big_history: Repository) -> None:
     explorer.page_size = 3
     assert names(explorer.ui.run) == ["bulk-00209", "bulk-00208", "bulk-00207"]
     assert explorer.ui.run.value == "bulk-00209"
+
+
+def test_choosing_a_pipeline_counts_its_runs_once(
+    big_history: Repository, count_queries: Callable[[Repository], list[str]]
+) -> None:
+    explorer = HistoryExplorer(page_size=50)
+    statements = count_queries(big_history)
+
+    def counts() -> int:
+        found = sum("count(" in s.lower() for s in statements)
+        statements.clear()
+        return found
+
+    explorer.ui.pipeline.value = "bulk"
+    assert counts() == 1  # page label, preview and newer-runs baseline share it
+    assert explorer.ui.page_label.value == "50 newest runs of 300"
+    assert "300 runs" in explorer.ui.preview.value
+    explorer.ui.older.click()
+    explorer.ui.newer.click()
+    assert counts() == 0  # paging does not count again
+    store = big_history.active_stack.metadata_store
+    pipeline_id = store.get_or_create_pipeline("bulk").id
+    for name in ("late-1", "late-2"):
+        store.finish_run(
+            store.create_run(pipeline_id, name, pid=None, hostname=None).id, "completed"
+        )
+    explorer.refresh()
+    assert counts() == 1 and explorer.ui.page_label.value == "50 newest runs of 302"
+    explorer.select("bulk", "bulk-00003")
+    assert counts() == 0  # choosing a run keeps the pipeline's count
+    explorer.pipeline_name = None  # (the repository's preview counts every pipeline's runs)
+    counts()
+    explorer.select("bulk")  # a new selection of the pipeline counts again, once
+    assert counts() == 1 and "302 runs" in explorer.ui.preview.value

@@ -53,10 +53,10 @@ def _run_rows(runs: list[PipelineRunView]) -> list[tuple[str, str, str, str]]:
     ]
 
 
-def pipeline_bundle(pipeline: PipelineView) -> dict[str, Any]:
-    """Run count and the most recent runs."""
+def pipeline_bundle(pipeline: PipelineView, *, run_count: int | None = None) -> dict[str, Any]:
+    """Run count and the most recent runs; ``run_count`` if the caller has just counted them."""
     runs = pipeline.runs
-    count = len(runs)
+    count = run_count if run_count is not None else len(runs)
     recent = runs.newest(RECENT_RUNS)
     headers = ("run", "status", "started", "duration")
     plain_rows = [

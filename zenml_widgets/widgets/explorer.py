@@ -15,7 +15,9 @@ from typing import Any
 from traitlets import Any as AnyTrait
 from traitlets import Bool, Int, Unicode
 
+from zenml_widgets import rendering
 from zenml_widgets.display.html import esc
+from zenml_widgets.display.views import pipeline_bundle
 from zenml_widgets.repository import Repository
 from zenml_widgets.widgets import controls
 from zenml_widgets.widgets.code import accessor_code, is_variable_name, suggest_variable_name
@@ -87,7 +89,9 @@ class HistoryExplorer(ExplorerSelection):
     def refresh(self) -> None:
         """Ask the store again: new pipelines and runs appear, statuses update."""
         with self._batch():
-            self.newer_runs.remember(self._pipeline)
+            if self._pager is not None:
+                self._pager.recount()
+            self.newer_runs.remember(self._pipeline, self._run_count())
             self.dag.forget()
             self.ui.set_options(self.ui.pipeline, self._pipeline_options(), self.pipeline_name)
             if self._pager is not None:
@@ -214,9 +218,7 @@ class HistoryExplorer(ExplorerSelection):
         self.set_trait("code", code)
         with self.ui.quietly():
             self.ui.code.value = code
-        target = current if current is not None else self.repository
-        bundle = target._repr_mimebundle_(include=["text/html"])
-        self.ui.preview.value = bundle.get("text/html") or f"<pre>{esc(bundle['text/plain'])}</pre>"
+        self.ui.preview.value = self._preview_html(current)
         self._data.clear(self._output)
         self.dag.show(self._run, self.step_name)
         self.comparison.show(self._run, self._compare_run, self._output)
@@ -224,3 +226,15 @@ class HistoryExplorer(ExplorerSelection):
         self._data.preview(
             force=False, read_on_select=self.read_on_select, limit=self.auto_read_limit
         )
+
+    def _preview_html(self, current: Any) -> str:
+        """The selection's rich display; a pipeline's reuses the run count of the selection."""
+        pipeline, pager = self._pipeline, self._pager
+        builtin = rendering.get("pipeline") is pipeline_bundle  # not replaced by the user
+        if builtin and pipeline is not None and current is pipeline and pager is not None:
+            bundle = pipeline_bundle(pipeline, run_count=pager.total)
+        else:
+            target = current if current is not None else self.repository
+            bundle = target._repr_mimebundle_(include=["text/html"])
+        html: str = bundle.get("text/html") or f"<pre>{esc(bundle['text/plain'])}</pre>"
+        return html

@@ -29,6 +29,18 @@ class RunPager:
         self.has_older = False
         self._before_id: int | None = None
         self._newer_cursors: list[int | None] = []
+        self._total: int | None = None
+
+    @property
+    def total(self) -> int:
+        """How many runs the pipeline has: one ``COUNT``, asked again only after ``recount``."""
+        if self._total is None:
+            self._total = len(self.pipeline.runs)
+        return self._total
+
+    def recount(self) -> None:
+        """Forget the run count (after a refresh, new runs may exist)."""
+        self._total = None
 
     @property
     def has_newer(self) -> bool:
@@ -93,4 +105,4 @@ class RunPager:
         shown = f"{len(self.page)} {'newest ' if not self.has_newer else ''}runs"
         if self.name_contains:
             return f"{shown} matching {self.name_contains!r}"
-        return f"{shown} of {len(self.pipeline.runs):,}"
+        return f"{shown} of {self.total:,}"

@@ -193,14 +193,18 @@ class NewerRuns:
         self.box.add_class("zw-newer-runs")
         self._seen: tuple[int, int] | None = None  # (newest run id, run count)
 
-    def remember(self, pipeline: PipelineView | None) -> None:
-        """The runs of ``pipeline`` known now are the baseline; the notice is hidden."""
+    def remember(self, pipeline: PipelineView | None, run_count: int | None = None) -> None:
+        """The runs of ``pipeline`` known now are the baseline; the notice is hidden.
+
+        ``run_count``: the pipeline's run count when the caller has just counted them.
+        """
         self.box.layout.display = "none"
         if pipeline is None:
             self._seen = None
             return
         newest = pipeline.runs.newest(1)
-        self._seen = (newest[0].id if newest else 0, len(pipeline.runs))
+        count = run_count if run_count is not None else len(pipeline.runs)
+        self._seen = (newest[0].id if newest else 0, count)
 
     def check(self, pipeline: PipelineView | None) -> int:
         """How many runs appeared since ``remember``; shows the notice when there are some."""

@@ -191,9 +191,9 @@ class ExplorerSelection(w.VBox):  # type: ignore[misc]
             self._pipeline = self._resolved if change.new is not None else None
             self.run_name = None
             self.compare_run_name = None
-            self.newer_runs.remember(self._pipeline)
-            self.ui.set_value(self.ui.pipeline, change.new)
             self._pager = RunPager(self._pipeline, self.page_size) if self._pipeline else None
+            self.newer_runs.remember(self._pipeline, self._run_count())
+            self.ui.set_value(self.ui.pipeline, change.new)
             with self._quietly():
                 self.name_filter = ""
             self._show_runs(self._pager.first("") if self._pager else [])
@@ -276,6 +276,10 @@ class ExplorerSelection(w.VBox):  # type: ignore[misc]
             self._show_runs(self._pager.older() if direction == "older" else self._pager.newer())
 
     # -- helpers --------------------------------------------------------------------------------
+
+    def _run_count(self) -> int | None:
+        """The selected pipeline's run count, counted once per selection (or refresh)."""
+        return self._pager.total if self._pager is not None else None
 
     def _pipeline_options(self) -> list[tuple[str, str]]:
         return [(p.name, p.name) for p in self.repository.get_pipelines(self.stack_key)]
