@@ -17,8 +17,10 @@ import pytest
 from zenml_widgets import Output, pipeline, step
 from zenml_widgets.repository import Repository
 from zenml_widgets.stack import forget_metadata_stores
+from zenml_widgets.store import NewArtifact
 
 CALLS: list[str] = []
+PANDAS = "zenml_widgets.materializers.pandas_materializer.PandasMaterializer"
 
 
 @step
@@ -103,6 +105,22 @@ def run_python(code: str, cwd: Path, timeout: float = 120, **env: str) -> str:
     if proc.returncode != 0:
         pytest.fail(f"subprocess failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     return proc.stdout
+
+
+def bulk_runs(repo: Repository, pipeline: str, count: int, *, prefix: str = "bulk") -> None:
+    """``count`` finished runs of one step each, written through the store in one transaction."""
+    store = repo.active_stack.metadata_store
+    record = store.get_or_create_pipeline(pipeline)
+    with store.transaction():
+        for i in range(count):
+            run = store.create_run(record.id, f"{prefix}-{i:05d}", pid=None, hostname="elsewhere")
+            step = store.create_step(
+                run.id, position=0, name="loader", entrypoint_name="load",
+                parameters={"i": i}, cache_key=None, code_hash=None,
+            )  # fmt: skip
+            out = NewArtifact("data", f"bulk/{run.id}", "pandas.DataFrame", PANDAS, size_bytes=10)
+            store.finish_step(step.id, "completed", outputs=[out])
+            store.finish_run(run.id, "completed")
 
 
 @pytest.fixture(autouse=True)

@@ -14,6 +14,7 @@ from zenml_widgets import Output, pipeline, step
 from zenml_widgets.exceptions import ArtifactReadError, NotFoundError
 from zenml_widgets.materializers import BuiltInMaterializer, PandasMaterializer
 from zenml_widgets.repository import Repository
+from zenml_widgets.views import PipelineRunView
 
 
 @pytest.fixture
@@ -199,3 +200,33 @@ def test_step_inputs_and_stack_key(history: Repository) -> None:
     assert set(evaluator.inputs) == {"test", "score"}
     assert evaluator.stack_key == history.active_stack_key
     assert evaluator.run.pipeline.name == "training_pipeline"
+
+
+def test_newest_pages_both_ways_by_keyset(
+    repo: Repository, count_queries: Callable[[Repository], list[str]]
+) -> None:
+    t.bulk_runs(repo, "bulk", 300)
+    runs = repo.get_pipeline("bulk").runs
+    ids = [r.id for r in runs]  # oldest first
+
+    def names(page: list[PipelineRunView]) -> list[str]:
+        return [r.name for r in page]
+
+    def bulk(*numbers: int) -> list[str]:
+        return [f"bulk-{i:05d}" for i in numbers]
+
+    statements = count_queries(repo)
+    assert names(runs.newest(50, after_id=ids[100])) == bulk(*range(150, 100, -1))
+    assert len(statements) == 1 and "LIMIT" in statements[0]  # one indexed keyset query
+    assert names(runs.newest(50, before_id=ids[100])) == bulk(*range(99, 49, -1))
+    assert names(runs.newest(50, after_id=ids[280])) == bulk(*range(299, 280, -1))
+    assert runs.newest(50, after_id=ids[299]) == []
+    assert names(runs.newest(3, after_id=ids[10], before_id=ids[12])) == bulk(11)
+    assert names(runs.newest(4, name_contains="7", after_id=ids[170])) == bulk(174, 173, 172, 171)
+    # walking newer from the oldest run meets every run once, in order
+    seen: list[str] = []
+    after = ids[0]
+    while page := runs.newest(64, after_id=after):
+        seen = names(page) + seen
+        after = page[0].id
+    assert seen == bulk(*range(299, 0, -1))

@@ -95,8 +95,9 @@ def test_selecting_an_old_run_by_name_pages_to_it(
     explorer = HistoryExplorer(page_size=50).select("bulk", "bulk-00003")
     assert explorer.ui.run.value == "bulk-00003"
     assert names(explorer.ui.run) == [f"bulk-{i:05d}" for i in range(3, -1, -1)]
-    explorer.ui.newer.click()  # back to the newest page; the selection stays
-    assert names(explorer.ui.run)[0] == "bulk-00299" and explorer.run_name == "bulk-00003"
+    explorer.ui.newer.click()  # the page just newer than it; the selection stays
+    assert names(explorer.ui.run) == [f"bulk-{i:05d}" for i in range(53, 3, -1)]
+    assert explorer.run_name == "bulk-00003"
     explorer.select("bulk", "bulk-00003", "loader", "data")
     assert explorer.code.endswith(
         '.get_run("bulk-00003").get_step("loader").outputs["data"].read()'
@@ -145,3 +146,43 @@ def test_choosing_a_pipeline_counts_its_runs_once(
     counts()
     explorer.select("bulk")  # a new selection of the pipeline counts again, once
     assert counts() == 1 and "302 runs" in explorer.ui.preview.value
+
+
+def test_older_and_newer_are_symmetric_after_a_jump(
+    big_history: Repository, run_queries: list[str], no_full_listing: None
+) -> None:
+    explorer = HistoryExplorer(page_size=50).select("bulk", "bulk-00120")
+    assert names(explorer.ui.run) == [f"bulk-{i:05d}" for i in range(120, 70, -1)]
+    assert not explorer.ui.newer.disabled and not explorer.ui.older.disabled
+    run_queries.clear()
+    explorer.ui.newer.click()
+    assert names(explorer.ui.run) == [f"bulk-{i:05d}" for i in range(170, 120, -1)]
+    assert len([q for q in run_queries if "ORDER BY" in q]) == 1  # one keyset query
+    assert all("LIMIT" in q for q in run_queries if "ORDER BY" in q), run_queries
+    explorer.ui.older.click()
+    assert names(explorer.ui.run) == [f"bulk-{i:05d}" for i in range(120, 70, -1)]
+    explorer.ui.older.click()
+    assert names(explorer.ui.run) == [f"bulk-{i:05d}" for i in range(70, 20, -1)]
+    explorer.ui.older.click()  # the oldest runs: a short page
+    assert names(explorer.ui.run) == [f"bulk-{i:05d}" for i in range(20, -1, -1)]
+    assert explorer.ui.older.disabled
+    pages = []
+    while not explorer.ui.newer.disabled:
+        explorer.ui.newer.click()
+        pages.append(names(explorer.ui.run))
+    assert [p[0] for p in pages] == [f"bulk-{i:05d}" for i in (70, 120, 170, 220, 270, 299)]
+    assert pages[-1] == [f"bulk-{i:05d}" for i in range(299, 249, -1)]  # a full newest page
+    assert explorer.ui.page_label.value == "50 newest runs of 300"
+    assert explorer.run_name == "bulk-00120"
+
+
+def test_newer_keeps_the_name_filter(big_history: Repository, no_full_listing: None) -> None:
+    explorer = HistoryExplorer(page_size=5).select("bulk")
+    explorer.name_filter = "7"  # bulk-00007, -00017, ..., -00070..79, ...: 57 runs
+    explorer.ui.older.click()
+    explorer.ui.older.click()
+    third = names(explorer.ui.run)
+    explorer.ui.older.click()
+    explorer.ui.newer.click()
+    assert names(explorer.ui.run) == third
+    assert all("7" in n for n in third)

@@ -106,10 +106,26 @@ class RunSequence(Sequence[PipelineRunView]):
         *,
         name_contains: str | None = None,
         before_id: int | None = None,
+        after_id: int | None = None,
     ) -> list[PipelineRunView]:
-        """The newest ``limit`` runs, newest first; optionally filtered by name or older than
-        the run with id ``before_id`` (to page back through history)."""
-        records = self._stack.metadata_store.list_runs(
+        """The newest ``limit`` runs, newest first; optionally filtered by name.
+
+        Keyset paging, one indexed query either way: ``before_id`` gives the ``limit`` runs just
+        older than the run with that id (a page back through history), ``after_id`` the
+        ``limit`` runs just newer than it (a page forward), still newest first. The name filter
+        is case-insensitive and takes ``%`` and ``_`` literally.
+        """
+        store = self._stack.metadata_store
+        if after_id is not None:  # the runs just after ``after_id``: ascending, then reversed
+            records = store.list_runs(
+                self._pipeline_id,
+                limit=limit,
+                name_contains=name_contains,
+                before_id=before_id,
+                after_id=after_id,
+            )
+            return self._view(list(records))[::-1]
+        records = store.list_runs(
             self._pipeline_id,
             limit=limit,
             newest_first=True,

@@ -1,8 +1,10 @@
 """``RunPager``: one page of a pipeline's runs, newest first, paged by keyset in SQL.
 
 A pipeline may have 100k runs; the explorer only ever holds one page of them. Paging goes
-through ``RunSequence.newest(limit, name_contains=..., before_id=...)``, so the database sorts,
-filters and cuts, and no list of every run is ever built.
+through ``RunSequence.newest(limit, name_contains=..., before_id=... | after_id=...)``: "older"
+asks for the runs just older than the page's last run, "newer" for those just newer than its
+first, so the database sorts, filters and cuts, and no list of every run is ever built. Both
+directions work from any page, also from one reached by jumping to an old run.
 """
 
 from __future__ import annotations
@@ -27,8 +29,8 @@ class RunPager:
         self.name_contains = ""
         self.page: list[PipelineRunView] = []
         self.has_older = False
-        self._before_id: int | None = None
-        self._newer_cursors: list[int | None] = []
+        self.has_newer = False
+        self._before_id: int | None = None  # the page: runs older than this id; None: newest
         self._total: int | None = None
 
     @property
@@ -42,11 +44,6 @@ class RunPager:
         """Forget the run count (after a refresh, new runs may exist)."""
         self._total = None
 
-    @property
-    def has_newer(self) -> bool:
-        """Whether newer runs exist than the ones on this page (i.e. this is not page 1)."""
-        return self._before_id is not None
-
     def load(self) -> list[PipelineRunView]:
         """(Re)load the current page: new runs appear when this is the newest page."""
         found = self.pipeline.runs.newest(
@@ -55,6 +52,7 @@ class RunPager:
             before_id=self._before_id,
         )
         self.has_older = len(found) > self.page_size
+        self.has_newer = self._before_id is not None
         self.page = found[: self.page_size]
         return self.page
 
@@ -63,35 +61,41 @@ class RunPager:
         if name_contains is not None:
             self.name_contains = name_contains
         self._before_id = None
-        self._newer_cursors = []
         return self.load()
 
     def older(self) -> list[PipelineRunView]:
-        """The next page back in history."""
+        """The page of runs just older than this one."""
         if self.has_older and self.page:
-            self._newer_cursors.append(self._before_id)
             self._before_id = self.page[-1].id
         return self.load()
 
     def newer(self) -> list[PipelineRunView]:
-        """The previous page (towards the newest run)."""
-        if self._newer_cursors:
-            self._before_id = self._newer_cursors.pop()
-        else:
-            self._before_id = None
-        return self.load()
+        """The page of runs just newer than this one (the newest page is always a full one)."""
+        if not self.has_newer or not self.page:
+            return self.first()
+        found = self.pipeline.runs.newest(
+            self.page_size + 1,
+            name_contains=self.name_contains or None,
+            after_id=self.page[0].id,
+        )
+        if len(found) < self.page_size:  # fewer than a page are newer: show the newest page
+            return self.first()
+        self.page = found[-self.page_size :]
+        self.has_newer = len(found) > self.page_size
+        self.has_older = True  # the run this page came from, at least
+        self._before_id = self.page[0].id + 1 if self.has_newer else None
+        return self.page
 
     def show(self, run: PipelineRunView) -> list[PipelineRunView]:
         """Make sure ``run`` is on the page: a page starting at ``run`` if it is not already.
 
-        After such a jump ``newer()`` returns to the newest page.
+        From there ``newer()`` and ``older()`` page on either side of it.
         """
         if any(r.id == run.id for r in self.page):
             return self.page
         if self.name_contains and self.name_contains.lower() not in run.name.lower():
             self.name_contains = ""
         self._before_id = run.id + 1
-        self._newer_cursors = []
         self.load()
         if not any(r.id == run.id for r in self.page):  # filtered out by a case-sensitive LIKE
             self.name_contains = ""
