@@ -230,3 +230,24 @@ def test_newest_pages_both_ways_by_keyset(
         seen = names(page) + seen
         after = page[0].id
     assert seen == bulk(*range(299, 0, -1))
+
+
+def test_run_name_filter_ignores_case_and_takes_wildcards_literally(repo: Repository) -> None:
+    store = repo.active_stack.metadata_store
+    pipeline_id = store.get_or_create_pipeline("filtered").id
+    names = ["Nightly-A", "nightly-b", "NIGHTLY-c", "daily", "100%_done", "100x_done", "100%xdone"]
+    for name in names:
+        store.create_run(pipeline_id, name, pid=None, hostname=None)
+    runs = repo.get_pipeline("filtered").runs
+
+    def matching(text: str) -> list[str]:
+        return [r.name for r in runs.newest(50, name_contains=text)]
+
+    assert matching("nightly") == ["NIGHTLY-c", "nightly-b", "Nightly-A"]
+    assert matching("NiGhTlY-B") == ["nightly-b"]
+    assert matching("%_") == ["100%_done"]
+    assert matching("%") == ["100%xdone", "100%_done"]
+    assert matching("_DONE") == ["100x_done", "100%_done"]
+    assert matching("0x") == ["100x_done"]
+    assert matching("/") == []  # the escape character is literal too
+    assert matching("ly-a") == ["Nightly-A"]

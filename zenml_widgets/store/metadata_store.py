@@ -260,10 +260,15 @@ class MetadataStore:
         before_id: int | None = None,
         after_id: int | None = None,
     ) -> list[RunRecord]:
-        """A page of the pipeline's runs in start order, sorted and cut in SQL."""
+        """A page of the pipeline's runs in start order, sorted and cut in SQL.
+
+        ``name_contains`` matches case-insensitively on every backend (``ILIKE`` on PostgreSQL,
+        ``lower() LIKE`` elsewhere; SQLite folds only ASCII letters) with ``%`` and ``_`` taken
+        literally. ``before_id`` / ``after_id`` keep runs with a smaller / larger id (keyset).
+        """
         stmt = select(*_RUN_COLUMNS).where(RunRow.pipeline_id == pipeline_id)
         if name_contains:
-            stmt = stmt.where(RunRow.name.contains(name_contains, autoescape=True))
+            stmt = stmt.where(RunRow.name.icontains(name_contains, autoescape=True))
         if before_id is not None:
             stmt = stmt.where(RunRow.id < before_id)
         if after_id is not None:

@@ -97,7 +97,7 @@ class RunPager:
             self.name_contains = ""
         self._before_id = run.id + 1
         self.load()
-        if not any(r.id == run.id for r in self.page):  # filtered out by a case-sensitive LIKE
+        if not any(r.id == run.id for r in self.page):  # SQLite folds only ASCII case
             self.name_contains = ""
             self.load()
         return self.page
