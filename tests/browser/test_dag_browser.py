@@ -17,6 +17,8 @@ import pytest
 import zw_testing as t
 from test_explorer_browser import Lab, dropdown, wait_for_kernel
 
+from zenml_widgets import pipeline, step
+from zenml_widgets.display.dag import MIN_SCALE
 from zenml_widgets.repository import Repository
 from zenml_widgets.stack import forget_metadata_stores
 
@@ -95,6 +97,129 @@ def test_clicking_a_dag_node_selects_the_step(
         page.get_by_text("Changed parameters").scroll_into_view_if_needed()
         save_screenshot(page, f"{request.node.name}-compare")
         assert shot.stat().st_size > 10_000
+    except Exception:
+        save_screenshot(page, f"{request.node.name}-failure")
+        raise
+    finally:
+        context.close()
+
+
+@step
+def load() -> int:
+    """The first of six steps in a row: the widest DAG six steps can make."""
+    return 1
+
+
+@step
+def clean(number: int) -> int:
+    """One more link of the chain."""
+    return number + 1
+
+
+@step
+def featurize(number: int) -> int:
+    """One more link of the chain."""
+    return number + 1
+
+
+@step
+def train(number: int) -> int:
+    """One more link of the chain."""
+    return number + 1
+
+
+@step
+def evaluate(number: int) -> int:
+    """One more link of the chain."""
+    return number + 1
+
+
+@step
+def publish_report(number: int) -> int:
+    """The sixth step."""
+    return number + 1
+
+
+@pipeline
+def six_steps(load, clean, featurize, train, evaluate, publish_report):
+    publish_report(number=evaluate(number=train(number=featurize(number=clean(number=load())))))
+
+
+WIDE_CELLS = [
+    "%load_ext zenml_widgets\n"
+    "from zenml_widgets import Repository\n"
+    "from zenml_widgets.display.dag import PipelineRunDagVisualizer\n"
+    "PipelineRunDagVisualizer().visualize(Repository().get_pipeline('six_steps').runs[-1])",
+    "%zenml_history six_steps wide",
+]
+
+
+@pytest.fixture
+def wide_lab(tmp_path: Path) -> Iterator[Lab]:
+    """JupyterLab on a repository with one run of six steps in a row (a DAG ~2750 px wide)."""
+    repo = Repository.init(tmp_path / "repo")
+    six_steps(
+        load=load(), clean=clean(), featurize=featurize(), train=train(), evaluate=evaluate(),
+        publish_report=publish_report(),
+    ).run(run_name="wide", repository=repo)  # fmt: skip
+    forget_metadata_stores()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(code) for code in WIDE_CELLS]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, repo.root / "wide.ipynb")
+    server = Lab(repo.root, tmp_path / "jupyter")
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
+
+
+def test_a_wide_dag_shrinks_then_scrolls_inside_its_cell(
+    wide_lab: Lab, chromium_browser: Browser, request: Any
+) -> None:
+    from infra.browser import new_offline_context, save_screenshot
+    from playwright.sync_api import expect
+
+    context = new_offline_context(chromium_browser, allow_hosts=["127.0.0.1"])
+    page = context.new_page()
+    try:
+        page.goto(wide_lab.url("lab/tree/wide.ipynb"), timeout=60_000)
+        wait_for_kernel(page)
+        page.locator(".jp-Cell .cm-content").first.click()
+        page.keyboard.press("Shift+Enter")
+        page.keyboard.press("Shift+Enter")
+        svgs = page.locator("svg.zw-dag")
+        expect(svgs).to_have_count(2, timeout=60_000)  # the visualizer's and the explorer's
+        for index in range(2):
+            svg = svgs.nth(index)
+            expect(svg.locator("g.zw-dag-step")).to_have_count(6)
+            natural = float(svg.get_attribute("width") or 0)
+            container = svg.locator("xpath=..")
+            output = svg.locator("xpath=ancestor::*[contains(@class,'jp-OutputArea-output')]")
+            box, area = svg.bounding_box(), output.bounding_box()
+            outer = container.bounding_box()
+            assert box is not None and area is not None and outer is not None
+            # smaller than natural size but readable (not below MIN_SCALE), same proportions
+            assert natural * MIN_SCALE - 1 <= box["width"] < natural
+            assert box["height"] / box["width"] == pytest.approx(
+                float(svg.get_attribute("height") or 0) / natural, rel=0.02
+            )
+            # the container stays inside the cell and scrolls to the last step
+            assert outer["x"] + outer["width"] <= area["x"] + area["width"] + 1
+            assert container.evaluate("e => e.scrollWidth > e.clientWidth")
+            last = svg.locator('g.zw-dag-step[data-step="publish_report"]')
+            container.evaluate("e => { e.scrollLeft = e.scrollWidth }")
+            last_box = last.bounding_box()
+            assert last_box is not None
+            assert last_box["x"] + last_box["width"] <= outer["x"] + outer["width"] + 1
+            container.evaluate("e => { e.scrollLeft = 0 }")
+            svg.scroll_into_view_if_needed()
+            save_screenshot(page, f"{request.node.name}-{index}")
     except Exception:
         save_screenshot(page, f"{request.node.name}-failure")
         raise

@@ -40,6 +40,8 @@ COL_GAP, ROW_GAP, MARGIN = 46, 18, 12
 CHARS_STEP, CHARS_ART = 30, 24
 LEGEND_H = 26
 LANE_GAP = 10
+#: A wide DAG shrinks to fit its cell down to this scale (12 px text: ~8 px); then it scrolls.
+MIN_SCALE = 0.7
 
 
 @dataclass(frozen=True)
@@ -224,14 +226,30 @@ def dag_svg(
             body.append(_artifact_node(dag.nodes[f"a:{s.name}/{a.name}"], a))
     body.append(_legend(dag.height - LEGEND_H))
     w, h = f"{dag.width:.0f}", f"{dag.height:.0f}"
+    # Natural size when it fits; narrower cells scale it down (viewBox keeps the proportions),
+    # but never below MIN_SCALE: then the container (see ``dag_html``) scrolls sideways.
+    smallest = min(dag.width, max(dag.width * MIN_SCALE, 2 * MARGIN + 420))
+    style = f"max-width:100%;height:auto;min-width:{smallest:.0f}px"
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="zw-dag" width="{w}" height="{h}" '
-        f'viewBox="0 0 {w} {h}" font-family="system-ui, sans-serif" font-size="12" '
+        f'viewBox="0 0 {w} {h}" style="{style}" preserveAspectRatio="xMinYMin meet" '
+        'font-family="system-ui, sans-serif" font-size="12" '
         f'role="img" aria-label="{esc(f"DAG of run {run.name}")}">'
         '<defs><marker id="zw-dag-arrow" viewBox="0 0 10 10" refX="9" refY="5" '
         'markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
         '<path d="M0,0 L10,5 L0,10 z" fill="#888"/></marker></defs>' + "".join(body) + "</svg>"
     )
+
+
+def dag_html(svg: str) -> str:
+    """``svg`` in a container that scrolls sideways when the DAG cannot shrink enough.
+
+    ``contain:inline-size`` keeps the SVG's minimum width from widening the container's
+    ancestors (JupyterLab's output area and an ipywidgets ``HTML`` widget are flex layouts that
+    would grow to it, and then the cell cuts the DAG at its right edge instead of scrolling).
+    """
+    style = "overflow-x:auto;max-width:100%;contain:inline-size"
+    return f'<div class="zw-dag-container" style="{style}">{svg}</div>'
 
 
 def dag_text(run: PipelineRunView, explanations: dict[str, StepExplanation]) -> str:
@@ -264,8 +282,8 @@ class RunDag:
 
     @property
     def html(self) -> str:
-        """The SVG in a scrolling container."""
-        return f'<div class="zw-dag-container" style="overflow-x:auto">{self.svg}</div>'
+        """The SVG in a container that scrolls when the DAG cannot shrink to the cell."""
+        return dag_html(self.svg)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         if self._shown_in_cell:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import ipywidgets as w
 
-from zenml_widgets.display.dag import dag_svg, layout
+from zenml_widgets.display.dag import dag_html, dag_svg, layout
 from zenml_widgets.display.html import block, esc
 from zenml_widgets.views.compare import compare_runs
 from zenml_widgets.views.lineage import StepExplanation, explain_run
@@ -53,7 +53,8 @@ class DagPanel:
         if run != self._run or run.status == "running":
             self._load(run)
         if selected not in self._svgs:
-            self._svgs[selected] = dag_svg(run, selected=selected, explanations=self.explanations)
+            svg = dag_svg(run, selected=selected, explanations=self.explanations)
+            self._svgs[selected] = dag_html(svg)
         self.picture.value = self._svgs[selected]
         for name, button in self.buttons.items():
             button.icon = "check" if name == selected else ""
