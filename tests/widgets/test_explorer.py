@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 import types
@@ -13,6 +14,7 @@ import pytest
 from traitlets import TraitError
 
 from zenml_widgets import HistoryExplorer
+from zenml_widgets.display.html import fmt_size
 from zenml_widgets.exceptions import NotFoundError
 from zenml_widgets.repository import Repository
 from zenml_widgets.views import ArtifactView, PipelineRunView, PipelineView, StepView
@@ -313,3 +315,51 @@ def test_importing_the_package_does_not_import_widgets() -> None:
     code = "import zenml_widgets, sys; print('ipywidgets' in sys.modules, 'IPython' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_reading_shows_the_size_and_progress_then_the_time(
+    history: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ipywidgets
+
+    explorer = HistoryExplorer().select("training_pipeline", "first", "importer")
+    progress, status = explorer.ui.progress, explorer.ui.status
+    assert progress.layout.display == "none"
+    seen: dict[str, Any] = {}
+    sent: list[tuple[Any, Any]] = []
+    original_read, original_send = ArtifactView.read, ipywidgets.Widget.send_state
+
+    def slow_read(self: ArtifactView, *args: Any, **kwargs: Any) -> Any:
+        seen.update(
+            display=progress.layout.display,
+            state=progress.get_state(),
+            status=status.value,
+            sent=list(sent),
+        )
+        return original_read(self, *args, **kwargs)
+
+    def recording_send(widget: Any, key: Any = None) -> None:
+        sent.append((widget, key))
+        original_send(widget, key)
+
+    monkeypatch.setattr(ArtifactView, "read", slow_read)
+    monkeypatch.setattr(ipywidgets.Widget, "send_state", recording_send)
+    explorer.ui.output.value = "train"
+    size = explorer.current.size_bytes
+    assert seen["display"] == ""  # shown while reading
+    assert seen["state"]["bar_style"] == "info" and seen["state"]["value"] == 1
+    assert seen["state"]["description"] == f"reading {fmt_size(size)}"
+    assert "Reading <code>train</code>" in seen["status"] and fmt_size(size) in seen["status"]
+    # the page is told before the read starts, not when the whole change is done
+    assert any(w is progress.layout for w, _ in seen["sent"])
+    assert any(w is status for w, _ in seen["sent"])
+    assert progress.layout.display == "none"
+    assert re.search(r"<code>train</code> \(.+\) read in \d+\.\d\d s", status.value)
+
+
+def test_a_failed_read_hides_the_progress(history: Repository) -> None:
+    explorer = HistoryExplorer().select("training_pipeline", "first", "importer")
+    shutil.rmtree(explorer.current.outputs["train"].uri)
+    explorer.ui.output.value = "train"
+    assert explorer.error.startswith("ArtifactReadError")
+    assert explorer.ui.progress.layout.display == "none" and explorer.ui.status.value == ""

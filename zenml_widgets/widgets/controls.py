@@ -105,6 +105,17 @@ class Controls:
         self.read = w.Button(description="Read & preview", layout=w.Layout(display="none"))
         self.statistics = w.Button(description="Statistics", layout=w.Layout(display="none"))
         self.status = w.HTML()
+        # Shown only while an output is read: a full "info" bar is the indeterminate indicator
+        # (a read reports no progress), its description says how big the output is.
+        self.progress = w.IntProgress(
+            value=1,
+            min=0,
+            max=1,
+            bar_style="info",
+            description="reading",
+            style={"description_width": "initial"},
+            layout=w.Layout(display="none", width="220px"),
+        )
         self.message = w.HTML()
         self.preview = w.HTML()
         self.data = w.HTML()
@@ -113,7 +124,9 @@ class Controls:
     def layout(self) -> list[w.Widget]:
         """The explorer's children, top to bottom."""
         paging = w.HBox([self.filter, self.newer, self.older, self.page_label, self.refresh])
-        actions = w.HBox([self.variable, self.load, self.read, self.statistics, self.status])
+        actions = w.HBox(
+            [self.variable, self.load, self.read, self.statistics, self.progress, self.status]
+        )
         return [
             self.stack,
             self.pipeline,

@@ -21,7 +21,7 @@ class DataPanel:
     """The data half of the output preview: the read object, its preview and statistics.
 
     Args:
-        ui: the explorer's widgets (``data``, ``status``, ``read``, ``stats``).
+        ui: the explorer's widgets (``data``, ``status``, ``progress``, ``read``, ``stats``).
     """
 
     def __init__(self, ui: Controls) -> None:
@@ -58,24 +58,36 @@ class DataPanel:
         self.ui.data.value = object_preview_html(self.read())
 
     def read(self) -> Any:
-        """The output's object, read once per selection; the status line shows progress."""
+        """The output's object, read once per selection.
+
+        While it reads, the output's size and an indeterminate progress bar show (the comm
+        messages go out right away, so the page sees them during a long read); afterwards,
+        how long the read took.
+        """
         output = self.output
         if output is None:
             raise ValueError("No output is selected.")
         if self._value is not None and self._value[0] == output:
             return self._value[1]
+        size = fmt_size(output.size_bytes)
         self.ui.status.value = (
-            f"<span class='zw-muted'>Loading <code>{esc(output.name)}</code> "
-            f"({esc(fmt_size(output.size_bytes))})…</span>"
+            f"<span class='zw-muted'>Reading <code>{esc(output.name)}</code> ({esc(size)})…</span>"
         )
+        self.ui.progress.description = f"reading {size}"
+        self.ui.progress.layout.display = ""
         started = time.perf_counter()
         try:
             value = output.read()
         except BaseException:
             self.ui.status.value = ""
             raise
+        finally:
+            self.ui.progress.layout.display = "none"
         seconds = time.perf_counter() - started
-        self.ui.status.value = f"<span class='zw-muted'>read in {seconds:.2f} s</span>"
+        self.ui.status.value = (
+            f"<span class='zw-muted'><code>{esc(output.name)}</code> ({esc(size)}) "
+            f"read in {seconds:.2f} s</span>"
+        )
         self._value = (output, value)
         return value
 
