@@ -16,7 +16,8 @@ if [[ ! -x "$VENV/bin/python" ]]; then
     python3 -m venv "$VENV"
 fi
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[test]"
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+    -c scripts/constraints-test.txt -e ".[test]"
 
 echo "== ruff"
 "$VENV/bin/ruff" check .
