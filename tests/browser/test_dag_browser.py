@@ -12,10 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import nbformat
 import pytest
 import zw_testing as t
-from test_explorer_browser import Lab, dropdown, wait_for_kernel
+from infra.jupyterlab import Lab, dropdown, serve_notebook, wait_for_kernel
 
 from zenml_widgets import pipeline, step
 from zenml_widgets.display.dag import MIN_SCALE
@@ -37,20 +36,8 @@ def lab(tmp_path: Path) -> Iterator[Lab]:
     t.make_training(epochs=1).run(run_name="first", repository=repo)
     t.make_training(epochs=2).run(run_name="second", repository=repo)
     forget_metadata_stores()
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(CELL)]
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nbformat.write(nb, repo.root / "dag.ipynb")
-    server = Lab(repo.root, tmp_path / "jupyter")
-    try:
-        server.wait_ready()
+    with serve_notebook(repo.root, tmp_path / "jupyter", "dag.ipynb", [CELL]) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def test_clicking_a_dag_node_selects_the_step(
@@ -163,20 +150,8 @@ def wide_lab(tmp_path: Path) -> Iterator[Lab]:
         publish_report=publish_report(),
     ).run(run_name="wide", repository=repo)  # fmt: skip
     forget_metadata_stores()
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(code) for code in WIDE_CELLS]
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nbformat.write(nb, repo.root / "wide.ipynb")
-    server = Lab(repo.root, tmp_path / "jupyter")
-    try:
-        server.wait_ready()
+    with serve_notebook(repo.root, tmp_path / "jupyter", "wide.ipynb", WIDE_CELLS) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def test_a_wide_dag_shrinks_then_scrolls_inside_its_cell(
