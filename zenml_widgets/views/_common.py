@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from zenml_widgets import rendering
 
@@ -69,3 +69,45 @@ class View:
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         return rendering.mimebundle(self, self._kind, include, exclude)
+
+
+class _TimedRecord(Protocol):
+    @property
+    def status(self) -> str: ...
+    @property
+    def start_time(self) -> datetime: ...
+    @property
+    def end_time(self) -> datetime | None: ...
+
+
+R = TypeVar("R", bound=_TimedRecord)
+
+
+class TimedView(View, Generic[R]):
+    """A view of a record that runs for a while (a run, a step): re-read while it is running,
+    never again once finished."""
+
+    _record: R
+
+    def _reload(self) -> R:
+        raise NotImplementedError
+
+    def _current(self) -> R:
+        if self._record.status == "running":
+            object.__setattr__(self, "_record", self._reload())
+        return self._record
+
+    @property
+    def start_time(self) -> datetime:
+        """When it started (UTC)."""
+        return self._record.start_time
+
+    @property
+    def end_time(self) -> datetime | None:
+        """When it ended (UTC), ``None`` while it runs."""
+        return self._current().end_time
+
+    @property
+    def duration(self) -> timedelta | None:
+        """How long it took, ``None`` while it runs."""
+        return duration(self.start_time, self.end_time)

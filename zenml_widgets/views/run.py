@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 from zenml_widgets.exceptions import NotFoundError
-from zenml_widgets.views._common import View, did_you_mean, duration, listing
+from zenml_widgets.store import RunRecord
+from zenml_widgets.views._common import TimedView, did_you_mean, listing
 from zenml_widgets.views.status import interruption
 from zenml_widgets.views.step import StepView
 
 if TYPE_CHECKING:
     from zenml_widgets.stack import Stack
-    from zenml_widgets.store import RunRecord
     from zenml_widgets.views.pipeline import PipelineView
 
 
-class PipelineRunView(View):
+class PipelineRunView(TimedView[RunRecord]):
     """A run from history."""
 
     _kind = "run"
@@ -33,10 +32,8 @@ class PipelineRunView(View):
     def __repr__(self) -> str:
         return f"PipelineRunView(name={self.name!r}, status={self.status!r}, id={self.id})"
 
-    def _current(self) -> RunRecord:
-        if self._record.status == "running":
-            object.__setattr__(self, "_record", self._stack.metadata_store.get_run(self._id))
-        return self._record
+    def _reload(self) -> RunRecord:
+        return self._stack.metadata_store.get_run(self._id)
 
     @property
     def name(self) -> str:
@@ -62,21 +59,6 @@ class PipelineRunView(View):
         """Why the run failed or was interrupted."""
         record = self._current()
         return interruption(record) or record.error
-
-    @property
-    def start_time(self) -> datetime:
-        """When the run started (UTC)."""
-        return self._record.start_time
-
-    @property
-    def end_time(self) -> datetime | None:
-        """When the run ended (UTC), ``None`` while it runs."""
-        return self._current().end_time
-
-    @property
-    def duration(self) -> timedelta | None:
-        """How long the run took, ``None`` while it runs."""
-        return duration(self.start_time, self.end_time)
 
     @property
     def steps(self) -> list[StepView]:

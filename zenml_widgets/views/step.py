@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from zenml_widgets.views._common import View, duration
+from zenml_widgets.store import StepRecord
+from zenml_widgets.views._common import TimedView
 from zenml_widgets.views.artifact import ArtifactView
 
 if TYPE_CHECKING:
     from zenml_widgets.stack import Stack
-    from zenml_widgets.store import StepRecord
     from zenml_widgets.views.run import PipelineRunView
 
 
-class StepView(View):
+class StepView(TimedView[StepRecord]):
     """A step from history. Properties, no queries until one is read."""
 
     _kind = "step"
@@ -27,11 +26,8 @@ class StepView(View):
     def __repr__(self) -> str:
         return f"StepView(name={self.name!r}, status={self.status!r}, id={self.id})"
 
-    def _current(self) -> StepRecord:
-        # A step still running changes; a finished one never does.
-        if self._record.status == "running":
-            object.__setattr__(self, "_record", self._stack.metadata_store.get_step(self._id))
-        return self._record
+    def _reload(self) -> StepRecord:
+        return self._stack.metadata_store.get_step(self._id)
 
     @property
     def name(self) -> str:
@@ -70,21 +66,6 @@ class StepView(View):
     def error(self) -> str | None:
         """Why the step failed, if it did."""
         return self._current().error
-
-    @property
-    def start_time(self) -> datetime:
-        """When the step started (UTC)."""
-        return self._record.start_time
-
-    @property
-    def end_time(self) -> datetime | None:
-        """When the step ended (UTC), ``None`` while running."""
-        return self._current().end_time
-
-    @property
-    def duration(self) -> timedelta | None:
-        """How long the step took."""
-        return duration(self.start_time, self.end_time)
 
     @property
     def cache_key(self) -> str | None:
