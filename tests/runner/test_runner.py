@@ -120,9 +120,12 @@ def test_enable_cache_false_on_step_and_pipeline(repo: Repository) -> None:
         importer()
 
     p1(fresh=fresh()).run(repository=repo)
-    assert p1(fresh=fresh()).run(repository=repo).steps[0].status == "completed"
+    again = p1(fresh=fresh()).run(repository=repo).steps[0]
+    assert again.status == "completed" and again.cache_enabled is False
     p2(importer=t.importer()).run(repository=repo)
-    assert p2(importer=t.importer()).run(repository=repo).steps[0].status == "completed"
+    again = p2(importer=t.importer()).run(repository=repo).steps[0]
+    assert again.status == "completed" and again.cache_enabled is False
+    assert t.make_training().run(repository=repo).steps[0].cache_enabled is True
 
 
 def test_failing_step_marks_run_failed_and_keeps_earlier_outputs(repo: Repository) -> None:

@@ -60,7 +60,7 @@ def _fill_at_0001(url: str) -> None:
 
 
 def test_0001_store_upgrades_with_data_intact(store_url: str) -> None:
-    assert REVISIONS[-1] == HEAD == "0002"
+    assert REVISIONS[-1] == HEAD == "0003"
     _fill_at_0001(store_url)
     store = MetadataStore(store_url)  # upgrades on open
     with get_engine(store_url).connect() as conn:
@@ -79,6 +79,7 @@ def test_0001_store_upgrades_with_data_intact(store_url: str) -> None:
     assert [(r.name, r.status) for r in runs] == [("run-1", "completed"), ("run-2", "failed")]
     (step,) = store.list_steps(runs[0].id)
     assert step.parameters == {"n": 3, "é": [1, 2]}
+    assert step.cache_enabled is None  # 0003: unknown for steps recorded before it
     (artifact,) = store.list_outputs(step.id)
     assert artifact.uri == "1/1/000-importer/output-abc" and artifact.size_bytes == 3
     # and the upgraded store takes new history
@@ -97,3 +98,5 @@ def test_a_fresh_store_matches_the_models(store_url: str) -> None:
             declared = {i.name for i in table.indexes}
             present = {i["name"] for i in inspector.get_indexes(table.name)}
             assert declared <= present, (table.name, declared - present)
+            columns = {c["name"] for c in inspector.get_columns(table.name)}
+            assert set(table.columns.keys()) == columns, (table.name, columns)

@@ -182,6 +182,7 @@ class _RunExecution:
         cache_key = _cache_key(step.ENTRYPOINT_NAME, code_hash, params, inputs, spec)
         started = datetime.now(UTC)
         with store.transaction():
+            cache_enabled = step.enable_cache and self.pipeline.enable_cache
             record = store.create_step(
                 self.run_id,
                 position=node.position,
@@ -190,9 +191,10 @@ class _RunExecution:
                 parameters=params,
                 cache_key=cache_key,
                 code_hash=code_hash,
+                cache_enabled=cache_enabled,
             )
             store.add_inputs(record.id, {k: a.id for k, a in inputs.items()})
-        if step.enable_cache and self.pipeline.enable_cache:
+        if cache_enabled:
             reused = self._reuse(record.id, cache_key, [n for n, _ in spec])
             if reused is not None:
                 self.outputs[node.name] = reused

@@ -52,6 +52,7 @@ _STEP_COLUMNS = (
     StepRow.code_hash,
     StepRow.source_step_id,
     StepRow.error,
+    StepRow.cache_enabled,
 )
 _ARTIFACT_COLUMNS = (
     ArtifactRow.id,
@@ -109,6 +110,7 @@ def _step(row: Any) -> StepRecord:
         code_hash=row[10],
         source_step_id=row[11],
         error=row[12],
+        cache_enabled=row[13],
     )
 
 
@@ -378,8 +380,9 @@ class MetadataStore:
         parameters: dict[str, Any],
         cache_key: str | None,
         code_hash: str | None,
+        cache_enabled: bool | None = None,
     ) -> StepRecord:
-        """Record a step as ``running``."""
+        """Record a step as ``running`` (``cache_enabled``: whether it may reuse outputs)."""
         now = utcnow()
         params = json.dumps(parameters, sort_keys=True)
         with self._write(f"recording step {name!r}") as s:
@@ -393,6 +396,7 @@ class MetadataStore:
                 start_time=now,
                 cache_key=cache_key,
                 code_hash=code_hash,
+                cache_enabled=cache_enabled,
             )
             s.add(row)
             s.flush()
@@ -411,6 +415,7 @@ class MetadataStore:
                     code_hash,
                     None,
                     None,
+                    cache_enabled,
                 )
             )
 

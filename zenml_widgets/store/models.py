@@ -84,6 +84,7 @@ class StepRow(Base):
     code_hash: Mapped[str | None] = mapped_column(String(64))
     source_step_id: Mapped[int | None] = mapped_column(ForeignKey("steps.id"))
     error: Mapped[str | None] = mapped_column(Text)
+    cache_enabled: Mapped[bool | None] = mapped_column(Boolean)
 
     def __repr__(self) -> str:
         return f"StepRow(id={self.id!r}, name={self.name!r}, status={self.status!r})"

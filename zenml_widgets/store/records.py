@@ -52,6 +52,7 @@ class StepRecord:
     code_hash: str | None
     source_step_id: int | None
     error: str | None
+    cache_enabled: bool | None = None  # None: recorded before schema 0003
 
 
 @dataclass(frozen=True, slots=True)

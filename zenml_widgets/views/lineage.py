@@ -213,7 +213,9 @@ class _Explainer:
             reasons.append("outputs")
         if reasons:
             return StepExplanation(step, "changed", tuple(reasons), before, None, params, inputs)
-        if before.status == "failed":
+        if step.cache_enabled is False:
+            why = "cache_disabled"
+        elif before.status == "failed":
             why = "previous_failed"
         elif all(a.exists() for a in before.outputs.values()):
             why = "cache_disabled"

@@ -58,6 +58,12 @@ class StepView(TimedView[StepRecord]):
         return record.status
 
     @property
+    def cache_enabled(self) -> bool | None:
+        """Whether the step was allowed to reuse earlier outputs (``enable_cache`` of the step
+        and its pipeline); ``None`` for steps recorded before that was stored."""
+        return self._record.cache_enabled
+
+    @property
     def is_cached(self) -> bool:
         """Whether the step's outputs were reused from an earlier run."""
         return self._current().status == "cached"
