@@ -64,3 +64,19 @@ def test_runs_lists_latest_runs(sqlite_repo: Repository) -> None:
     assert lines[0] == "training_pipeline (stack default): 2 runs"
     assert lines[1].split()[:2] == ["two", "completed"]
     assert lines[2].split()[:2] == ["one", "completed"]
+
+
+def test_gc_reports_what_it_removed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import os
+    import time
+
+    assert main(["init", str(tmp_path)]) == 0
+    abandoned = tmp_path / ".zen" / "artifacts" / ".tmp" / "abc"
+    abandoned.mkdir(parents=True)
+    stale = time.time() - 2 * 86400
+    os.utime(abandoned, (stale, stale))
+    capsys.readouterr()
+    assert main(["-R", str(tmp_path), "gc"]) == 0
+    out = capsys.readouterr().out
+    assert "stack 'default': removed 1 abandoned temporary write folder(s)" in out
+    assert str(abandoned) in out and not abandoned.exists()

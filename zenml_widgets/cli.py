@@ -86,6 +86,22 @@ def _runs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _gc(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from zenml_widgets.repository import Repository
+
+    repo = Repository(args.repository)
+    keys = [args.stack] if args.stack else sorted(repo.stacks)
+    for key in keys:
+        stack = repo.get_stack(key)
+        removed = stack.artifact_store.clean_temporary(timedelta(hours=args.older_than_hours))
+        print(f"stack {key!r}: removed {len(removed)} abandoned temporary write folder(s)")
+        for uri in removed:
+            print(f"  {uri}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line parser."""
     parser = argparse.ArgumentParser(
@@ -140,6 +156,18 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("--stack", default=None)
     runs.add_argument("--limit", type=int, default=10)
     runs.set_defaults(func=_runs)
+    gc = sub.add_parser(
+        "gc",
+        help="remove temporary write folders left in artifact stores by killed writers",
+    )
+    gc.add_argument("--stack", default=None, help="one stack (default: all)")
+    gc.add_argument(
+        "--older-than-hours",
+        type=float,
+        default=24.0,
+        help="only folders untouched this long (default 24; younger ones may be in use)",
+    )
+    gc.set_defaults(func=_gc)
     return parser
 
 

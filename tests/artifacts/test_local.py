@@ -48,3 +48,22 @@ def test_write_is_atomic(tmp_path: Path) -> None:
 )
 def test_safe_segment(name: str, expected: str) -> None:
     assert safe_segment(name) == expected
+
+
+def test_gc_removes_only_abandoned_temporary_folders(tmp_path: Path) -> None:
+    import time
+    from datetime import timedelta
+
+    store = LocalArtifactStore(tmp_path)
+    with store.write("1/1/kept") as folder:
+        (Path(folder) / "a.bin").write_bytes(b"a")
+    old = tmp_path / ".tmp" / "old"
+    (old / "sub").mkdir(parents=True)
+    (old / "sub" / "half.bin").write_bytes(b"x")
+    stale = time.time() - 3 * 86400
+    for p in (old, old / "sub", old / "sub" / "half.bin"):
+        os.utime(p, (stale, stale))
+    young = tmp_path / ".tmp" / "young"
+    young.mkdir()
+    assert store.clean_temporary(timedelta(hours=24)) == [str(old)]
+    assert not old.exists() and young.exists() and store.exists("1/1/kept")

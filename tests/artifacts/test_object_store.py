@@ -214,3 +214,21 @@ def test_keras_model_goes_through_a_local_temporary_file(s3_bucket: S3Bucket) ->
     with pytest.raises(ArtifactReadError, match="does not exist") as info:
         KerasMaterializer(store.folder("missing")).handle_input(keras.Model)
     assert store.uri("missing") in str(info.value)
+
+
+def test_gc_removes_only_abandoned_temporary_prefixes(s3_bucket: S3Bucket) -> None:
+    from datetime import timedelta
+
+    store = _store(s3_bucket)
+    fs = s3_bucket.fs()
+    with store.write("1/1/kept") as folder, folder.open("a.bin", "wb") as f:
+        f.write(b"a")
+    root = s3_bucket.url.removeprefix("s3://")
+    with fs.open(f"{root}/.tmp/deadbeef/half.bin", "wb") as f:  # a writer killed mid-way
+        f.write(b"x")
+    assert store.clean_temporary(timedelta(hours=1)) == []  # too young: may still be in use
+    removed = store.clean_temporary(timedelta(seconds=-1))
+    assert removed == [f"s3://{root}/.tmp/deadbeef"]
+    fs.invalidate_cache()
+    assert not fs.exists(f"{root}/.tmp/deadbeef/half.bin")
+    assert store.exists("1/1/kept")

@@ -9,6 +9,7 @@ artifact's folder that materializers receive as their ``artifact``: its ``uri`` 
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
+from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any, Protocol, runtime_checkable
 
@@ -72,4 +73,9 @@ class ArtifactStore(Protocol):
 
     def write(self, key: str) -> AbstractContextManager[ArtifactFolder]:
         """A temporary folder that becomes artifact ``key`` only when the block succeeds."""
+        ...
+
+    def clean_temporary(self, older_than: timedelta) -> list[str]:
+        """Remove temporary write folders untouched for ``older_than`` (left by killed
+        writers); return their URIs. Younger ones may belong to a write still going on."""
         ...

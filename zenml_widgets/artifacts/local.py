@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -121,6 +123,21 @@ class LocalArtifactStore:
     def folder(self, key: str) -> LocalFolder:
         """A handle on the folder of artifact ``key``."""
         return LocalFolder(self.path(key))
+
+    def clean_temporary(self, older_than: timedelta) -> list[str]:
+        """Remove temporary write folders whose newest file is older than ``older_than``."""
+        tmp_root = self.root / TMP_PREFIX
+        if not tmp_root.is_dir():
+            return []
+        cutoff = time.time() - older_than.total_seconds()
+        removed = []
+        for folder in sorted(tmp_root.iterdir()):
+            stamps = [folder.stat().st_mtime]
+            stamps += [p.stat().st_mtime for p in folder.rglob("*")]
+            if max(stamps) < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append(str(folder))
+        return removed
 
     @contextmanager
     def write(self, key: str) -> Iterator[LocalFolder]:

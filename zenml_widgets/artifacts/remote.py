@@ -19,6 +19,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -172,6 +173,24 @@ class FsspecArtifactStore:
         finally:
             self._remove(tmp.path)
 
+    def clean_temporary(self, older_than: timedelta) -> list[str]:
+        """Remove temporary prefixes whose newest object is older than ``older_than``."""
+        tmp_root = f"{self.root}/{TMP_PREFIX}"
+        self.fs.invalidate_cache(tmp_root)
+        try:
+            entries = self.fs.ls(tmp_root, detail=False)
+        except FileNotFoundError:
+            return []
+        cutoff = datetime.now(UTC) - older_than
+        removed = []
+        for prefix in sorted(str(e) for e in entries):
+            stamps = [_modified(info) for info in self.fs.find(prefix, detail=True).values()]
+            known = [s for s in stamps if s is not None]
+            if known and max(known) < cutoff:
+                self._remove(prefix)
+                removed.append(f"{self.protocol}://{prefix}")
+        return removed
+
     def _remove(self, path: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             self.fs.rm(path, recursive=True)
@@ -188,3 +207,13 @@ def _fs_options(protocol: str, options: dict[str, Any]) -> dict[str, Any]:
         if client:
             kwargs["client_kwargs"] = client
     return kwargs
+
+
+def _modified(info: Mapping[str, Any]) -> datetime | None:
+    """When an object was last written, from fsspec's ``info`` (S3: ``LastModified``)."""
+    value = info.get("LastModified") or info.get("mtime") or info.get("created")
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC)
+    return None
