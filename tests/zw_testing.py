@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import subprocess
 import sys
 import textwrap
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -87,6 +90,34 @@ def make_repo(root: Path, store_url: str | None = None) -> Repository:
         repo.register_stack("team", store_url, str(root / "team-artifacts"), activate=True)
         repo = Repository(root)
     return repo
+
+
+@contextmanager
+def module_versions(folder: Path, name: str, template: str) -> Iterator[Callable[..., ModuleType]]:
+    """Yield ``load(**fields)``: writes ``template.format(**fields)`` as module ``name`` in
+    ``folder`` and (re)imports it, so a test can edit a step's source between two runs.
+
+    No bytecode is written: two same-size sources written within one second would otherwise
+    share a ``.pyc`` timestamp and the reload could run the old code.
+    """
+    path = folder / f"{name}.py"
+    saved = sys.dont_write_bytecode
+    sys.dont_write_bytecode = True
+    sys.path.insert(0, str(folder))
+
+    def load(**fields: Any) -> ModuleType:
+        path.write_text(template.format(**fields))
+        importlib.invalidate_caches()
+        if name in sys.modules:
+            return importlib.reload(sys.modules[name])
+        return importlib.import_module(name)
+
+    try:
+        yield load
+    finally:
+        sys.path.remove(str(folder))
+        sys.modules.pop(name, None)
+        sys.dont_write_bytecode = saved
 
 
 def run_python(code: str, cwd: Path, timeout: float = 120, **env: str) -> str:

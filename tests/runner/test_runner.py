@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
 import re
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -78,7 +76,6 @@ def test_upstream_change_reruns_downstream(repo: Repository) -> None:
 
 
 def test_code_change_misses_the_cache(repo: Repository, tmp_path: Path) -> None:
-    module = tmp_path / "mod_code_change.py"
     source = """
 from zenml_widgets import step, pipeline
 
@@ -90,17 +87,11 @@ def make() -> int:
 def p(make):
     make()
 """
-    sys.path.insert(0, str(tmp_path))
-    try:
-        module.write_text(source.format(value=1))
-        mod = importlib.import_module("mod_code_change")
+    with t.module_versions(tmp_path, "mod_code_change", source) as load:
+        mod = load(value=1)
         first = mod.p(make=mod.make()).run(repository=repo)
-        module.write_text(source.format(value=2))
-        mod = importlib.reload(mod)
+        mod = load(value=2)
         second = mod.p(make=mod.make()).run(repository=repo)
-    finally:
-        sys.path.remove(str(tmp_path))
-        sys.modules.pop("mod_code_change", None)
     assert second.steps[0].status == "completed"
     assert second.steps[0].code_hash != first.steps[0].code_hash
     assert second.steps[0].output.read() == 2

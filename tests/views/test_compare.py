@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -72,7 +70,6 @@ def test_upstream_output_change_names_the_input_and_the_upstream_step(repo: Repo
 
 
 def test_code_edit(repo: Repository, tmp_path: Path) -> None:
-    module = tmp_path / "mod_explain_code.py"
     source = """
 from zenml_widgets import step, pipeline
 
@@ -84,17 +81,11 @@ def make(factor: int = 2) -> int:
 def p(make):
     make()
 """
-    sys.path.insert(0, str(tmp_path))
-    try:
-        module.write_text(source.format(value=1))
-        mod = importlib.import_module("mod_explain_code")
+    with t.module_versions(tmp_path, "mod_explain_code", source) as load:
+        mod = load(value=1)
         mod.p(make=mod.make()).run(run_name="before", repository=repo)
-        module.write_text(source.format(value=2))
-        mod = importlib.reload(mod)
+        mod = load(value=2)
         after = mod.p(make=mod.make()).run(run_name="after", repository=repo)
-    finally:
-        sys.path.remove(str(tmp_path))
-        sys.modules.pop("mod_explain_code", None)
     why = explain_step(after.steps[0])
     assert (why.kind, why.reasons) == ("changed", ("code",))
     assert why.summary == "re-ran: code changed, compared with run 'before'"
