@@ -32,6 +32,8 @@ def _stack_register(args: argparse.Namespace) -> int:
         args.artifact_store,
         activate=args.activate,
         artifact_store_options=options,
+        orchestrator=args.orchestrator,
+        orchestrator_options=dict(parse_option(o) for o in args.orchestrator_option),
     )
     stack.metadata_store  # noqa: B018 - open it now so a wrong URL fails here, not later
     stack.artifact_store  # noqa: B018 - and a missing driver (s3fs) too
@@ -46,9 +48,13 @@ def _stack_list(args: argparse.Namespace) -> int:
     for name, stack in sorted(config.stacks.items()):
         mark = "*" if name == config.active else " "
         options = "".join(f" {k}={v}" for k, v in sorted(stack.artifact_store_options.items()))
+        orchestrator = stack.orchestrator + "".join(
+            f" {k}={v}" for k, v in sorted(stack.orchestrator_options.items())
+        )
         print(
             f"{mark} {name}: metadata {stack.metadata_store_url}, artifacts {stack.artifact_store}"
             + (f" ({options.strip()})" if options else "")
+            + f", orchestrator {orchestrator}"
         )
     return 0
 
@@ -138,6 +144,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="a setting of the artifact store's file system, e.g. "
         "endpoint_url=http://127.0.0.1:9000 (repeatable; never credentials: those come from "
         "the AWS environment or ~/.aws/)",
+    )
+    register.add_argument(
+        "--orchestrator",
+        default="local",
+        choices=["local", "dask"],
+        help="what runs the pipelines: local (in the calling process, one step after another; "
+        "the default) or dask (steps as tasks on a Dask cluster)",
+    )
+    register.add_argument(
+        "--orchestrator-option",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting of the orchestrator (repeatable), for dask: address=tcp://host:8786 "
+        "(a running scheduler; without it a LocalCluster is started per run), n_workers=4, "
+        "threads_per_worker=1, memory_limit=4GB, timeout=10",
     )
     register.add_argument("--activate", action="store_true", help="make it the active stack")
     register.set_defaults(func=_stack_register)

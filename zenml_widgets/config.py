@@ -14,6 +14,19 @@ REPO_DIR = ".zen"
 CONFIG_FILE = "config.json"
 ENV_REPOSITORY = "ZENML_WIDGETS_REPOSITORY"
 DEFAULT_STACK = "default"
+DEFAULT_ORCHESTRATOR = "local"
+# Orchestrators and the options each accepts (name -> what it means, shown in errors and help).
+ORCHESTRATORS: dict[str, dict[str, str]] = {
+    "local": {},
+    "dask": {
+        "address": "scheduler address of a running cluster (tcp://host:8786); without it a "
+        "LocalCluster of worker processes is started for each run",
+        "n_workers": "worker processes of the LocalCluster (default: the number of cores)",
+        "threads_per_worker": "threads per worker process of the LocalCluster (default 1)",
+        "memory_limit": "memory limit per worker of the LocalCluster (e.g. '4GB'; default: auto)",
+        "timeout": "seconds to wait when connecting to the scheduler (default 10)",
+    },
+}
 CONFIG_VERSION = 1
 
 
@@ -34,9 +47,12 @@ class StackConfig:
     metadata_store_url: str
     artifact_store: str
     artifact_store_options: dict[str, Any] = field(default_factory=dict)
+    orchestrator: str = DEFAULT_ORCHESTRATOR
+    orchestrator_options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         check_artifact_store_options(self.artifact_store_options)
+        check_orchestrator(self.orchestrator, self.orchestrator_options)
 
     def to_json(self) -> dict[str, Any]:
         """The stack as written in the config file."""
@@ -46,6 +62,10 @@ class StackConfig:
         }
         if self.artifact_store_options:
             data["artifact_store_options"] = dict(sorted(self.artifact_store_options.items()))
+        if self.orchestrator != DEFAULT_ORCHESTRATOR or self.orchestrator_options:
+            data["orchestrator"] = self.orchestrator
+        if self.orchestrator_options:
+            data["orchestrator_options"] = dict(sorted(self.orchestrator_options.items()))
         return data
 
 
@@ -53,11 +73,15 @@ _SECRET_WORDS = ("secret", "password", "token", "credential", "passwd")
 _SECRET_NAMES = {"key", "aws_access_key_id", "access_key", "account_key", "sas_token"}
 
 
+def _looks_secret(name: object) -> bool:
+    lowered = str(name).lower()
+    return lowered in _SECRET_NAMES or any(w in lowered for w in _SECRET_WORDS)
+
+
 def check_artifact_store_options(options: dict[str, Any]) -> None:
     """Refuse option names that carry credentials: those never belong in ``.zen/``."""
     for name in options:
-        lowered = str(name).lower()
-        if lowered in _SECRET_NAMES or any(w in lowered for w in _SECRET_WORDS):
+        if _looks_secret(name):
             raise ZenMLWidgetsError(
                 f"Artifact store option {name!r} looks like a credential; credentials are never "
                 "stored in .zen/. Set them in the environment (AWS_ACCESS_KEY_ID, "
@@ -65,11 +89,34 @@ def check_artifact_store_options(options: dict[str, Any]) -> None:
             )
 
 
+def check_orchestrator(orchestrator: str, options: dict[str, Any]) -> None:
+    """Refuse unknown orchestrators, unknown options and options that look like credentials."""
+    if orchestrator not in ORCHESTRATORS:
+        raise ZenMLWidgetsError(
+            f"Unknown orchestrator {orchestrator!r}; the orchestrators are: "
+            f"{', '.join(ORCHESTRATORS)}."
+        )
+    known = ORCHESTRATORS[orchestrator]
+    for name in options:
+        if _looks_secret(name):
+            raise ZenMLWidgetsError(
+                f"Orchestrator option {name!r} looks like a credential; credentials are never "
+                "stored in .zen/. Give them to the cluster's own configuration (Dask's "
+                "security settings or environment) instead."
+            )
+        if name not in known:
+            accepted = ", ".join(known) if known else "none"
+            raise ZenMLWidgetsError(
+                f"Unknown option {name!r} for the {orchestrator!r} orchestrator; it accepts: "
+                f"{accepted}."
+            )
+
+
 def parse_option(text: str) -> tuple[str, Any]:
     """``name=value`` from the command line; the value is JSON when it parses, else a string."""
     name, sep, raw = text.partition("=")
     if not sep or not name.strip():
-        raise ZenMLWidgetsError(f"Artifact store option {text!r} is not of the form name=value.")
+        raise ZenMLWidgetsError(f"Option {text!r} is not of the form name=value.")
     try:
         value: Any = json.loads(raw)
     except ValueError:
@@ -134,6 +181,8 @@ class RepositoryConfig:
                     s["metadata_store_url"],
                     s["artifact_store"],
                     dict(s.get("artifact_store_options") or {}),
+                    str(s.get("orchestrator") or DEFAULT_ORCHESTRATOR),
+                    dict(s.get("orchestrator_options") or {}),
                 )
                 for name, s in data["stacks"].items()
             }

@@ -63,3 +63,15 @@ class StepFailedError(ZenMLWidgetsError, RuntimeError):
         super().__init__(message)
         self.step_name = step_name
         self.run_name = run_name
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # picklable (keyword-only fields), so the error crosses process boundaries (Dask)
+        return (_step_failed, (str(self), self.step_name, self.run_name))
+
+
+def _step_failed(message: str, step_name: str, run_name: str) -> StepFailedError:
+    return StepFailedError(message, step_name=step_name, run_name=run_name)
+
+
+class OrchestratorError(ZenMLWidgetsError):
+    """The orchestrator could not run the pipeline (unreachable cluster, unusable setup)."""

@@ -81,18 +81,29 @@ class Repository:
         *,
         activate: bool = False,
         artifact_store_options: dict[str, Any] | None = None,
+        orchestrator: str = "local",
+        orchestrator_options: dict[str, Any] | None = None,
     ) -> Stack:
         """Add a stack (and make it active if ``activate``).
 
         ``artifact_store`` is a folder or an object-storage URL (``s3://bucket/prefix``);
         ``artifact_store_options`` are non-secret settings for it (``endpoint_url``...).
+        ``orchestrator`` runs the stack's pipelines: ``"local"`` (one step after another in the
+        calling process) or ``"dask"`` (steps as tasks on a Dask cluster;
+        ``orchestrator_options``: ``address``, ``n_workers``, ``threads_per_worker``,
+        ``memory_limit``, ``timeout``).
         """
         if not key or key != key.strip():
             raise ZenMLWidgetsError(f"Invalid stack name {key!r}.")
         if key in self._stacks:
             raise ZenMLWidgetsError(f"Stack {key!r} exists already; delete it first.")
         config = StackConfig(
-            key, metadata_store_url, artifact_store, dict(artifact_store_options or {})
+            key,
+            metadata_store_url,
+            artifact_store,
+            dict(artifact_store_options or {}),
+            orchestrator,
+            dict(orchestrator_options or {}),
         )
         self._config.stacks[key] = config
         if activate:

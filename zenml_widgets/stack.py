@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
-from zenml_widgets.artifacts import ArtifactStore, open_artifact_store
+from zenml_widgets.artifacts import ArtifactStore, is_remote_location, open_artifact_store
 from zenml_widgets.config import REPO_DIR, RepositoryConfig, StackConfig
 from zenml_widgets.store import MetadataStore
 
@@ -50,6 +52,19 @@ class Stack:
     def __repr__(self) -> str:
         return f"Stack({self.key!r})"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A stack travels to other processes (Dask workers) as its resolved settings: the
+        # worker may not see the repository folder, and opens both stores itself.
+        return (
+            _rebuild_stack,
+            (self.config, self.metadata_url, str(self.artifact_root), str(self.cache_root)),
+        )
+
+    @property
+    def orchestrator(self) -> str:
+        """What runs this stack's pipelines: ``local`` or ``dask``."""
+        return self.config.orchestrator
+
     @cached_property
     def metadata_store(self) -> MetadataStore:
         """The stack's metadata store (opened on first use; it must exist)."""
@@ -72,3 +87,26 @@ class Stack:
 
         digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
         return self.cache_root / "artifacts" / digest
+
+
+_rebuilt: dict[str, Stack] = {}
+
+
+def _rebuild_stack(
+    config: StackConfig, metadata_url: str, artifact_root: str, cache_root: str
+) -> Stack:
+    """A stack unpickled in another process; one instance per stack and process, so its
+    stores are opened once per worker, not once per task."""
+    token = json.dumps([config.name, config.to_json(), metadata_url, artifact_root, cache_root])
+    with _stores_lock:
+        stack = _rebuilt.get(token)
+        if stack is None:
+            stack = Stack.__new__(Stack)
+            stack.key = config.name
+            stack.config = config
+            stack.metadata_url = metadata_url
+            remote = is_remote_location(artifact_root)
+            stack.artifact_root = artifact_root if remote else Path(artifact_root)
+            stack.cache_root = Path(cache_root)
+            _rebuilt[token] = stack
+        return stack

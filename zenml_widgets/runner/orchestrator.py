@@ -1,4 +1,9 @@
-"""The local orchestrator: runs a composed pipeline step by step and records everything."""
+"""Running a composed pipeline and recording everything.
+
+``run_pipeline`` records the run; an executor runs its steps: ``run_locally`` one after another
+in this process, or ``DaskExecutor`` (``dask_orchestrator.py``) as tasks on a Dask cluster. Both
+run each step with ``execute_step``, so caching, lineage and failure handling are the same.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,9 @@ import sys
 import threading
 import traceback
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,7 +39,7 @@ from zenml_widgets.views.status import HEARTBEAT_INTERVAL, this_host
 
 if TYPE_CHECKING:
     from zenml_widgets.runner.pipelines import BasePipeline
-    from zenml_widgets.runner.steps import StepNode
+    from zenml_widgets.runner.steps import BaseStep, StepNode
     from zenml_widgets.stack import Stack
 
 logger = logging.getLogger("zenml_widgets")
@@ -104,6 +112,67 @@ class _Heartbeat:
                 logger.debug("heartbeat failed", exc_info=True)
 
 
+@dataclass(frozen=True)
+class StepJob:
+    """What a process needs to run one step of a run: plain, picklable data plus the step.
+
+    The orchestrator builds the jobs of a run in the calling process; ``execute_step`` runs
+    one, in the same process (local) or on a Dask worker.
+    """
+
+    pipeline_name: str
+    pipeline_id: int
+    pipeline_cache: bool
+    run_id: int
+    run_name: str
+    name: str
+    position: int
+    step: BaseStep
+    parameters: dict[str, Any]
+    code_hash: str
+    # input argument -> (upstream step name, output name)
+    inputs: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # may take over the record of an earlier attempt (a Dask worker died while running it)
+    resume: bool = False
+
+    @property
+    def upstream(self) -> list[str]:
+        """Names of the steps whose outputs this step reads."""
+        return list(dict.fromkeys(s for s, _ in self.inputs.values()))
+
+    def fail(self, message: str) -> StepFailedError:
+        """The error that fails the run because of this step."""
+        return StepFailedError(
+            f"Step {self.name!r} (entrypoint {self.step.ENTRYPOINT_NAME!r}) failed in run "
+            f"{self.run_name!r} of pipeline {self.pipeline_name!r}: {message}",
+            step_name=self.name,
+            run_name=self.run_name,
+        )
+
+
+# An executor runs the jobs of one run (in order of dependencies) on a stack.
+Executor = Callable[["Stack", list[StepJob]], None]
+
+
+def run_locally(stack: Stack, jobs: list[StepJob]) -> None:
+    """The local orchestrator: one step after another, in this process."""
+    outputs: dict[str, dict[str, ArtifactRecord]] = {}
+    for job in jobs:
+        inputs = {k: outputs[s][o] for k, (s, o) in job.inputs.items()}
+        outputs[job.name] = execute_step(stack, job, inputs)
+
+
+@contextmanager
+def _executor(stack: Stack, nodes: list[StepNode]) -> Iterator[Executor]:
+    if stack.orchestrator == "dask":
+        from zenml_widgets.runner.dask_orchestrator import DaskExecutor
+
+        with DaskExecutor(stack, nodes) as dask_executor:
+            yield dask_executor
+    else:
+        yield run_locally
+
+
 def run_pipeline(
     pipeline: BasePipeline,
     *,
@@ -120,175 +189,195 @@ def run_pipeline(
         _check_step(node)
     repo = _repository(repository)
     stack = repo.get_stack(stack_key) if stack_key is not None else repo.active_stack
-    store = stack.create_metadata_store()
-    pipeline_record = store.get_or_create_pipeline(pipeline.NAME)
-    for attempt in range(_NAME_ATTEMPTS):
-        name = run_name if run_name is not None else default_run_name(pipeline.NAME, attempt)
-        try:
-            # The unique constraint decides races: of two processes asking for one name,
-            # exactly one creates the run.
-            run = store.create_run(pipeline_record.id, name, pid=os.getpid(), hostname=this_host())
-            break
-        except RunNameClashError:
-            if run_name is not None or attempt == _NAME_ATTEMPTS - 1:
-                raise RunNameClashError(
-                    f"Pipeline {pipeline.NAME!r} already has a run named {name!r}; run names are "
-                    "unique per pipeline. Nothing was run. Pass another run_name, or none for a "
-                    "generated one."
-                ) from None
-    runner = _RunExecution(pipeline, stack, pipeline_record.id, run.id, name)
-    with _Heartbeat(stack, run.id):
-        try:
-            for node in nodes:
-                runner.run_step(node)
-        except StepFailedError as e:
-            store.finish_run(run.id, "failed", error=str(e))
-            raise
-        except BaseException as e:
-            store.finish_run(run.id, "failed", error=f"interrupted: {type(e).__name__}: {e}")
-            raise
-        store.finish_run(run.id, "completed")
+    # The orchestrator is ready (a cluster reached or started) before anything is recorded.
+    with _executor(stack, nodes) as execute:
+        store = stack.create_metadata_store()
+        pipeline_record = store.get_or_create_pipeline(pipeline.NAME)
+        for attempt in range(_NAME_ATTEMPTS):
+            name = run_name if run_name is not None else default_run_name(pipeline.NAME, attempt)
+            try:
+                # The unique constraint decides races: of two processes asking for one name,
+                # exactly one creates the run.
+                run = store.create_run(
+                    pipeline_record.id, name, pid=os.getpid(), hostname=this_host()
+                )
+                break
+            except RunNameClashError:
+                if run_name is not None or attempt == _NAME_ATTEMPTS - 1:
+                    raise RunNameClashError(
+                        f"Pipeline {pipeline.NAME!r} already has a run named {name!r}; run "
+                        "names are unique per pipeline. Nothing was run. Pass another "
+                        "run_name, or none for a generated one."
+                    ) from None
+        jobs = plan_jobs(pipeline, nodes, pipeline_record.id, run.id, name)
+        with _Heartbeat(stack, run.id):
+            try:
+                execute(stack, jobs)
+            except StepFailedError as e:
+                store.fail_running_steps(run.id, f"not finished: the run failed: {e}")
+                store.finish_run(run.id, "failed", error=str(e))
+                raise
+            except BaseException as e:
+                reason = f"interrupted: {type(e).__name__}: {e}"
+                store.fail_running_steps(run.id, reason)
+                store.finish_run(run.id, "failed", error=reason)
+                raise
+            store.finish_run(run.id, "completed")
     return PipelineRunView(stack, store.get_run(run.id))
 
 
-class _RunExecution:
-    """The state of one run while it executes: outputs of the steps that ran so far."""
-
-    def __init__(
-        self, pipeline: BasePipeline, stack: Stack, pipeline_id: int, run_id: int, run_name: str
-    ) -> None:
-        self.pipeline = pipeline
-        self.stack = stack
-        self.pipeline_id = pipeline_id
-        self.run_id = run_id
-        self.run_name = run_name
-        self.outputs: dict[str, dict[str, ArtifactRecord]] = {}
-
-    def _fail(self, node: StepNode, message: str) -> StepFailedError:
-        return StepFailedError(
-            f"Step {node.name!r} (entrypoint {node.step.ENTRYPOINT_NAME!r}) failed in run "
-            f"{self.run_name!r} of pipeline {self.pipeline.NAME!r}: {message}",
-            step_name=node.name,
-            run_name=self.run_name,
+def plan_jobs(
+    pipeline: BasePipeline, nodes: list[StepNode], pipeline_id: int, run_id: int, run_name: str
+) -> list[StepJob]:
+    """The run's steps as jobs, in a valid execution order."""
+    return [
+        StepJob(
+            pipeline_name=pipeline.NAME,
+            pipeline_id=pipeline_id,
+            pipeline_cache=pipeline.enable_cache,
+            run_id=run_id,
+            run_name=run_name,
+            name=node.name,
+            position=node.position,
+            step=node.step,
+            parameters=node.step.resolved_parameters(set(node.inputs)),
+            code_hash=type(node.step).code_hash(),
+            inputs={k: (ref.node.name, ref.name) for k, ref in node.inputs.items()},
         )
+        for node in nodes
+    ]
 
-    def run_step(self, node: StepNode) -> None:
-        store = self.stack.metadata_store
-        step = node.step
-        spec = step.output_spec()
-        params = step.resolved_parameters(set(node.inputs))
-        inputs = {k: self.outputs[ref.node.name][ref.name] for k, ref in node.inputs.items()}
-        code_hash = type(step).code_hash()
-        cache_key = _cache_key(step.ENTRYPOINT_NAME, code_hash, params, inputs, spec)
-        started = datetime.now(UTC)
+
+def execute_step(
+    stack: Stack, job: StepJob, inputs: dict[str, ArtifactRecord]
+) -> dict[str, ArtifactRecord]:
+    """Run one step and record it: reuse cached outputs, or read the inputs, call the step
+    function and write its outputs. Returns the step's outputs by name.
+
+    Raises ``StepFailedError`` (the step is recorded ``failed``) when the step raises.
+    """
+    store = stack.metadata_store
+    step = job.step
+    spec = step.output_spec()
+    params = job.parameters
+    cache_key = _cache_key(step.ENTRYPOINT_NAME, job.code_hash, params, inputs, spec)
+    cache_enabled = step.enable_cache and job.pipeline_cache
+    started = datetime.now(UTC)
+    record = store.get_step_at(job.run_id, job.position) if job.resume else None
+    if record is not None:
+        # An earlier attempt's worker died. A finished attempt is kept; else this one takes over.
+        if record.status in ("completed", "cached"):
+            return {a.name: a for a in store.list_outputs(record.id)}
+        record = store.restart_step(record.id)
+    else:
         with store.transaction():
-            cache_enabled = step.enable_cache and self.pipeline.enable_cache
             record = store.create_step(
-                self.run_id,
-                position=node.position,
-                name=node.name,
+                job.run_id,
+                position=job.position,
+                name=job.name,
                 entrypoint_name=step.ENTRYPOINT_NAME,
                 parameters=params,
                 cache_key=cache_key,
-                code_hash=code_hash,
+                code_hash=job.code_hash,
                 cache_enabled=cache_enabled,
             )
             store.add_inputs(record.id, {k: a.id for k, a in inputs.items()})
-        if cache_enabled:
-            reused = self._reuse(record.id, cache_key, [n for n, _ in spec])
-            if reused is not None:
-                self.outputs[node.name] = reused
-                logger.info("Step %r of run %r: cached", node.name, self.run_name)
-                return
-        try:
-            kwargs = dict(params)
-            hints = step.type_hints()
-            for k, artifact in inputs.items():
-                wanted = hints.get(k)
-                view = ArtifactView(self.stack, artifact)
-                kwargs[k] = view.read(output_data_type=wanted if isinstance(wanted, type) else None)
-            result = step.ENTRYPOINT(**kwargs)
-            written = self._write_outputs(node, spec, result)
-        except BaseException as e:
-            error = "".join(traceback.format_exception(e))
-            store.finish_step(record.id, "failed", error=error)
-            if not isinstance(e, Exception):
-                raise
-            raise self._fail(node, f"{type(e).__name__}: {e}") from e
-        artifacts = store.finish_step(record.id, "completed", outputs=written)
-        self.outputs[node.name] = {a.name: a for a in artifacts}
-        elapsed = (datetime.now(UTC) - started).total_seconds()
-        logger.info("Step %r of run %r: completed in %.3f s", node.name, self.run_name, elapsed)
+    if cache_enabled:
+        reused = _reuse(stack, record.id, cache_key, [n for n, _ in spec])
+        if reused is not None:
+            logger.info("Step %r of run %r: cached", job.name, job.run_name)
+            return reused
+    try:
+        kwargs = dict(params)
+        hints = step.type_hints()
+        for k, artifact in inputs.items():
+            wanted = hints.get(k)
+            view = ArtifactView(stack, artifact)
+            kwargs[k] = view.read(output_data_type=wanted if isinstance(wanted, type) else None)
+        result = step.ENTRYPOINT(**kwargs)
+        written = _write_outputs(stack, job, spec, result)
+    except BaseException as e:
+        error = "".join(traceback.format_exception(e))
+        store.finish_step(record.id, "failed", error=error)
+        if not isinstance(e, Exception):
+            raise
+        raise job.fail(f"{type(e).__name__}: {e}") from e
+    artifacts = store.finish_step(record.id, "completed", outputs=written)
+    elapsed = (datetime.now(UTC) - started).total_seconds()
+    logger.info("Step %r of run %r: completed in %.3f s", job.name, job.run_name, elapsed)
+    return {a.name: a for a in artifacts}
 
-    def _reuse(
-        self, step_id: int, cache_key: str, names: list[str]
-    ) -> dict[str, ArtifactRecord] | None:
-        store = self.stack.metadata_store
-        hit = store.find_cached_step(cache_key)
-        if hit is None or hit.id == step_id:
-            return None
-        previous = store.list_outputs(hit.id)
-        if sorted(o.name for o in previous) != sorted(names):
-            return None
-        if not all(self.stack.artifact_store.exists(o.uri) for o in previous):
-            return None  # files gone: run again rather than point at nothing
-        reused = [
+
+def _reuse(
+    stack: Stack, step_id: int, cache_key: str, names: list[str]
+) -> dict[str, ArtifactRecord] | None:
+    store = stack.metadata_store
+    hit = store.find_cached_step(cache_key)
+    if hit is None or hit.id == step_id:
+        return None
+    previous = store.list_outputs(hit.id)
+    if sorted(o.name for o in previous) != sorted(names):
+        return None
+    if not all(stack.artifact_store.exists(o.uri) for o in previous):
+        return None  # files gone: run again rather than point at nothing
+    reused = [
+        NewArtifact(
+            name=o.name,
+            uri=o.uri,
+            data_type=o.data_type,
+            materializer=o.materializer,
+            producer_step_id=o.producer_step_id,
+            is_cached=True,
+            size_bytes=o.size_bytes,
+        )
+        for o in previous
+    ]
+    source = hit.source_step_id or hit.id
+    artifacts = store.finish_step(step_id, "cached", outputs=reused, source_step_id=source)
+    return {a.name: a for a in artifacts}
+
+
+def _write_outputs(
+    stack: Stack, job: StepJob, spec: list[tuple[str, Any]], result: Any
+) -> list[NewArtifact]:
+    if not spec:
+        return []
+    if len(spec) == 1:
+        values = [result]
+    else:
+        if not isinstance(result, tuple | list) or len(result) != len(spec):
+            names = ", ".join(n for n, _ in spec)
+            raise TypeError(
+                f"the step declares {len(spec)} outputs ({names}) and must return a tuple of "
+                f"{len(spec)} values, got {type(result).__name__}"
+            )
+        values = list(result)
+    written = []
+    for (output_name, annotation), value in zip(spec, values, strict=True):
+        _check_type(output_name, annotation, value)
+        materializer = default_registry.get(type(value))
+        key = "/".join(
+            (
+                str(job.pipeline_id),
+                str(job.run_id),
+                f"{job.position:03d}-{safe_segment(job.name)}",
+                f"{safe_segment(output_name)}-{uuid.uuid4().hex[:12]}",
+            )
+        )
+        artifact_store = stack.artifact_store
+        with artifact_store.write(key) as folder:
+            materializer(folder).handle_return(value)
+            size = folder.size()
+        written.append(
             NewArtifact(
-                name=o.name,
-                uri=o.uri,
-                data_type=o.data_type,
-                materializer=o.materializer,
-                producer_step_id=o.producer_step_id,
-                is_cached=True,
-                size_bytes=o.size_bytes,
+                name=output_name,
+                uri=key,
+                data_type=f"{type(value).__module__}.{type(value).__qualname__}",
+                materializer=materializer.dotted_path(),
+                size_bytes=size,
             )
-            for o in previous
-        ]
-        source = hit.source_step_id or hit.id
-        artifacts = store.finish_step(step_id, "cached", outputs=reused, source_step_id=source)
-        return {a.name: a for a in artifacts}
-
-    def _write_outputs(
-        self, node: StepNode, spec: list[tuple[str, Any]], result: Any
-    ) -> list[NewArtifact]:
-        if not spec:
-            return []
-        if len(spec) == 1:
-            values = [result]
-        else:
-            if not isinstance(result, tuple | list) or len(result) != len(spec):
-                names = ", ".join(n for n, _ in spec)
-                raise TypeError(
-                    f"the step declares {len(spec)} outputs ({names}) and must return a tuple of "
-                    f"{len(spec)} values, got {type(result).__name__}"
-                )
-            values = list(result)
-        written = []
-        for (output_name, annotation), value in zip(spec, values, strict=True):
-            _check_type(output_name, annotation, value)
-            materializer = default_registry.get(type(value))
-            key = "/".join(
-                (
-                    str(self.pipeline_id),
-                    str(self.run_id),
-                    f"{node.position:03d}-{safe_segment(node.name)}",
-                    f"{safe_segment(output_name)}-{uuid.uuid4().hex[:12]}",
-                )
-            )
-            artifact_store = self.stack.artifact_store
-            with artifact_store.write(key) as folder:
-                materializer(folder).handle_return(value)
-                size = folder.size()
-            written.append(
-                NewArtifact(
-                    name=output_name,
-                    uri=key,
-                    data_type=f"{type(value).__module__}.{type(value).__qualname__}",
-                    materializer=materializer.dotted_path(),
-                    size_bytes=size,
-                )
-            )
-        return written
+        )
+    return written
 
 
 def _check_step(node: StepNode) -> None:
@@ -300,6 +389,7 @@ def _check_step(node: StepNode) -> None:
     """
     check_name("step", node.name)
     check_name("step entrypoint", node.step.ENTRYPOINT_NAME)
+    type(node.step).code_hash()  # hashed before the step is pickled for any worker
     for output_name, _annotation in node.step.output_spec():
         check_name("output", output_name)
     params = node.step.resolved_parameters(set(node.inputs))

@@ -64,6 +64,7 @@ class BaseStep:
     ENTRYPOINT: ClassVar[Callable[..., Any]]
     ENTRYPOINT_NAME: ClassVar[str]
     ENABLE_CACHE: ClassVar[bool] = True
+    _zw_code_hash: ClassVar[str | None] = None
 
     def __init__(self, **parameters: Any) -> None:
         signature = self.signature()
@@ -128,7 +129,19 @@ class BaseStep:
 
     @classmethod
     def code_hash(cls) -> str:
-        """Hash of the step function's source (its bytecode where no source is available)."""
+        """Hash of the step function's source (its bytecode where no source is available).
+
+        Computed once per step class: a class sent to Dask workers by value can come back
+        into this process with a rebuilt function whose source is no longer found.
+        """
+        known: str | None = cls.__dict__.get("_zw_code_hash")
+        if known is None:
+            known = cls._hash_code()
+            cls._zw_code_hash = known
+        return known
+
+    @classmethod
+    def _hash_code(cls) -> str:
         func = inspect.unwrap(cls.ENTRYPOINT)
         try:
             source = inspect.getsource(func).encode("utf-8")

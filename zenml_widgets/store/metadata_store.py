@@ -365,6 +365,43 @@ class MetadataStore:
             stmt = select(*_STEP_COLUMNS).where(StepRow.run_id == run_id).order_by(StepRow.position)
             return [_step(r) for r in s.execute(stmt)]
 
+    def get_step_at(self, run_id: int, position: int) -> StepRecord | None:
+        """The run's step at ``position``, or ``None`` if it was not recorded (yet)."""
+        with self._read("reading a step") as s:
+            stmt = select(*_STEP_COLUMNS).where(
+                StepRow.run_id == run_id, StepRow.position == position
+            )
+            r = s.execute(stmt).first()
+            return None if r is None else _step(r)
+
+    def restart_step(self, step_id: int) -> StepRecord:
+        """Record a new attempt of a step whose worker died: ``running`` again, from now."""
+        with self._write("restarting a step") as s:
+            s.execute(
+                update(StepRow)
+                .where(StepRow.id == step_id)
+                .values(status="running", start_time=utcnow(), end_time=None, error=None)
+            )
+        return self.get_step(step_id)
+
+    def fail_running_steps(self, run_id: int, error: str) -> list[str]:
+        """Mark the run's steps still ``running`` as failed with ``error``; their names."""
+        with self._write("failing unfinished steps") as s:
+            names = list(
+                s.execute(
+                    select(StepRow.name)
+                    .where(StepRow.run_id == run_id, StepRow.status == "running")
+                    .order_by(StepRow.position)
+                ).scalars()
+            )
+            if names:
+                s.execute(
+                    update(StepRow)
+                    .where(StepRow.run_id == run_id, StepRow.status == "running")
+                    .values(status="failed", end_time=utcnow(), error=error)
+                )
+            return names
+
     def get_step(self, step_id: int) -> StepRecord:
         """The step with this id."""
         with self._read("reading a step") as s:
