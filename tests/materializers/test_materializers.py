@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import Any, ClassVar
@@ -33,6 +34,8 @@ def roundtrip(materializer: type[BaseMaterializer], value: Any, folder: Path) ->
     return materializer(Target(folder)).handle_input(type(value))
 
 
+TAG_KEYS = ["__tuple__", "__float__", "__dict__", "__set__", "__bytes__", "", "_"]
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
     lambda children: (
@@ -40,6 +43,8 @@ json_values = st.recursive(
         | st.tuples(children, children)
         | st.dictionaries(st.text(max_size=5), children, max_size=4)
         | st.dictionaries(st.integers(), children, max_size=3)
+        # keys shaped like the materializer's own tags must stay a user's plain dict keys
+        | st.dictionaries(st.sampled_from(TAG_KEYS), children, min_size=1, max_size=2)
     ),
     max_leaves=12,
 )
@@ -62,6 +67,27 @@ def same(a: Any, b: Any) -> bool:
 def test_builtins_round_trip_exactly(tmp_path_factory: pytest.TempPathFactory, value: Any) -> None:
     folder = tmp_path_factory.mktemp("b")
     assert same(roundtrip(BuiltInMaterializer, value, folder / "a"), value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"__tuple__": [1, 2]},
+        {"__float__": "nan"},
+        {"__dict__": [[1, 2]]},
+        [{"__tuple__": []}, ({"__float__": "inf"},)],
+        {"outer": {"__tuple__": {"__float__": "-inf"}}},
+    ],
+)
+def test_tag_shaped_user_dicts_round_trip(tmp_path: Path, value: Any) -> None:
+    assert same(roundtrip(BuiltInMaterializer, value, tmp_path / "a"), value)
+
+
+def test_files_written_by_earlier_versions_still_read(tmp_path: Path) -> None:
+    tagged = {"a": {"__tuple__": [1, {"__float__": "nan"}]}, "b": {"__dict__": [[1, "x"]]}}
+    (tmp_path / "data.json").write_text(json.dumps(tagged))
+    value = BuiltInMaterializer(Target(tmp_path)).handle_input(dict)
+    assert value["a"][0] == 1 and math.isnan(value["a"][1]) and value["b"] == {1: "x"}
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,9 @@ from typing import Any, ClassVar
 from zenml_widgets.materializers.base import BaseMaterializer
 
 _FILENAME = "data.json"
+# A one-key dict with one of these keys is read as a tag, so a user's dict shaped like one is
+# written in the ``__dict__`` (pairs) form instead.
+_TAGS = frozenset({"__tuple__", "__float__", "__dict__"})
 
 
 def encode_json(value: Any) -> Any:
@@ -24,7 +27,8 @@ def encode_json(value: Any) -> Any:
     if isinstance(value, list):
         return [encode_json(v) for v in value]
     if isinstance(value, dict):
-        if all(isinstance(k, str) for k in value) and "__dict__" not in value:
+        plain = all(isinstance(k, str) for k in value)
+        if plain and "__dict__" not in value and not (len(value) == 1 and _TAGS & value.keys()):
             return {k: encode_json(v) for k, v in value.items()}
         return {"__dict__": [[encode_json(k), encode_json(v)] for k, v in value.items()]}
     raise TypeError(
