@@ -162,3 +162,30 @@ def test_unreachable_postgres(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert main(["-R", str(root), "runs"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "hunter2" not in err
+
+
+@pytest.mark.parametrize("pid", [1, os.getpid()], ids=["pid-1-of-a-container", "reused-pid"])
+def test_a_silent_heartbeat_means_interrupted_even_when_the_pid_lives(pid: int) -> None:
+    from datetime import timedelta
+
+    from zenml_widgets.store import RunRecord, utcnow
+    from zenml_widgets.views.status import HEARTBEAT_INTERVAL, STALE_AFTER, interruption, this_host
+
+    def run(silent: timedelta) -> RunRecord:
+        start = utcnow() - timedelta(hours=1)
+        return RunRecord(
+            id=1,
+            pipeline_id=1,
+            name="r",
+            status="running",
+            start_time=start,
+            end_time=None,
+            heartbeat_at=utcnow() - silent,
+            pid=pid,
+            hostname=this_host(),
+            error=None,
+        )
+
+    assert interruption(run(HEARTBEAT_INTERVAL)) is None  # beating: alive
+    reason = interruption(run(STALE_AFTER + timedelta(seconds=30)))
+    assert reason is not None and "no heartbeat" in reason and str(pid) in reason

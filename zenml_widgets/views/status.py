@@ -38,18 +38,23 @@ def pid_alive(pid: int) -> bool:
 
 
 def interruption(run: RunRecord) -> str | None:
-    """Why a run recorded as ``running`` is in fact dead, or ``None`` if it may be alive."""
+    """Why a run recorded as ``running`` is in fact dead, or ``None`` if it may be alive.
+
+    A running run's process records a heartbeat every ``HEARTBEAT_INTERVAL``. A heartbeat
+    silent for longer than ``STALE_AFTER`` means the run is dead on any host, even when a
+    process with the recorded PID exists here (the PID was reused, or the runner was PID 1 of
+    a container that is gone). On this host a missing process tells it sooner.
+    """
     if run.status != "running":
         return None
-    if run.hostname == this_host() and run.pid is not None and run.pid != os.getpid():
-        if not pid_alive(run.pid):
-            return f"interrupted: process {run.pid} on {run.hostname} ended without finishing"
-        return None
-    if run.hostname != this_host() and run.heartbeat_at is not None:
+    if run.heartbeat_at is not None:
         silent = utcnow() - run.heartbeat_at
         if silent > STALE_AFTER:
             return (
                 f"interrupted: no heartbeat from process {run.pid} on {run.hostname} "
                 f"for {int(silent.total_seconds())} s"
             )
+    here = run.hostname == this_host() and run.pid is not None and run.pid != os.getpid()
+    if here and run.pid is not None and not pid_alive(run.pid):
+        return f"interrupted: process {run.pid} on {run.hostname} ended without finishing"
     return None
