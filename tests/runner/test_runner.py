@@ -265,3 +265,26 @@ def test_unrecordable_default_parameter_fails_before_running(repo: Repository) -
     with pytest.raises(PipelineDefinitionError, match=r"'lookup'.*dict keys must be strings"):
         odd(odd_default=odd_default()).run(repository=repo)
     assert repo.get_pipelines() == []
+
+
+def test_an_unresolvable_output_annotation_is_named(tmp_path: Path, repo: Repository) -> None:
+    source = """
+from __future__ import annotations
+from zenml_widgets import step, pipeline, Output
+{imports}
+
+@step
+def split() -> Output(a=pd.DataFrame, b=int):
+    return None, 1
+
+@pipeline
+def p(split):
+    split()
+"""
+    with t.module_versions(tmp_path, "mod_unresolved", source) as load:
+        mod = load(imports="")  # pandas used in the annotation but never imported
+        with pytest.raises(PipelineDefinitionError, match=r"return annotation .*Output\(a=pd"):
+            mod.p(split=mod.split()).run(repository=repo)
+        assert repo.get_pipelines() == []
+        mod = load(imports="import pandas as pd")
+        assert [n for n, _ in mod.split.output_spec()] == ["a", "b"]

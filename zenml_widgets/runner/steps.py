@@ -10,6 +10,7 @@ import typing
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any, ClassVar, overload
 
 from zenml_widgets.exceptions import PipelineDefinitionError
@@ -108,11 +109,25 @@ class BaseStep:
 
     @classmethod
     def type_hints(cls) -> dict[str, Any]:
-        """The step function's annotations, evaluated."""
+        """The step function's annotations, evaluated one by one; an annotation that cannot
+        be resolved stays as written (see ``unresolved_annotations``)."""
         try:
             return typing.get_type_hints(cls.ENTRYPOINT)
-        except Exception:  # unresolvable forward references: fall back to raw annotations
-            return dict(getattr(cls.ENTRYPOINT, "__annotations__", {}))
+        except Exception:  # some forward reference does not resolve: resolve the others
+            return {k: v for k, (v, _error) in cls._annotations().items()}
+
+    @classmethod
+    def _annotations(cls) -> dict[str, tuple[Any, Exception | None]]:
+        func = inspect.unwrap(cls.ENTRYPOINT)
+        namespace = getattr(func, "__globals__", {})
+        found: dict[str, tuple[Any, Exception | None]] = {}
+        for name, annotation in getattr(cls.ENTRYPOINT, "__annotations__", {}).items():
+            holder = SimpleNamespace(__annotations__={name: annotation})
+            try:
+                found[name] = (typing.get_type_hints(holder, globalns=namespace)[name], None)
+            except Exception as e:
+                found[name] = (annotation, e)
+        return found
 
     @classmethod
     def output_spec(cls) -> list[tuple[str, Any]]:
@@ -121,6 +136,14 @@ class BaseStep:
         if "return" not in hints:
             return [(SINGLE_OUTPUT, None)]
         annotation = hints["return"]
+        if isinstance(annotation, str):
+            _annotation, error = cls._annotations()["return"]
+            raise PipelineDefinitionError(
+                f"Step {cls.ENTRYPOINT_NAME!r}: its return annotation {annotation!r} cannot be "
+                f"resolved ({type(error).__name__}: {error}), so its outputs are unknown. Import "
+                "every name the annotation uses at the top of the step's module (annotations "
+                "are evaluated there), or annotate with the types themselves."
+            )
         if isinstance(annotation, Output):
             return annotation.items()
         if annotation is None or annotation is type(None):
