@@ -288,3 +288,7 @@ def p(split):
         assert repo.get_pipelines() == []
         mod = load(imports="import pandas as pd")
         assert [n for n, _ in mod.split.output_spec()] == ["a", "b"]
+    lazy = source.replace("Output(a=pd.DataFrame, b=int)", "keras.Model")
+    with t.module_versions(tmp_path, "mod_lazy_type", lazy) as load:
+        mod = load(imports="")  # a type imported lazily is still one output, of unknown type
+        assert mod.split.output_spec() == [("output", "keras.Model")]

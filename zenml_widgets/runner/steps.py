@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import functools
 import hashlib
 import inspect
@@ -136,7 +137,9 @@ class BaseStep:
         if "return" not in hints:
             return [(SINGLE_OUTPUT, None)]
         annotation = hints["return"]
-        if isinstance(annotation, str):
+        if isinstance(annotation, str) and _is_call(annotation):
+            # `Output(a=..., b=...)` that did not evaluate: its outputs are unknown. (A plain
+            # type name that does not resolve, e.g. one imported lazily, is still one output.)
             _annotation, error = cls._annotations()["return"]
             raise PipelineDefinitionError(
                 f"Step {cls.ENTRYPOINT_NAME!r}: its return annotation {annotation!r} cannot be "
@@ -234,6 +237,15 @@ class BaseStep:
                     f"({self.ENTRYPOINT_NAME}({pname}=...))."
                 )
         return params
+
+
+def _is_call(annotation: str) -> bool:
+    """Whether an annotation written as a string is a call, such as ``Output(a=int)``."""
+    try:
+        tree = ast.parse(annotation, mode="eval")
+    except SyntaxError:
+        return False
+    return isinstance(tree.body, ast.Call)
 
 
 def _json_problem(value: Any) -> str | None:
