@@ -107,6 +107,22 @@ def test_enable_cache_false(repo: Repository) -> None:
     assert "enable_cache=False" in why.summary
 
 
+def test_caching_on_with_outputs_present_never_says_caching_is_off(repo: Repository) -> None:
+    import shutil
+
+    first = t.make_training(epochs=1).run(run_name="one", repository=repo)
+    folder = Path(first.get_step("importer").outputs["train"].uri)
+    hidden = folder.with_name(folder.name + "-hidden")
+    folder.rename(hidden)  # unavailable while the next run looks for it (e.g. a storage outage)
+    second = t.make_training(epochs=1).run(run_name="two", repository=repo)
+    hidden.rename(folder)
+    shutil.rmtree(hidden, ignore_errors=True)
+    why = explain_step(second.get_step("importer"))
+    assert (why.kind, why.reasons) == ("not_cached", ("outputs_unavailable",))
+    assert "caching is off" not in why.summary
+    assert "caching was on" in why.summary and "could not be found when it ran" in why.summary
+
+
 def test_compared_with_the_most_recent_earlier_run_having_that_step(repo: Repository) -> None:
     t.make_training(epochs=1).run(run_name="one", repository=repo)
     t.make_training(epochs=2).run(run_name="two", repository=repo)

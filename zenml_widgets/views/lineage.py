@@ -107,6 +107,17 @@ class StepExplanation:
             parts.append("nothing changed; the earlier outputs are gone")
         if "previous_failed" in self.reasons:
             parts.append("nothing changed; the earlier attempt failed")
+        if "cache_unknown" in self.reasons:
+            parts.append(
+                "nothing changed; whether caching was on is not recorded (older history)"
+            )
+        if "previous_unfinished" in self.reasons:
+            parts.append("nothing changed; the earlier step had not finished when this one started")
+        if "outputs_unavailable" in self.reasons:
+            parts.append(
+                "nothing changed and caching was on; the earlier outputs could not be found "
+                "when it ran (they exist now)"
+            )
         return "re-ran: " + "; ".join(parts)
 
     @property
@@ -217,10 +228,14 @@ class _Explainer:
             why = "cache_disabled"
         elif before.status == "failed":
             why = "previous_failed"
-        elif all(a.exists() for a in before.outputs.values()):
-            why = "cache_disabled"
-        else:
+        elif not all(a.exists() for a in before.outputs.values()):
             why = "outputs_gone"
+        elif step.cache_enabled is None:
+            why = "cache_unknown"  # recorded before the store kept whether caching was on
+        elif before.end_time is None or before.end_time > step.start_time:
+            why = "previous_unfinished"
+        else:
+            why = "outputs_unavailable"
         return StepExplanation(step, "not_cached", (why,), before)
 
     def _changed_inputs(self, step: StepView, before: StepView) -> tuple[InputChange, ...]:
