@@ -80,3 +80,59 @@ def test_gc_reports_what_it_removed(tmp_path: Path, capsys: pytest.CaptureFixtur
     out = capsys.readouterr().out
     assert "stack 'default': removed 1 abandoned temporary write folder(s)" in out
     assert str(abandoned) in out and not abandoned.exists()
+
+
+def test_stack_list_never_prints_a_password(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["init", str(tmp_path)]) == 0
+    url = "postgresql+psycopg://ml:s3cr3t-pw@127.0.0.1:1/history"
+    Repository(tmp_path).register_stack("team", url, str(tmp_path / "art"), validate=False)
+    capsys.readouterr()
+    assert main(["-R", str(tmp_path), "stack", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "s3cr3t-pw" not in out
+    assert "postgresql+psycopg://ml:***@127.0.0.1:1/history" in out
+
+
+def test_a_failed_register_leaves_nothing_behind(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    assert main(["init", str(tmp_path)]) == 0
+    before = (tmp_path / ".zen" / "config.json").read_text()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens there
+    url = f"postgresql+psycopg://ml:pw@127.0.0.1:{port}/history"
+    args = ["-R", str(tmp_path), "stack", "register", "team", "--metadata-url", url]
+    assert main([*args, "--artifact-store", str(tmp_path / "art"), "--activate"]) == 1
+    assert f"127.0.0.1:{port}" in capsys.readouterr().err
+    assert (tmp_path / ".zen" / "config.json").read_text() == before
+    assert list(Repository(tmp_path).stacks) == ["default"]
+
+
+REGISTER_MANY = """
+import sys
+from zenml_widgets.repository import Repository
+worker = sys.argv[1]
+repo = Repository(sys.argv[2])
+for i in range(6):
+    repo.register_stack(f"w{worker}-{i}", f"sqlite:///w{worker}-{i}.db", f"art-{worker}-{i}",
+                        validate=False)
+"""
+
+
+def test_concurrent_registers_keep_every_stack(tmp_path: Path) -> None:
+    assert main(["init", str(tmp_path)]) == 0
+    procs = [
+        subprocess.Popen([sys.executable, "-c", REGISTER_MANY, str(w), str(tmp_path)])
+        for w in range(4)
+    ]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0, 0, 0]
+    config = json.loads((tmp_path / ".zen" / "config.json").read_text())
+    expected = {"default"} | {f"w{w}-{i}" for w in range(4) for i in range(6)}
+    assert set(config["stacks"]) == expected
+    assert set(Repository(tmp_path).stacks) == expected
+    assert not list((tmp_path / ".zen").glob("*.tmp"))  # no temporary file left behind

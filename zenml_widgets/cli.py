@@ -16,7 +16,12 @@ def _init(args: argparse.Namespace) -> int:
     repo = Repository.init(Path(args.path))
     stack = repo.active_stack
     print(f"Created a repository in {repo.root}")
-    print(f"  stack {stack.key!r}: metadata {stack.metadata_url}, artifacts {stack.artifact_root}")
+    from zenml_widgets.config import hide_password
+
+    print(
+        f"  stack {stack.key!r}: metadata {hide_password(stack.metadata_url)}, "
+        f"artifacts {stack.artifact_root}"
+    )
     return 0
 
 
@@ -35,14 +40,12 @@ def _stack_register(args: argparse.Namespace) -> int:
         orchestrator=args.orchestrator,
         orchestrator_options=dict(parse_option(o) for o in args.orchestrator_option),
     )
-    stack.metadata_store  # noqa: B018 - open it now so a wrong URL fails here, not later
-    stack.artifact_store  # noqa: B018 - and a missing driver (s3fs) too
     print(f"Registered stack {stack.key!r}" + (" (active)" if args.activate else ""))
     return 0
 
 
 def _stack_list(args: argparse.Namespace) -> int:
-    from zenml_widgets.config import RepositoryConfig, find_repository_root
+    from zenml_widgets.config import RepositoryConfig, find_repository_root, hide_password
 
     config = RepositoryConfig.load(find_repository_root(args.repository))
     for name, stack in sorted(config.stacks.items()):
@@ -52,7 +55,8 @@ def _stack_list(args: argparse.Namespace) -> int:
             f" {k}={v}" for k, v in sorted(stack.orchestrator_options.items())
         )
         print(
-            f"{mark} {name}: metadata {stack.metadata_store_url}, artifacts {stack.artifact_store}"
+            f"{mark} {name}: metadata {hide_password(stack.metadata_store_url)}, "
+            f"artifacts {hide_password(stack.artifact_store)}"
             + (f" ({options.strip()})" if options else "")
             + f", orchestrator {orchestrator}"
         )

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # Windows: writes stay atomic, but are not serialized between processes
+    fcntl = None  # type: ignore[assignment]
 
 from zenml_widgets.exceptions import NotFoundError, RepositoryNotFoundError, ZenMLWidgetsError
 
 REPO_DIR = ".zen"
 CONFIG_FILE = "config.json"
+LOCK_FILE = "config.lock"
 ENV_REPOSITORY = "ZENML_WIDGETS_REPOSITORY"
 DEFAULT_STACK = "default"
 DEFAULT_ORCHESTRATOR = "local"
@@ -124,6 +134,14 @@ def parse_option(text: str) -> tuple[str, Any]:
     return name.strip(), value
 
 
+_PASSWORD = re.compile(r"^(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^:/@?#]*):(?P<password>[^@/?#]*)@")
+
+
+def hide_password(url: str) -> str:
+    """``url`` with the password of its ``user:password@`` part replaced by ``***``."""
+    return _PASSWORD.sub(lambda m: f"{m['head']}:***@", url, count=1)
+
+
 def find_repository_root(path: str | Path | None = None) -> Path:
     """The folder holding ``.zen/``: from ``$ZENML_WIDGETS_REPOSITORY`` or walking up from path."""
     if path is None and os.environ.get(ENV_REPOSITORY):
@@ -209,15 +227,51 @@ class RepositoryConfig:
         return config
 
     def save(self) -> None:
-        """Write the config atomically."""
+        """Write the config atomically (a unique temporary file, then a rename), under the
+        repository's lock. Prefer ``update``, which also keeps other processes' changes."""
+        with self._locked():
+            self._write()
+
+    def update(self, change: Callable[[RepositoryConfig], None]) -> None:
+        """Apply ``change`` to the config as it is on disk now and save it, under a lock.
+
+        Two processes changing the config at the same time (``stack register`` twice) both
+        keep their change; a reader never sees a half-written file. ``self`` ends up as saved.
+        """
+        with self._locked():
+            current = RepositoryConfig.load(self.root) if self.path.exists() else self
+            change(current)
+            current._write()
+        self.stacks, self.active = current.stacks, current.active
+
+    def _write(self) -> None:
         data = {
             "version": CONFIG_VERSION,
             "active_stack": self.active,
             "stacks": {name: s.to_json() for name, s in sorted(self.stacks.items())},
         }
-        tmp = self.path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-        tmp.replace(self.path)
+        fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".json.tmp", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(json.dumps(data, indent=2) + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+            Path(tmp).replace(self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        lock = self.path.with_name(LOCK_FILE)
+        with lock.open("a") as handle:
+            if fcntl is not None:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                if fcntl is not None:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
     def stack(self, key: str) -> StackConfig:
         """The stack called ``key``; ``NotFoundError`` listing the stacks otherwise."""

@@ -83,6 +83,7 @@ class Repository:
         artifact_store_options: dict[str, Any] | None = None,
         orchestrator: str = "local",
         orchestrator_options: dict[str, Any] | None = None,
+        validate: bool = True,
     ) -> Stack:
         """Add a stack (and make it active if ``activate``).
 
@@ -92,6 +93,10 @@ class Repository:
         calling process) or ``"dask"`` (steps as tasks on a Dask cluster;
         ``orchestrator_options``: ``address``, ``n_workers``, ``threads_per_worker``,
         ``memory_limit``, ``timeout``).
+
+        With ``validate`` (the default) both stores are opened first, and a stack whose store
+        cannot be opened is refused with nothing saved; ``validate=False`` registers a stack
+        whose server is not reachable from here now.
         """
         if not key or key != key.strip():
             raise ZenMLWidgetsError(f"Invalid stack name {key!r}.")
@@ -105,31 +110,63 @@ class Repository:
             orchestrator,
             dict(orchestrator_options or {}),
         )
-        self._config.stacks[key] = config
-        if activate:
-            self._config.active = key
-        self._config.save()
-        stack = self._stacks[key] = Stack(config, self._config)
-        if stack.metadata_url.startswith("sqlite"):
-            stack.create_metadata_store()  # a new embedded store starts empty, not missing
-        return stack
+        if validate:
+            # Both stores open before anything is saved: a wrong URL, an unreachable server or
+            # a missing driver (s3fs, psycopg) fails here and leaves the config as it was.
+            stack = Stack(config, self._config)
+            stack.artifact_store  # noqa: B018
+            if stack.metadata_url.startswith("sqlite"):
+                stack.create_metadata_store()  # a new embedded store starts empty, not missing
+            else:
+                stack.metadata_store  # noqa: B018
+
+        def add(current: RepositoryConfig) -> None:
+            if key in current.stacks:
+                raise ZenMLWidgetsError(f"Stack {key!r} exists already; delete it first.")
+            current.stacks[key] = config
+            if activate:
+                current.active = key
+
+        self._config.update(add)
+        self._reload_stacks()
+        return self._stacks[key]
 
     def set_active_stack(self, stack_key: str) -> None:
         """Make ``stack_key`` the stack pipelines run on."""
         self.get_stack(stack_key)
-        self._config.active = stack_key
-        self._config.save()
+
+        def activate(current: RepositoryConfig) -> None:
+            current.stack(stack_key)
+            current.active = stack_key
+
+        self._config.update(activate)
+        self._reload_stacks()
 
     def delete_stack(self, stack_key: str) -> None:
         """Forget a stack (its databases and files are left alone)."""
         self.get_stack(stack_key)
-        if stack_key == self._config.active:
-            raise ZenMLWidgetsError(
-                f"Stack {stack_key!r} is active; activate another one before deleting it."
-            )
-        del self._config.stacks[stack_key]
-        del self._stacks[stack_key]
-        self._config.save()
+
+        def delete(current: RepositoryConfig) -> None:
+            current.stack(stack_key)
+            if stack_key == current.active:
+                raise ZenMLWidgetsError(
+                    f"Stack {stack_key!r} is active; activate another one before deleting it."
+                )
+            del current.stacks[stack_key]
+
+        self._config.update(delete)
+        self._reload_stacks()
+
+    def _reload_stacks(self) -> None:
+        """Stacks as saved (other processes' changes included); opened ones are kept."""
+        stacks = {}
+        for key, config in self._config.stacks.items():
+            known = self._stacks.get(key)
+            stacks[key] = known if known is not None and known.config == config else None
+        self._stacks = {
+            key: known or Stack(self._config.stacks[key], self._config)
+            for key, known in stacks.items()
+        }
 
     def _stack_keys(self, stack_key: str | None) -> list[str]:
         if stack_key is not None:
