@@ -1,10 +1,10 @@
 """The Dask orchestrator: a run's steps as tasks on a Dask ``distributed`` cluster.
 
-Each step is one task whose dependencies are the steps it reads outputs from, so independent
-branches run at the same time on different workers. A task runs ``execute_step`` on the worker:
-the worker opens the stack's stores itself (the stack travels as its settings), reads the
-inputs from the artifact store, runs the step, writes its outputs atomically and records the
-step in the metadata store. The client only records the run, beats its heart and waits.
+Each step is one task, submitted as soon as the steps it reads outputs from have finished, so
+independent branches run at the same time on different workers. A task runs ``execute_step``
+on the worker: the worker opens the stack's stores itself (the stack travels as its settings),
+reads the inputs from the artifact store, runs the step, writes its outputs atomically and
+records the step in the metadata store. The client only records the run, beats its heart and waits.
 
 When a step raises, the steps that depend on it never start and the independent branches run
 to the end; the run is then recorded ``failed`` naming the step. A worker that dies while
@@ -21,6 +21,7 @@ import logging
 import socket
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -124,55 +125,70 @@ class DaskExecutor:
         import distributed
 
         client = self.client
-        futures: dict[str, Any] = {}
-        keys: dict[str, str] = {}
-        for job in jobs:
-            job = _resumable(job)
-            upstream = {name: futures[name] for name in job.upstream}
-            key = f"zenml-{job.run_id}-{job.position:03d}-{safe_segment(job.name)}-"
-            keys[job.name] = key + uuid.uuid4().hex[:8]
-            futures[job.name] = client.submit(
-                run_task, stack, job, upstream, key=keys[job.name], pure=False, retries=0
-            )
-        try:
-            # every task ends (finished, erred, or never run because an upstream one erred)
-            with client.as_current():
-                distributed.wait(list(futures.values()))  # type: ignore[no-untyped-call]
-        except BaseException:
-            client.cancel(list(futures.values()))
-            raise
+        jobs = [replace(job, resume=True) for job in jobs]
+        waiting = {job.name: set(job.upstream) for job in jobs}
+        outputs: dict[str, dict[str, ArtifactRecord]] = {}
+        running: dict[Any, StepJob] = {}
         failures: list[StepFailedError] = []
-        not_run: list[str] = []
-        for job in jobs:
-            future = futures[job.name]
-            if future.status == "cancelled":
-                not_run.append(job.name)
-            if future.status != "error":
-                # finished, or lost with a dead worker's memory and being computed again: its
-                # record is complete, and a new attempt only reads the recorded outputs back
-                continue
-            error = future.exception()
-            if isinstance(error, StepFailedError):
-                if error.step_name == job.name:
-                    failures.append(error)
-                else:
-                    not_run.append(job.name)
-            elif _is_killed_worker(error, keys[job.name]):
-                failures.append(self._worker_died(stack, job, error))
-            elif _is_killed_worker(error, None):
-                not_run.append(job.name)
-            else:  # the task could not even start the step (e.g. unpicklable on the worker)
-                failures.append(self._broken(stack, job, error))
+
+        def submit(job: StepJob) -> Any:
+            # A step is submitted once the steps it reads from have finished, with their
+            # recorded outputs as its inputs: it is a task without data dependencies, so the
+            # scheduler may start it on any idle worker (a task depending on another one's
+            # result would be placed where that result is, and wait to be stolen).
+            del waiting[job.name]
+            inputs = {k: outputs[s][o] for k, (s, o) in job.inputs.items()}
+            key = f"zenml-{job.run_id}-{job.position:03d}-{safe_segment(job.name)}-"
+            future = client.submit(
+                run_task,
+                stack,
+                job,
+                inputs,
+                key=key + uuid.uuid4().hex[:8],
+                pure=False,
+                retries=0,
+            )
+            running[future] = job
+            return future
+
+        with client.as_current():
+            ready = [submit(job) for job in jobs if not waiting[job.name]]
+            done = distributed.as_completed(ready)  # type: ignore[no-untyped-call]
+            try:
+                for future in done:
+                    job = running.pop(future)
+                    if future.status == "finished":
+                        outputs[job.name] = future.result()
+                        for other in jobs:
+                            if other.name in waiting:
+                                waiting[other.name].discard(job.name)
+                                if not waiting[other.name]:
+                                    done.add(submit(other))  # type: ignore[no-untyped-call]
+                        continue
+                    failures.append(self._failure(stack, job, future))
+            except BaseException:
+                client.cancel(list(running))
+                raise
         if failures:
             first = failures[0]
             extra = ""
             if len(failures) > 1:
                 extra += f" Also failed: {', '.join(repr(f.step_name) for f in failures[1:])}."
-            if not_run:
-                extra += f" Not run because of it: {', '.join(map(repr, not_run))}."
+            if waiting:
+                extra += f" Not run because of it: {', '.join(map(repr, waiting))}."
             raise StepFailedError(
                 str(first) + extra, step_name=first.step_name, run_name=first.run_name
             ) from first
+
+    def _failure(self, stack: Stack, job: StepJob, future: Any) -> StepFailedError:
+        error = future.exception() if future.status == "error" else None
+        if isinstance(error, StepFailedError):
+            return error  # the step raised; execute_step recorded it
+        if type(error).__name__ == "KilledWorker":
+            return self._worker_died(stack, job, error)
+        if error is None:
+            error = RuntimeError(f"the task was {future.status} by the Dask scheduler")
+        return self._broken(stack, job, error)
 
     def _worker_died(self, stack: Stack, job: StepJob, error: Any) -> StepFailedError:
         reason = (
@@ -189,17 +205,10 @@ class DaskExecutor:
 
 
 def run_task(
-    stack: Stack, job: StepJob, upstream: dict[str, dict[str, ArtifactRecord]]
+    stack: Stack, job: StepJob, inputs: dict[str, ArtifactRecord]
 ) -> dict[str, ArtifactRecord]:
     """The Dask task of one step (runs on a worker): returns the step's outputs by name."""
-    inputs = {k: upstream[s][o] for k, (s, o) in job.inputs.items()}
     return execute_step(stack, job, inputs)
-
-
-def _resumable(job: StepJob) -> StepJob:
-    from dataclasses import replace
-
-    return replace(job, resume=True)
 
 
 def _record_failure(stack: Stack, job: StepJob, reason: str) -> None:
@@ -207,12 +216,6 @@ def _record_failure(stack: Stack, job: StepJob, reason: str) -> None:
     record = store.get_step_at(job.run_id, job.position)
     if record is not None and record.status == "running":
         store.finish_step(record.id, "failed", error=reason)
-
-
-def _is_killed_worker(error: object, key: str | None) -> bool:
-    if type(error).__name__ != "KilledWorker":
-        return False
-    return key is None or getattr(error, "task", None) == key
 
 
 def check_picklable(nodes: Sequence[StepNode]) -> None:
