@@ -435,3 +435,55 @@ def test_stack_config_and_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert "Unknown option 'workers'" in err and "n_workers" in err
     with pytest.raises(ZenMLWidgetsError, match="Unknown orchestrator 'spark'"):
         Repository(root).register_stack("t4", "sqlite:///x.db", "a", orchestrator="spark")
+
+
+CLIENT_SCRIPT = """
+import sys, time
+from zenml_widgets import pipeline, step
+from zenml_widgets.repository import Repository
+
+@step
+def first() -> int:
+    return 1
+
+@step
+def slow(x: int) -> int:
+    time.sleep(30)
+    return x
+
+@pipeline
+def killed_client(first, slow):
+    slow(x=first())
+
+if __name__ == "__main__":
+    killed_client(first=first(), slow=slow()).run(run_name="doomed", repository=sys.argv[1])
+"""
+
+
+def test_a_killed_client_leaves_the_run_interrupted(tmp_path: Path, dask_address: str) -> None:
+    import subprocess
+    import sys
+
+    repo = dask_repo(tmp_path / "repo", address=dask_address)
+    script = tmp_path / "client.py"
+    script.write_text(CLIENT_SCRIPT)
+    client = subprocess.Popen([sys.executable, str(script), str(repo.root)])
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            names = [p.name for p in Repository(repo.root).get_pipelines()]
+            if "killed_client" in names:
+                run = Repository(repo.root).get_pipeline("killed_client").get_run("doomed")
+                if "slow" in run.get_step_names():
+                    break
+            time.sleep(0.1)
+        else:
+            pytest.fail("the slow step never started")
+        assert run.status == "running"
+        client.send_signal(signal.SIGKILL)
+        client.wait(timeout=30)
+    finally:
+        client.kill()
+    run = Repository(repo.root).get_pipeline("killed_client").get_run("doomed")
+    assert run.status == "failed"
+    assert "interrupted" in (run.error or "") and str(client.pid) in (run.error or "")
