@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -251,3 +252,62 @@ def test_run_name_filter_ignores_case_and_takes_wildcards_literally(repo: Reposi
     assert matching("0x") == ["100x_done"]
     assert matching("/") == []  # the escape character is literal too
     assert matching("ly-a") == ["Nightly-A"]
+
+
+def test_metaflow_style_accessors_by_name(history: Repository) -> None:
+    pipeline_view = history.get_pipeline("training_pipeline")
+    run = pipeline_view["run-2"]
+    assert run == pipeline_view.get_run("run-2")
+    assert "run-2" in pipeline_view and "run-9" not in pipeline_view and 3 not in pipeline_view
+    assert [r.name for r in pipeline_view] == [f"run-{i}" for i in range(5)]
+
+    trainer = run["trainer"]  # what run["tr<TAB> completes to
+    assert run._ipython_key_completions_() == ["importer", "trainer", "evaluator"]
+    assert trainer == run.get_step("trainer")
+    assert "trainer" in run and "nope" not in run
+    assert [s.name for s in run] == ["importer", "trainer", "evaluator"]
+
+    importer = run["importer"]
+    assert importer._ipython_key_completions_() == ["train", "test"]
+    assert importer["train"] == importer.outputs["train"]
+    assert "test" in importer and "validation" not in importer
+    assert [a.name for a in importer] == ["train", "test"]
+    assert run["trainer"]["output"].read() == trainer.output.read()
+
+    with pytest.raises(NotFoundError, match=r"No step 'trainr'.*Did you mean 'trainer'"):
+        run["trainr"]
+    with pytest.raises(KeyError, match=r"no output 'tran'.*'train', 'test'.*Did you mean"):
+        importer["tran"]
+    with pytest.raises(NotFoundError, match=r"No run 'run-22'"):
+        pipeline_view["run-22"]
+    with pytest.raises(TypeError, match=r"run.steps\[0\]"):
+        run[0]  # type: ignore[index]
+
+
+def test_the_newest_runs_by_slice_are_one_keyset_query(history: Repository) -> None:
+    """``runs[-10:]`` reads the newest rows from the index: no rows are skipped (an OFFSET
+    scan); SQLite renders ``OFFSET ?`` with every LIMIT, so the skipped count is checked."""
+    from sqlalchemy import event
+
+    from zenml_widgets.store.engine import get_engine
+
+    runs = history.get_pipeline("training_pipeline").runs
+    skipped: list[int] = []
+    engine = get_engine(history.active_stack.metadata_url)
+
+    def record(_conn: object, _cursor: object, statement: str, params: Any, *_: object) -> None:
+        if "FROM runs" in statement and "LIMIT" in statement.upper():
+            values = list(params.values()) if isinstance(params, dict) else list(params)
+            skipped.append(int(values[-1]) if "OFFSET" in statement.upper() else 0)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert [r.name for r in runs[-3:]] == ["run-2", "run-3", "run-4"]
+        assert skipped == [0]
+        assert [r.name for r in runs[-10:]] == [f"run-{i}" for i in range(5)]
+        assert [r.name for r in runs[-4:-1]] == ["run-1", "run-2", "run-3"]
+        assert skipped == [0, 0, 1]  # one run skipped, counted from the newest end
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert [r.name for r in runs[3:]] == ["run-3", "run-4"]
+    assert [r.name for r in runs[-2:-1]] == ["run-3"]

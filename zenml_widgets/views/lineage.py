@@ -108,9 +108,7 @@ class StepExplanation:
         if "previous_failed" in self.reasons:
             parts.append("nothing changed; the earlier attempt failed")
         if "cache_unknown" in self.reasons:
-            parts.append(
-                "nothing changed; whether caching was on is not recorded (older history)"
-            )
+            parts.append("nothing changed; whether caching was on is not recorded (older history)")
         if "previous_unfinished" in self.reasons:
             parts.append("nothing changed; the earlier step had not finished when this one started")
         if "outputs_unavailable" in self.reasons:

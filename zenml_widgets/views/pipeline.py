@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from zenml_widgets.exceptions import NotFoundError
@@ -64,3 +65,20 @@ class PipelineView(View):
 
     def _ipython_key_completions_(self) -> list[str]:
         return self._stack.metadata_store.list_run_names(self._record.id, limit=1000)
+
+    def __getitem__(self, name: str) -> PipelineRunView:
+        """``pipeline["nightly-3"]``: the run called ``name`` (as ``get_run``)."""
+        if not isinstance(name, str):
+            raise TypeError(
+                f"Runs of a pipeline are looked up by name, not {type(name).__name__}: "
+                f"pipeline['my-run'], or pipeline.runs[{name!r}] for a position."
+            )
+        return self.get_run(name)
+
+    def __contains__(self, name: object) -> bool:
+        """``"nightly-3" in pipeline``: whether the pipeline has a run of that name."""
+        return isinstance(name, str) and name in self.runs
+
+    def __iter__(self) -> Iterator[PipelineRunView]:
+        """The runs, oldest first, a page at a time."""
+        return iter(self.runs)

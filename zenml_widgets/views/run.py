@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -87,3 +88,20 @@ class PipelineRunView(TimedView[RunRecord]):
 
     def _ipython_key_completions_(self) -> list[str]:
         return self.get_step_names()
+
+    def __getitem__(self, name: str) -> StepView:
+        """``run["trainer"]``: the step called ``name`` (as ``get_step``)."""
+        if not isinstance(name, str):
+            raise TypeError(
+                f"Steps of a run are looked up by name, not {type(name).__name__}: "
+                f"run['trainer'], or run.steps[{name!r}] for a position."
+            )
+        return self.get_step(name)
+
+    def __contains__(self, name: object) -> bool:
+        """``"trainer" in run``: whether the run has a step of that name."""
+        return isinstance(name, str) and name in self.get_step_names()
+
+    def __iter__(self) -> Iterator[StepView]:
+        """The run's steps in execution order."""
+        return iter(self.steps)

@@ -63,14 +63,25 @@ class RunSequence(Sequence[PipelineRunView]):
         return self._view(list(found))[0]
 
     def _slice(self, index: slice) -> list[PipelineRunView]:
-        start, stop, step = index.indices(len(self))
+        store = self._stack.metadata_store
+        if index.step in (None, 1) and index.stop is None and (index.start or 0) < 0:
+            # runs[-10:]: the newest ten, one keyset query from the end (no COUNT, no OFFSET)
+            newest = store.list_runs(
+                self._pipeline_id, limit=-(index.start or 0), newest_first=True
+            )
+            return self._view(list(newest))[::-1]
+        count = len(self)
+        start, stop, step = index.indices(count)
         positions = range(start, stop, step)
         if not positions:
             return []
         low, high = min(positions), max(positions)
-        records = self._stack.metadata_store.list_runs(
-            self._pipeline_id, offset=low, limit=high - low + 1
-        )
+        if count - 1 - high < low:  # nearer the end: count back from the newest run
+            records = store.list_runs(
+                self._pipeline_id, offset=count - 1 - high, limit=high - low + 1, newest_first=True
+            )[::-1]
+        else:
+            records = store.list_runs(self._pipeline_id, offset=low, limit=high - low + 1)
         return [self._view([records[p - low]])[0] for p in positions if p - low < len(records)]
 
     def __iter__(self) -> Iterator[PipelineRunView]:

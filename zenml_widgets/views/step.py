@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from zenml_widgets.exceptions import NotFoundError
 from zenml_widgets.store import StepRecord
-from zenml_widgets.views._common import TimedView
+from zenml_widgets.views._common import TimedView, did_you_mean, listing
 from zenml_widgets.views.artifact import ArtifactView
 
 if TYPE_CHECKING:
@@ -103,6 +105,29 @@ class StepView(TimedView[StepRecord]):
         """The step's outputs by name."""
         records = self._stack.metadata_store.list_outputs(self._id)
         return {r.name: ArtifactView(self._stack, r) for r in records}
+
+    def __getitem__(self, name: str) -> ArtifactView:
+        """``step["train"]``: the output called ``name``; ``NotFoundError`` listing them."""
+        if not isinstance(name, str):
+            raise TypeError(f"Outputs are looked up by name, not {type(name).__name__}.")
+        outputs = self.outputs
+        if name in outputs:
+            return outputs[name]
+        raise NotFoundError(
+            f"Step {self.name!r} of run {self.run.name!r} has no output {name!r}. Its outputs "
+            f"are: {listing(list(outputs))}.{did_you_mean(name, list(outputs))}"
+        )
+
+    def __contains__(self, name: object) -> bool:
+        """``"train" in step``: whether the step has an output of that name."""
+        return isinstance(name, str) and name in self.outputs
+
+    def __iter__(self) -> Iterator[ArtifactView]:
+        """The step's outputs, in the order they were declared."""
+        return iter(self.outputs.values())
+
+    def _ipython_key_completions_(self) -> list[str]:
+        return list(self.outputs)
 
     @property
     def output(self) -> ArtifactView:
