@@ -9,13 +9,14 @@ import pandas as pd
 import pytest
 import zw_testing as t
 
-from zenml_widgets import pipeline, step
+from zenml_widgets import Output, pipeline, step
 from zenml_widgets.exceptions import (
     MaterializerNotFoundError,
     PipelineDefinitionError,
     RunNameClashError,
     StepFailedError,
 )
+from zenml_widgets.materializers import BaseMaterializer
 from zenml_widgets.repository import Repository
 
 
@@ -292,3 +293,39 @@ def p(split):
     with t.module_versions(tmp_path, "mod_lazy_type", lazy) as load:
         mod = load(imports="")  # a type imported lazily is still one output, of unknown type
         assert mod.split.output_spec() == [("output", "keras.Model")]
+
+
+class Unwritable:
+    """A value whose materializer fails half-way through writing it."""
+
+
+class UnwritableMaterializer(BaseMaterializer):
+    ASSOCIATED_TYPES = (Unwritable,)
+
+    def handle_return(self, data: Unwritable) -> None:
+        with self.artifact.open("part.bin", "wb") as f:
+            f.write(b"half")
+        raise OSError("disk full")
+
+    def handle_input(self, data_type: type) -> Unwritable:
+        return Unwritable()
+
+
+def test_outputs_are_published_all_or_none(repo: Repository) -> None:
+    @step
+    def two_outputs() -> Output(table=pd.DataFrame, broken=Unwritable):
+        return pd.DataFrame({"a": [1, 2]}), Unwritable()
+
+    @pipeline
+    def half_written(two_outputs):
+        two_outputs()
+
+    with pytest.raises(StepFailedError, match="disk full"):
+        half_written(two_outputs=two_outputs()).run(run_name="half", repository=repo)
+    run = repo.get_pipeline("half_written").get_run("half")
+    assert run.get_step("two_outputs").status == "failed"
+    assert run.get_step("two_outputs").outputs == {}
+    root = Path(repo.active_stack.artifact_root)
+    published = [p for p in root.rglob("*") if p.is_file() and ".tmp" not in p.parts]
+    assert published == []  # the DataFrame written first was never published alone
+    assert not list((root / ".tmp").iterdir())  # and the temporary folders are gone

@@ -75,6 +75,10 @@ class ArtifactStore(Protocol):
         """A temporary folder that becomes artifact ``key`` only when the block succeeds."""
         ...
 
+    def remove(self, key: str) -> None:
+        """Delete artifact ``key`` if it exists: undoes a write that could not be recorded."""
+        ...
+
     def clean_temporary(self, older_than: timedelta) -> list[str]:
         """Remove temporary write folders untouched for ``older_than`` (left by killed
         writers); return their URIs. Younger ones may belong to a write still going on."""

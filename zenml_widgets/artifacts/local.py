@@ -139,6 +139,10 @@ class LocalArtifactStore:
                 removed.append(str(folder))
         return removed
 
+    def remove(self, key: str) -> None:
+        """Delete artifact ``key`` if it exists: undoes a write that could not be recorded."""
+        shutil.rmtree(self.path(key), ignore_errors=True)
+
     @contextmanager
     def write(self, key: str) -> Iterator[LocalFolder]:
         """Yield an empty temporary folder; on success it becomes artifact ``key``."""

@@ -173,6 +173,10 @@ class FsspecArtifactStore:
         finally:
             self._remove(tmp.path)
 
+    def remove(self, key: str) -> None:
+        """Delete artifact ``key`` if it exists: undoes a write that could not be recorded."""
+        self._remove(self.folder(key).path)
+
     def clean_temporary(self, older_than: timedelta) -> list[str]:
         """Remove temporary prefixes whose newest object is older than ``older_than``."""
         tmp_root = f"{self.root}/{TMP_PREFIX}"

@@ -17,13 +17,13 @@ import threading
 import traceback
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from zenml_widgets.artifacts import safe_segment
+from zenml_widgets.artifacts import ArtifactFolder, ArtifactStore, safe_segment
 from zenml_widgets.config import REPO_DIR
 from zenml_widgets.exceptions import (
     PipelineDefinitionError,
@@ -302,7 +302,12 @@ def execute_step(
         if not isinstance(e, Exception):
             raise
         raise job.fail(f"{type(e).__name__}: {e}") from e
-    artifacts = store.finish_step(record.id, "completed", outputs=written)
+    try:
+        artifacts = store.finish_step(record.id, "completed", outputs=written)
+    except BaseException:
+        for new in written:  # published but not recorded: take them back
+            stack.artifact_store.remove(new.uri)
+        raise
     elapsed = (datetime.now(UTC) - started).total_seconds()
     logger.info("Step %r of run %r: completed in %.3f s", job.name, job.run_name, elapsed)
     return {a.name: a for a in artifacts}
@@ -352,32 +357,49 @@ def _write_outputs(
                 f"{len(spec)} values, got {type(result).__name__}"
             )
         values = list(result)
-    written = []
-    for (output_name, annotation), value in zip(spec, values, strict=True):
-        _check_type(output_name, annotation, value)
-        materializer = default_registry.get(type(value))
-        key = "/".join(
-            (
-                str(job.pipeline_id),
-                str(job.run_id),
-                f"{job.position:03d}-{safe_segment(job.name)}",
-                f"{safe_segment(output_name)}-{uuid.uuid4().hex[:12]}",
-            )
-        )
-        artifact_store = stack.artifact_store
-        with artifact_store.write(key) as folder:
-            materializer(folder).handle_return(value)
-            size = folder.size()
-        written.append(
-            NewArtifact(
-                name=output_name,
-                uri=key,
-                data_type=f"{type(value).__module__}.{type(value).__qualname__}",
-                materializer=materializer.dotted_path(),
-                size_bytes=size,
-            )
-        )
+    artifact_store = stack.artifact_store
+    written: list[NewArtifact] = []
+    published: list[str] = []
+    # Every output is written into a temporary folder first; only when all are written are
+    # they published (moved to their keys), so a failing or killed writer publishes none. A
+    # failure while publishing removes those already published: all or none.
+    try:
+        with ExitStack() as folders:
+            for (output_name, annotation), value in zip(spec, values, strict=True):
+                _check_type(output_name, annotation, value)
+                materializer = default_registry.get(type(value))
+                key = "/".join(
+                    (
+                        str(job.pipeline_id),
+                        str(job.run_id),
+                        f"{job.position:03d}-{safe_segment(job.name)}",
+                        f"{safe_segment(output_name)}-{uuid.uuid4().hex[:12]}",
+                    )
+                )
+                folder = folders.enter_context(_publishing(artifact_store, key, published))
+                materializer(folder).handle_return(value)
+                written.append(
+                    NewArtifact(
+                        name=output_name,
+                        uri=key,
+                        data_type=f"{type(value).__module__}.{type(value).__qualname__}",
+                        materializer=materializer.dotted_path(),
+                        size_bytes=folder.size(),
+                    )
+                )
+    except BaseException:
+        for key in published:
+            artifact_store.remove(key)
+        raise
     return written
+
+
+@contextmanager
+def _publishing(store: ArtifactStore, key: str, published: list[str]) -> Iterator[ArtifactFolder]:
+    """``store.write(key)`` that notes ``key`` in ``published`` once it is published."""
+    with store.write(key) as folder:
+        yield folder
+    published.append(key)
 
 
 def _check_step(node: StepNode) -> None:
