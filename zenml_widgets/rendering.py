@@ -29,8 +29,10 @@ def get(kind: str) -> Renderer | None:
     """The renderer for ``kind``, loading the built-in ones on first use."""
     global _loaded
     if not _loaded:
-        _loaded = True
+        # Marked loaded only once the import worked: a failing import is reported by every
+        # display (see ``mimebundle``), never swallowed after the first.
         importlib.import_module("zenml_widgets.display")
+        _loaded = True
     return _renderers.get(kind)
 
 

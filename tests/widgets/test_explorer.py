@@ -363,3 +363,47 @@ def test_a_failed_read_hides_the_progress(history: Repository) -> None:
     explorer.ui.output.value = "train"
     assert explorer.error.startswith("ArtifactReadError")
     assert explorer.ui.progress.layout.display == "none" and explorer.ui.status.value == ""
+
+
+def test_select_from_code_raises_store_errors(
+    history: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from zenml_widgets.exceptions import StoreError
+    from zenml_widgets.store import MetadataStore
+
+    explorer = HistoryExplorer()
+
+    def down(*_args: Any, **_kwargs: Any) -> None:
+        raise StoreError("the database server went away")
+
+    monkeypatch.setattr(MetadataStore, "list_runs", down)
+    with pytest.raises(StoreError, match="went away"):
+        explorer.select("training_pipeline")
+    assert "went away" in explorer.error  # shown in the widget as well
+    explorer.ui.pipeline.value = None
+    explorer.ui.pipeline.value = "training_pipeline"  # a UI change: shown, never raised
+    assert "went away" in explorer.error and "went away" in explorer.ui.message.value
+
+
+def test_a_display_layer_that_fails_to_import_is_reported_every_time(
+    history: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib
+
+    from zenml_widgets import rendering
+
+    monkeypatch.setattr(rendering, "_loaded", False)
+    real = importlib.import_module
+
+    def broken(name: str, *args: Any) -> Any:
+        if name == "zenml_widgets.display":
+            raise ImportError("display is broken")
+        return real(name, *args)
+
+    monkeypatch.setattr(rendering.importlib, "import_module", broken)
+    run = history.get_pipeline("training_pipeline").get_run("first")
+    for _ in range(2):
+        bundle = run._repr_mimebundle_()
+        assert "display is broken" in bundle["text/plain"]
+    monkeypatch.setattr(rendering.importlib, "import_module", real)
+    assert "display is broken" not in run._repr_mimebundle_()["text/plain"]

@@ -18,7 +18,7 @@ import ipywidgets as w
 from traitlets import Int, TraitError, Unicode, observe, validate
 
 from zenml_widgets.display.html import esc
-from zenml_widgets.exceptions import NotFoundError
+from zenml_widgets.exceptions import NotFoundError, StoreError
 from zenml_widgets.widgets import controls
 from zenml_widgets.widgets.run_pager import RunPager
 
@@ -41,6 +41,8 @@ def reporting(method: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S,
             return method(self, *args, **kwargs)
         except Exception as e:
             self.show_error(e)
+            if isinstance(e, StoreError) and self._from_code:
+                raise  # select() called from code: the caller gets the store's error too
             return None
 
     update_wrapper(wrapper, method)
@@ -56,6 +58,7 @@ class ExplorerSelection(w.VBox):  # type: ignore[misc]
 
     repository: Repository
     ui: controls.Controls
+    _from_code = False  # inside select(): store errors are raised as well as shown
     newer_runs: NewerRuns
     comparison: ComparePanel
 
@@ -105,7 +108,7 @@ class ExplorerSelection(w.VBox):  # type: ignore[misc]
         Raises:
             NotFoundError: a name does not exist; the message lists what does.
         """
-        with self._batch():
+        with self._batch(), self._called_from_code():
             self._assign("pipeline_name", pipeline)
             if run == LATEST and self._pipeline is not None:
                 newest = self._pipeline.runs.newest(1)
@@ -116,6 +119,14 @@ class ExplorerSelection(w.VBox):  # type: ignore[misc]
             self._assign("step_name", step)
             self._assign("output_name", output)
         return self
+
+    @contextmanager
+    def _called_from_code(self) -> Iterator[None]:
+        outer, self._from_code = self._from_code, True
+        try:
+            yield
+        finally:
+            self._from_code = outer
 
     def _assign(self, trait: str, value: str | None) -> None:
         try:
