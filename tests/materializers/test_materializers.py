@@ -132,6 +132,15 @@ FRAMES = {
         {"v": [1, 2]}, index=pd.MultiIndex.from_tuples([("a", 1), ("b", 2)], names=["k", "n"])
     ),
     "int column names": pd.DataFrame({0: [1.0], 1: [2.0]}),
+    "multiindex columns": pd.DataFrame(
+        [[1, 2.5, "x"], [3, 4.5, "y"]],
+        columns=pd.MultiIndex.from_tuples(
+            [("a", 1), ("a", 2), ("b", 1)], names=["letter", "number"]
+        ),
+    ),
+    "multiindex columns, unnamed mixed levels": pd.DataFrame(
+        [[1, 2]], columns=pd.MultiIndex.from_tuples([(0, "x"), (1.5, "y")])
+    ),
     "duplicate names": pd.DataFrame([[1, 2]], columns=["a", "a"]),
     "empty": pd.DataFrame({"a": pd.Series([], dtype="float64")}),
 }
@@ -181,3 +190,26 @@ def test_registry_follows_the_mro_and_users_can_register() -> None:
 def test_unregistered_materializer_path_is_never_imported() -> None:
     with pytest.raises(MaterializerNotFoundError, match="not registered"):
         default_registry.by_path("os.system")
+
+
+PANDAS_2_NAMES = """
+import pandas as pd
+# pandas 2.x names its classes after the defining module; pandas 3 after the package
+pd.DataFrame.__module__ = "pandas.core.frame"
+pd.Series.__module__ = "pandas.core.series"
+import sys
+from zenml_widgets.materializers import default_registry
+assert "zenml_widgets.materializers.pandas_materializer" not in sys.modules
+print(default_registry.get(pd.DataFrame).__name__, default_registry.get(pd.Series).__name__)
+"""
+
+
+def test_pandas_materializer_is_found_under_pandas_2_class_names(tmp_path: Path) -> None:
+    """A fresh process that never imported the materializer: lookup by pandas 2.x's names."""
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", PANDAS_2_NAMES], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.split() == ["PandasMaterializer", "PandasMaterializer"]

@@ -35,7 +35,9 @@ class PandasMaterializer(BaseMaterializer):
         if not _plain_string_columns(data):
             # parquet only knows string column names: keep the real labels beside the file.
             labels = [encode_json(label) for label in data.columns]
-            meta = {"labels": labels, "name": encode_json(data.columns.name)}
+            meta: dict[str, Any] = {"labels": labels, "name": encode_json(data.columns.name)}
+            if isinstance(data.columns, pd.MultiIndex):
+                meta["level_names"] = [encode_json(n) for n in data.columns.names]
             with self.open(_COLUMNS_FILE, "w") as f:
                 f.write(json.dumps(meta))
             data = data.set_axis([f"__col{i}__" for i in range(data.shape[1])], axis=1)
@@ -54,11 +56,15 @@ class PandasMaterializer(BaseMaterializer):
         if self.exists(_COLUMNS_FILE):
             with self.open(_COLUMNS_FILE, "r") as f:
                 meta = json.loads(f.read())
-            columns = pd.Index(
-                [decode_json(label) for label in meta["labels"]], tupleize_cols=False
-            )
-            columns.name = decode_json(meta["name"])
-            df.columns = columns
+            labels = [decode_json(label) for label in meta["labels"]]
+            if "level_names" in meta:  # MultiIndex columns: levels and their names
+                df.columns = pd.MultiIndex.from_tuples(
+                    labels, names=[decode_key(n) for n in meta["level_names"]]
+                )
+            else:
+                columns = pd.Index(labels, tupleize_cols=False)
+                columns.name = decode_json(meta["name"])
+                df.columns = columns
         if self.exists(_SERIES_MARKER):
             with self.open(_SERIES_MARKER, "r") as f:
                 meta = json.loads(f.read())

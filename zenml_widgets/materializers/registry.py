@@ -18,8 +18,11 @@ LAZY_MATERIALIZERS: dict[str, str] = {
     "keras.src.models.model.Model": (
         "zenml_widgets.integrations.tensorflow.materializers.keras_materializer"
     ),
+    # pandas 3 names its classes `pandas.DataFrame`; pandas 2.x `pandas.core.frame.DataFrame`
     "pandas.DataFrame": "zenml_widgets.materializers.pandas_materializer",
     "pandas.Series": "zenml_widgets.materializers.pandas_materializer",
+    "pandas.core.frame.DataFrame": "zenml_widgets.materializers.pandas_materializer",
+    "pandas.core.series.Series": "zenml_widgets.materializers.pandas_materializer",
     "numpy.ndarray": "zenml_widgets.materializers.numpy_materializer",
 }
 
