@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -219,3 +220,55 @@ def test_steps_in_one_run_only(repo: Repository) -> None:
     assert comparison.step("exploding").output_types == {}
     assert comparison.parameter_diff["trainer"] == {"epochs": (5, MISSING)}
     assert "—" in comparison._repr_mimebundle_()["text/html"]
+
+
+def test_why_it_reran_costs_the_same_queries_however_long_the_history(
+    tmp_path: Path, count_queries: Callable[[Repository], list[str]]
+) -> None:
+    """The earlier namesake of every step comes from one query (a join over earlier runs'
+    steps), not one query per earlier run looked at."""
+    counts = []
+    for bulk in (3, 60):
+        repo = t.make_repo(tmp_path / f"h{bulk}")
+        t.make_training(epochs=1).run(run_name="first", repository=repo)
+        t.bulk_runs(repo, "training_pipeline", bulk)  # runs without these steps in between
+        last = t.make_training(epochs=2).run(run_name="last", repository=repo)
+        statements = count_queries(repo)
+        why = explain_run(last)
+        assert why["trainer"].previous is not None
+        assert why["trainer"].previous.run.name == "first"  # found past the bulk runs
+        assert "parameters changed (epochs)" in why["trainer"].summary
+        counts.append(len(statements))
+    assert counts[0] == counts[1], counts
+    assert counts[1] < 30
+
+
+DAG_WITHOUT_PANDAS = """
+import sys
+from zenml_widgets.repository import Repository
+from zenml_widgets.display.dag import PipelineRunDagVisualizer, RunDag
+run = Repository().get_pipeline("ints").runs[-1]
+html = RunDag(run).html
+assert "<svg" in html
+print(sorted(m for m in ("pandas", "pyarrow", "numpy") if m in sys.modules))
+"""
+
+
+def test_drawing_a_dag_imports_neither_pandas_nor_pyarrow(tmp_path: Path) -> None:
+    @step
+    def one() -> int:
+        return 1
+
+    @step
+    def two(x: int) -> int:
+        return x + 1
+
+    @pipeline
+    def ints(one, two):
+        two(x=one())
+
+    repo = t.make_repo(tmp_path / "r")
+    ints(one=one(), two=two()).run(repository=repo)
+    ints(one=one(), two=two()).run(repository=repo)
+    out = t.run_python(DAG_WITHOUT_PANDAS, cwd=repo.root)
+    assert out.strip().splitlines()[-1] == "[]"

@@ -402,6 +402,34 @@ class MetadataStore:
                 )
             return names
 
+    def latest_earlier_steps(
+        self, pipeline_id: int, before_run_id: int, names: Sequence[str], lookback: int
+    ) -> dict[str, StepRecord]:
+        """For each step name, the step of that name in the most recent of the pipeline's
+        ``lookback`` runs before ``before_run_id`` that has one. One query for all names."""
+        if not names:
+            return {}
+        recent = (
+            select(RunRow.id)
+            .where(RunRow.pipeline_id == pipeline_id, RunRow.id < before_run_id)
+            .order_by(RunRow.id.desc())
+            .limit(lookback)
+            .subquery()
+        )
+        stmt = (
+            select(*_STEP_COLUMNS)
+            .where(StepRow.run_id.in_(select(recent.c.id)), StepRow.name.in_(list(names)))
+            .order_by(StepRow.run_id.desc())
+        )
+        found: dict[str, StepRecord] = {}
+        with self._read("looking up earlier steps") as s:
+            for row in s.execute(stmt):
+                record = _step(row)
+                found.setdefault(record.name, record)
+                if len(found) == len(names):
+                    break
+        return found
+
     def get_step(self, step_id: int) -> StepRecord:
         """The step with this id."""
         with self._read("reading a step") as s:

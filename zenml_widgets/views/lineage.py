@@ -18,17 +18,16 @@ artifact each input was read from -- is compared field by field:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from zenml_widgets.views.step import StepView
+
 if TYPE_CHECKING:
     from zenml_widgets.views.run import PipelineRunView
-    from zenml_widgets.views.step import StepView
 
 #: How many earlier runs are searched for a step of the same name.
 LOOKBACK = 200
-_PAGE = 20
 
 
 @dataclass(frozen=True)
@@ -168,30 +167,28 @@ class _Explainer:
         self.steps = run.steps
         self._by_name = {s.name: s for s in self.steps}
         self._memo: dict[str, StepExplanation] = {}
-        self._earlier: list[dict[str, StepView]] = []
-        self._runs = self._earlier_runs()
-
-    def _earlier_runs(self) -> Iterator[PipelineRunView]:
-        runs = self.run.pipeline.runs
-        before, seen = self.run.id, 0
-        while seen < LOOKBACK:
-            page = runs.newest(min(_PAGE, LOOKBACK - seen), before_id=before)
-            yield from page
-            seen += len(page)
-            if len(page) < _PAGE:
-                return
-            before = page[-1].id
+        self._previous: dict[str, StepView] | None = None
 
     def previous(self, name: str) -> StepView | None:
-        for steps in self._earlier:
-            if name in steps:
-                return steps[name]
-        for run in self._runs:
-            steps = {s.name: s for s in run.steps}
-            self._earlier.append(steps)
-            if name in steps:
-                return steps[name]
-        return None
+        if self._previous is None:
+            # One query: each step's namesake in the most recent earlier run that has it.
+            stack = self.run._stack
+            found = stack.metadata_store.latest_earlier_steps(
+                self.run.pipeline._record.id, self.run.id, list(self._by_name), LOOKBACK
+            )
+            self._previous = {k: StepView(stack, record) for k, record in found.items()}
+        if name in self._previous:
+            return self._previous[name]
+        if name in self._by_name:
+            return None
+        return self._one_previous(name)
+
+    def _one_previous(self, name: str) -> StepView | None:
+        stack = self.run._stack
+        found = stack.metadata_store.latest_earlier_steps(
+            self.run.pipeline._record.id, self.run.id, [name], LOOKBACK
+        )
+        return StepView(stack, found[name]) if name in found else None
 
     def explain(self, step: StepView) -> StepExplanation:
         if step.name in self._memo:
