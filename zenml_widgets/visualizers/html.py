@@ -70,11 +70,12 @@ vertical-align:middle;white-space:nowrap;border:none;background:transparent;colo
 .zwfs-root table.zwfs-table tbody tr:hover{background:transparent}
 .zwfs-root table.zwfs-table td.zwfs-feat,.zwfs-root table.zwfs-table td.zwfs-dsname,
 .zwfs-root table.zwfs-table th.zwfs-left,.zwfs-root table.zwfs-table td.zwfs-left{text-align:left}
-.zwfs-root .zwfs-fname{font-weight:600;white-space:normal;word-break:break-all;max-width:220px}
+.zwfs-root .zwfs-fname{font-weight:600;white-space:normal;word-break:break-all;max-width:220px;
+display:inline-block;min-width:110px}
 .zwfs-root .zwfs-dtype{color:#78909c;font-size:10px}
 .zwfs-root .zwfs-high{color:#c62828;font-weight:600}
 .zwfs-root .zwfs-note{color:#78909c;font-style:italic}
-.zwfs-root svg.zwfs-chart{display:block;overflow:visible}
+.zwfs-root svg.zwfs-chart{display:block;overflow:visible;max-width:none;height:auto}
 """
 
 
@@ -161,8 +162,10 @@ def _table(
     head = ['<th class="zwfs-left">feature</th>']
     if several:
         head.append('<th class="zwfs-left">dataset</th>')
-    head.extend(f"<th>{h}</th>" for h in headers)
+    # The chart comes right after the names, so it stays in view in a narrow notebook cell
+    # (the numbers may scroll; the picture is what people look at first).
     head.append(f'<th class="zwfs-left">{chart}</th>')
+    head.extend(f"<th>{h}</th>" for h in headers)
     rows: list[str] = []
     for name in names:
         features = [features_of.get(name) for features_of in by_dataset]
@@ -173,9 +176,11 @@ def _table(
                 cells.append(_feature_cell(name, features, len(datasets)))
             if several:
                 cells.append(_dataset_cell(dataset.name, index))
-            cells.extend(
-                _row_cells(feature, dataset, index, numeric, len(headers), shared, top_values)
+            stats, chart_cell = _row_cells(
+                feature, dataset, index, numeric, len(headers), shared, top_values
             )
+            cells.append(chart_cell)
+            cells.extend(stats)
             css = ' class="zwfs-first"' if index == 0 else ""
             rows.append(f"<tr{css}>{''.join(cells)}</tr>")
     return (
@@ -192,21 +197,24 @@ def _row_cells(
     width: int,
     shared: tuple[tuple[float, float], float] | None,
     top_values: int,
-) -> list[str]:
+) -> tuple[list[str], str]:
+    """The statistics cells of one feature in one dataset, and its chart cell."""
+    no_chart = "<td></td>"
     if feature is None:
-        return [f'<td class="zwfs-note zwfs-left" colspan="{width + 1}">not in this dataset</td>']
+        note = f'<td class="zwfs-note zwfs-left" colspan="{width}">not in this dataset</td>'
+        return [note], no_chart
     stats, common = feature_stats(feature)
     if _is_numeric(feature) != numeric:
         kind = "numeric" if _is_numeric(feature) else "categorical"
         note = f"{kind} in this dataset ({feature_dtype(feature) or 'unknown dtype'})"
         return [
             *_common_cells(common),
-            f'<td class="zwfs-note zwfs-left" colspan="{width - 1}">{escape(note)}</td>',
-        ]
+            f'<td class="zwfs-note zwfs-left" colspan="{width - 2}">{escape(note)}</td>',
+        ], no_chart
     cells = _common_cells(common)
     color = COLORS[index % len(COLORS)]
     if common.num_non_missing == 0:
-        return [*cells, *["<td>-</td>"] * (width - 2), "<td></td>"]
+        return [*cells, *["<td>-</td>"] * (width - 2)], no_chart
     if numeric:
         fmt = ValueFormat.for_dtype(feature_dtype(feature))
         values = common.num_non_missing * (common.avg_num_values or 1.0)
@@ -224,8 +232,7 @@ def _row_cells(
         if standard and shared is not None:
             span, peak = shared
             chart = _svg.histogram_svg(standard[0], color=color, span=span, peak=peak, fmt=fmt)
-        cells.append(f'<td class="zwfs-left">{chart}</td>')
-        return cells
+        return cells, f'<td class="zwfs-left">{chart}</td>'
     top = stats.top_values[0] if stats.top_values else None
     top_text = top.value if top is not None else "-"
     cells += [
@@ -241,8 +248,7 @@ def _row_cells(
         color=color,
         limit=top_values,
     )
-    cells.append(f'<td class="zwfs-left">{chart}</td>')
-    return cells
+    return cells, f'<td class="zwfs-left">{chart}</td>'
 
 
 def _common_cells(common: Any) -> list[str]:
