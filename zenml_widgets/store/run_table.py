@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -27,7 +27,7 @@ from zenml_widgets.store.records import RunFilter, RunTableRecord
 from zenml_widgets.store.values import Scalar, column_name, decode, encode
 
 BUILTIN_COLUMNS = ("pipeline", "name", "status", "start", "end", "duration")
-OPERATORS = ("==", "!=", "<", "<=", ">", ">=")
+OPERATORS = ("==", "!=", "<", "<=", ">", ">=", "in")
 _CHUNK = 5000
 
 
@@ -168,6 +168,8 @@ def _compare(column: Any, op: str, value: Any) -> ColumnElement[bool]:
         return column > value  # type: ignore[no-any-return]
     if op == ">=":
         return column >= value  # type: ignore[no-any-return]
+    if op == "in":
+        return column.in_(list(value))  # type: ignore[no-any-return]
     raise ValueError(f"unknown operator {op!r}; use one of {', '.join(OPERATORS)}")
 
 
@@ -229,7 +231,7 @@ def _base(
                 _value_condition(s, alias, f),
             ),
         )
-    return stmt
+    return cast("Select[Any]", stmt)
 
 
 def _segments(
