@@ -609,14 +609,13 @@ class MetadataStore:
                 )
 
     def steps_without_values(self, *, after_id: int = 0, limit: int = 1000) -> list[StepRecord]:
-        """Finished steps (in id order, after ``after_id``) that have no run values yet."""
+        """Steps (in id order, after ``after_id``) that have no run values yet."""
         from zenml_widgets.store.models import RunValueRow
 
         stmt = (
             select(*_STEP_COLUMNS)
             .where(
                 StepRow.id > after_id,
-                StepRow.status.in_(("completed", "cached")),
                 ~select(RunValueRow.id).where(RunValueRow.step_id == StepRow.id).exists(),
             )
             .order_by(StepRow.id)
