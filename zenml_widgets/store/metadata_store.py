@@ -629,11 +629,12 @@ class MetadataStore:
         with self._read("counting steps") as s:
             return int(s.execute(select(func.count()).select_from(StepRow)).scalar_one())
 
-    def list_value_columns(self, pipeline_ids: Sequence[int] | None) -> list[tuple[str, str]]:
-        """``(name, kind)`` of the run-value columns of these pipelines (``None``: all).
-
-        Parameters first, then metrics, each sorted by name.
-        """
+    def list_value_columns(
+        self, pipeline_ids: Sequence[int] | None
+    ) -> list[tuple[str, str, tuple[str, ...]]]:
+        """``(name, kind, value types)`` of the run-value columns of these pipelines
+        (``None``: all). Parameters first, then metrics, each sorted by name; the value types
+        (``bool``, ``int``, ``float``, ``str``) are every type any run recorded."""
         with self._read("listing run-value columns") as s:
             return run_table.value_columns(s, pipeline_ids)
 

@@ -166,7 +166,7 @@ class RunValueRow(Base):
 
 
 class RunValueColumnRow(Base):
-    """The catalogue of run-value columns a pipeline has (one row per name, ever seen)."""
+    """The catalogue of run-value columns a pipeline has: one row per name and value type seen."""
 
     __tablename__ = "run_value_columns"
 
@@ -174,6 +174,7 @@ class RunValueColumnRow(Base):
         ForeignKey("pipelines.id", ondelete="CASCADE"), primary_key=True
     )
     name: Mapped[str] = mapped_column(String(VALUE_NAME_LENGTH), primary_key=True)
+    value_type: Mapped[str] = mapped_column(String(8), primary_key=True)
     kind: Mapped[str] = mapped_column(String(8))
 
     def __repr__(self) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, and_, func, select
+from sqlalchemy import ColumnElement, Double, Integer, Select, and_, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
@@ -71,10 +71,16 @@ def record_values(
         return
     _insert_ignoring_duplicates(s, RunValueRow, rows, ("run_id", "name"))
     catalogue = {
-        r["name"]: {"pipeline_id": pipeline_id, "name": r["name"], "kind": kind} for r in rows
+        (r["name"], r["value_type"]): {
+            "pipeline_id": pipeline_id,
+            "name": r["name"],
+            "value_type": r["value_type"],
+            "kind": kind,
+        }
+        for r in rows
     }
     _insert_ignoring_duplicates(
-        s, RunValueColumnRow, list(catalogue.values()), ("pipeline_id", "name")
+        s, RunValueColumnRow, list(catalogue.values()), ("pipeline_id", "name", "value_type")
     )
 
 
@@ -127,12 +133,25 @@ def copy_metrics(
     )
 
 
-def value_columns(s: Session, pipeline_ids: Sequence[int] | None) -> list[tuple[str, str]]:
-    """``(name, kind)`` of every run-value column of these pipelines (all when ``None``)."""
-    stmt = select(RunValueColumnRow.name, RunValueColumnRow.kind).distinct()
+def value_columns(
+    s: Session, pipeline_ids: Sequence[int] | None
+) -> list[tuple[str, str, tuple[str, ...]]]:
+    """``(name, kind, value types)`` of every run-value column of these pipelines (all: None).
+
+    Parameters first, then metrics, each sorted by name; value types sorted.
+    """
+    stmt = select(
+        RunValueColumnRow.name, RunValueColumnRow.kind, RunValueColumnRow.value_type
+    ).distinct()
     if pipeline_ids is not None:
         stmt = stmt.where(RunValueColumnRow.pipeline_id.in_(pipeline_ids))
-    return sorted(((r[0], r[1]) for r in s.execute(stmt)), key=lambda c: (c[1] != "param", c[0]))
+    found: dict[str, tuple[str, set[str]]] = {}
+    for name, kind, value_type in s.execute(stmt):
+        found.setdefault(name, (kind, set()))[1].add(value_type)
+    return sorted(
+        ((n, k, tuple(sorted(t))) for n, (k, t) in found.items()),
+        key=lambda c: (c[1] != "param", c[0]),
+    )
 
 
 # -- queries ------------------------------------------------------------------------------------
@@ -146,7 +165,15 @@ def _text(s: Session, column: Any) -> Any:
 def _duration(s: Session) -> Any:
     if s.get_bind().dialect.name == "postgresql":
         return func.extract("epoch", RunRow.end_time - RunRow.start_time)
-    return (func.julianday(RunRow.end_time) - func.julianday(RunRow.start_time)) * 86400.0
+
+    # SQLite keeps "YYYY-MM-DD HH:MM:SS.ffffff": whole seconds plus the exact fraction (julianday
+    # would round to ~20 microseconds and misorder short steps).
+    def seconds(column: Any) -> Any:
+        return func.cast(func.strftime("%s", column), Integer) + func.cast(
+            func.substr(column, 20), Double
+        )
+
+    return seconds(RunRow.end_time) - seconds(RunRow.start_time)
 
 
 def _naive_utc(value: datetime) -> datetime:
@@ -186,7 +213,8 @@ def _builtin_condition(s: Session, f: RunFilter) -> ColumnElement[bool]:
         if isinstance(f.value, bool) or not isinstance(f.value, int | float):
             raise TypeError(f"column 'duration' compares with seconds (a number), not {f.value!r}")
         return _compare(_duration(s), f.op, f.value)
-    if not isinstance(f.value, str):
+    is_list = f.op == "in" and all(isinstance(v, str) for v in f.value)
+    if not isinstance(f.value, str) and not is_list:
         raise TypeError(f"column {f.column!r} compares with a string, not {f.value!r}")
     if f.column == "pipeline":
         return _compare(_text(s, PipelineRow.name), f.op, f.value)

@@ -32,6 +32,7 @@ class RunsQuery:
     """What to ask for: the arguments of ``to_dataframe`` / ``table``, checked and normalised."""
 
     columns: tuple[tuple[str, str], ...]
+    value_types: dict[str, tuple[str, ...]]
     filters: tuple[RunFilter, ...]
     sort: str
     descending: bool
@@ -49,9 +50,10 @@ class RunsTable:
 
     def __init__(
         self, record: RunTableRecord, *, title: str, total: int | None = None, sort: str = "start",
-        descending: bool = True,
+        descending: bool = True, value_types: dict[str, tuple[str, ...]] | None = None,
     ) -> None:  # fmt: skip
         self._record = record
+        self._value_types = value_types or {}
         self.title = title
         self.total = total
         self.sort = sort
@@ -108,7 +110,7 @@ class RunsTable:
             elif kind == "builtin":
                 data[name] = pd.Series(values, dtype=object)
             else:
-                data[name] = _typed_series(pd, values)
+                data[name] = _typed_series(pd, values, self._value_types.get(name))
         return pd.DataFrame(data, columns=list(self.columns))
 
     def chart(self, metric: str) -> RunsChart:
@@ -163,15 +165,22 @@ def _number(value: Any) -> float | None:
     return None
 
 
-def _typed_series(pd: Any, values: list[Any]) -> Any:
-    present = [v for v in values if v is not None]
-    if present and all(isinstance(v, bool) for v in present):
+def _typed_series(pd: Any, values: list[Any], types: tuple[str, ...] | None) -> Any:
+    """A column typed by every value type the column ever recorded (not only these rows), so a
+    filtered table has the same dtypes as the full one: only ints -> ``Int64``, ints and floats
+    -> ``float64``, only bools -> ``boolean``, anything with strings -> ``object``."""
+    if types is None:  # not from the store: type by the values at hand
+        present = [v for v in values if v is not None]
+        seen = {"bool" if isinstance(v, bool) else type(v).__name__ for v in present}
+        types = tuple(sorted(seen))
+    kinds = set(types)
+    if kinds == {"bool"}:
         return pd.Series(values, dtype="boolean")
-    if present and all(isinstance(v, int) and not isinstance(v, bool) for v in present):
-        if all(-(2**63) <= v < 2**63 for v in present):
+    if kinds == {"int"}:
+        if all(v is None or -(2**63) <= v < 2**63 for v in values):
             return pd.Series(values, dtype="Int64")
         return pd.Series(values, dtype=object)
-    if present and all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):
+    if kinds and kinds <= {"int", "float"}:
         return pd.Series([math.nan if v is None else float(v) for v in values], dtype="float64")
     return pd.Series(values, dtype=object)
 
@@ -217,9 +226,10 @@ def build_query(
 ) -> RunsQuery:
     """Check every name against what exists (a clear ``NotFoundError`` otherwise)."""
     known = stack.metadata_store.list_value_columns(pipeline_ids)
-    kinds = dict(known)
+    kinds = {n: k for n, k, _ in known}
+    types = {n: t for n, _, t in known}
     builtin = BUILTIN if multi else BUILTIN[1:]
-    available = list(builtin) + [n for n, _ in known]
+    available = list(builtin) + [n for n, _, _ in known]
 
     def check(name: str, role: str) -> str:
         if name in builtin or name in kinds:
@@ -265,6 +275,7 @@ def build_query(
         raise ValueError(f"offset= must be 0 or more, got {offset}")
     return RunsQuery(
         columns=tuple((c, kinds.get(c, "builtin")) for c in chosen),
+        value_types={c: types[c] for c in chosen if c in types},
         filters=tuple(filters),
         sort=sort_column,
         descending=desc,
@@ -295,4 +306,11 @@ def run_table(
         offset=q.offset,
     )
     total = store.count_run_table(pipeline_ids, q.filters) if count else None
-    return RunsTable(record, title=title, total=total, sort=q.sort, descending=q.descending)
+    return RunsTable(
+        record,
+        title=title,
+        total=total,
+        sort=q.sort,
+        descending=q.descending,
+        value_types=q.value_types,
+    )

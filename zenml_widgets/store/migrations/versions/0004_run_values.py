@@ -3,8 +3,8 @@
 ``run_values`` holds one row per (run, column): ``trainer.epochs`` (a parameter) or
 ``evaluator.output.accuracy`` (a key of a small dict output), with numbers in ``num_value`` and
 strings in ``text_value``, so filtering, sorting and limiting runs by them happens in SQL.
-``run_value_columns`` lists the columns each pipeline has. Stores written before this revision
-have no values until ``zenml-widgets backfill-values`` fills them in.
+``run_value_columns`` lists the columns each pipeline has, with the value types seen. Stores
+written before this revision have no values until ``zenml-widgets backfill-values`` fills them.
 
 Revision ID: 0004
 Revises: 0003
@@ -63,6 +63,7 @@ def upgrade() -> None:
             primary_key=True,
         ),
         sa.Column("name", sa.String(_VALUE_NAME), primary_key=True),
+        sa.Column("value_type", sa.String(8), primary_key=True),
         sa.Column("kind", sa.String(8), nullable=False),
     )
 
