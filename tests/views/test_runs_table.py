@@ -206,7 +206,7 @@ def test_unknown_column_lists_the_columns_and_suggests(runs_repo: Repository) ->
     assert "No column 'evaluator.output.acuracy'" in message
     assert "Did you mean 'evaluator.output.accuracy'?" in message
     assert "'trainer.epochs'" in message
-    with pytest.raises(KeyError, match="trainer.epoch"):
+    with pytest.raises(KeyError, match=r"trainer\.epoch"):
         runs.to_dataframe(sort="trainer.epoch")
     with pytest.raises(KeyError, match="nope"):
         runs.to_dataframe(columns=["nope"])
