@@ -31,7 +31,9 @@ BATCH = 200  # runs per transaction while building
 def _write_runs(repo: Repository, pipeline: str, runs: int, bar: tqdm) -> None:  # type: ignore[type-arg]
     store = repo.active_stack.metadata_store
     record = store.get_or_create_pipeline(pipeline)
-    for start in range(0, runs, BATCH):
+    done = store.count_runs(record.id)  # resume an interrupted build
+    bar.update(done)
+    for start in range(done, runs, BATCH):
         with store.transaction():
             for r in range(start, min(runs, start + BATCH)):
                 run = store.create_run(record.id, f"{pipeline}-{r:06d}", pid=1, hostname="b")
@@ -61,14 +63,20 @@ def build(root: Path, pipelines: int, runs: int, big: int) -> Repository:
     marker = root / f"built-{pipelines}-{runs}-{big}-{SCHEMA_HEAD}"
     if marker.exists():
         return Repository(root)
-    shutil.rmtree(root, ignore_errors=True)
-    root.mkdir(parents=True)
-    repo = Repository.init(root)
+    progress = root / f"building-{SCHEMA_HEAD}"
+    if progress.exists():  # an interrupted build of this schema: resume it
+        repo = Repository(root)
+    else:
+        shutil.rmtree(root, ignore_errors=True)
+        root.mkdir(parents=True)
+        repo = Repository.init(root)
+        progress.touch()
     with tqdm(total=pipelines * runs + big, desc="building history", unit="run") as bar:
         for p in range(pipelines):
             _write_runs(repo, f"pipeline_{p:03d}", runs, bar)
         _write_runs(repo, "big", big, bar)
     marker.touch()
+    progress.unlink()
     return repo
 
 
