@@ -33,7 +33,7 @@ from zenml_widgets.exceptions import (
 )
 from zenml_widgets.materializers import default_registry
 from zenml_widgets.repository import Repository
-from zenml_widgets.store import ArtifactRecord, NewArtifact
+from zenml_widgets.store import ArtifactRecord, NewArtifact, metric_values
 from zenml_widgets.views import ArtifactView, PipelineRunView
 from zenml_widgets.views.status import HEARTBEAT_INTERVAL, this_host
 
@@ -385,6 +385,7 @@ def _write_outputs(
                         data_type=f"{type(value).__module__}.{type(value).__qualname__}",
                         materializer=materializer.dotted_path(),
                         size_bytes=folder.size(),
+                        values=metric_values(value),
                     )
                 )
     except BaseException:

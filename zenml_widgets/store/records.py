@@ -90,3 +90,26 @@ class NewArtifact:
     producer_step_id: int | None = None  # None: the step being recorded wrote it
     is_cached: bool = False
     size_bytes: int | None = None
+    # Small scalar content ({"": 0.93} or {"accuracy": 0.93, ...}), recorded as run values.
+    values: dict[str, bool | int | float | str] | None = field(
+        default=None, hash=False, compare=False
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RunFilter:
+    """One condition on runs: ``column op value`` (``op`` one of ``== != < <= > >=``)."""
+
+    column: str
+    op: str
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class RunTableRecord:
+    """Runs as rows: ``columns`` (each with its ``kinds`` entry: builtin, param, metric)."""
+
+    columns: tuple[str, ...]
+    kinds: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...] = field(hash=False, compare=False)
+    run_ids: tuple[int, ...]
