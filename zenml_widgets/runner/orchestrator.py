@@ -241,6 +241,7 @@ class _RunExecution:
                 producer_step_id=o.producer_step_id,
                 is_cached=True,
                 size_bytes=o.size_bytes,
+                shape=(o.num_rows, o.num_columns),
             )
             for o in previous
         ]
@@ -277,7 +278,7 @@ class _RunExecution:
             )
             artifact_store = self.stack.artifact_store
             with artifact_store.write(key) as folder:
-                materializer(folder).handle_return(value)
+                (writer := materializer(folder)).handle_return(value)
                 size = folder.size()
             written.append(
                 NewArtifact(
@@ -286,6 +287,7 @@ class _RunExecution:
                     data_type=f"{type(value).__module__}.{type(value).__qualname__}",
                     materializer=materializer.dotted_path(),
                     size_bytes=size,
+                    shape=(writer.num_rows, writer.num_columns),
                 )
             )
         return written
