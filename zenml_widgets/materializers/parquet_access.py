@@ -33,6 +33,8 @@ COLUMNS_FILE = "columns.json"
 ROW_GROUP_BYTES = 64 * 2**20
 #: Most rows in one row group (pyarrow's own default).
 ROW_GROUP_MAX_ROWS = 1024 * 1024
+#: Rows per chunk when streaming a file (statistics).
+STREAM_BATCH_ROWS = 65_536
 #: Fewest rows in one row group, however wide the frame.
 ROW_GROUP_MIN_ROWS = 1024
 
@@ -74,14 +76,18 @@ class ParquetArtifact:
         """The open ``pyarrow.parquet.ParquetFile`` (random access, no read-ahead)."""
         import pyarrow.parquet as pq
 
+        with self._open() as source, pq.ParquetFile(source) as pf:
+            yield pf
+
+    @contextmanager
+    def _open(self) -> Iterator[Any]:
         if self._m.is_local:
-            with pq.ParquetFile(self._m.path / FILENAME) as pf:
-                yield pf
+            yield str(self._m.path / FILENAME)
             return
         opener = getattr(self._m.artifact, "open_random_access", None)
         handle: IO[Any] = opener(FILENAME) if opener else self._m.open(FILENAME, "rb")
-        with handle, pq.ParquetFile(handle) as pf:
-            yield pf
+        with handle:
+            yield handle
 
     # --- names -----------------------------------------------------------------------------
 
@@ -189,15 +195,26 @@ class ParquetArtifact:
         """The first ``n`` rows, reading only the row groups that hold them."""
         return self.read(rows=slice(0, max(0, n)))
 
-    def iter_frames(self, columns: Sequence[Any] | None = None) -> Iterator[Any]:
-        """The DataFrame one row group at a time (bounded memory)."""
-        with self.parquet_file() as pf:
-            wanted = None if columns is None else self._to_stored(pf, list(columns))
+    def iter_frames(
+        self, columns: Sequence[Any] | None = None, batch_rows: int = STREAM_BATCH_ROWS
+    ) -> Iterator[Any]:
+        """The DataFrame in chunks of at most ``batch_rows`` rows, reading the file page by page
+        (no pre-buffering of whole row groups), so memory stays bounded by one chunk."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        with self.parquet_file() as whole:
+            wanted = None if columns is None else self._to_stored(whole, list(columns))
+            schema = whole.schema_arrow
+        with self._open() as source:
+            pf = pq.ParquetFile(source, pre_buffer=False, buffer_size=2**20)
             start = 0
-            for i in range(pf.metadata.num_row_groups):
-                table = pf.read_row_group(i, columns=wanted, use_pandas_metadata=True)
+            for batch in pf.iter_batches(
+                batch_size=batch_rows, columns=wanted, use_pandas_metadata=True
+            ):
+                table = pa.Table.from_batches([batch]).replace_schema_metadata(schema.metadata)
                 frame = self._to_pandas(pf, table, pf, start)
-                start += table.num_rows
+                start += batch.num_rows
                 yield frame.to_frame() if self._series is not None else frame
 
     def _row_range(
