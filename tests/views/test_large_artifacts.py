@@ -94,7 +94,7 @@ def test_recorded_facts_need_no_file(outputs: dict[str, ArtifactView]) -> None:
     table = outputs["table"]
     (Path(table.uri) / "df.parquet").unlink()
     assert (table.num_rows, table.num_columns) == (N, 6)
-    with pytest.raises(ArtifactReadError, match="df.parquet|corrupt|unreadable"):
+    with pytest.raises(ArtifactReadError, match=r"df\.parquet|corrupt|unreadable"):
         table.head()
 
 
@@ -124,13 +124,13 @@ def test_read_without_options_is_pandas_read_parquet(outputs: dict[str, Artifact
 
 def test_clear_errors(outputs: dict[str, ArtifactView]) -> None:
     table = outputs["table"]
-    with pytest.raises(KeyError, match="No column 'nope'.*'a', 'x', 'country'"):
+    with pytest.raises(KeyError, match=r"No column 'nope'.*'a', 'x', 'country'"):
         table.read(columns=["a", "nope"])
     with pytest.raises(KeyError, match="No column 'zz'"):
         table.read(filters=[("zz", "==", 1)])
     with pytest.raises(ValueError, match="step 1"):
         table.read(rows=slice(0, 10, 2))
-    with pytest.raises(ArtifactReadError, match="'score'.*not a table.*DataFrame outputs only"):
+    with pytest.raises(ArtifactReadError, match=r"'score'.*not a table.*DataFrame outputs only"):
         outputs["score"].read(columns=["a"])
     with pytest.raises(ArtifactReadError, match="not a table"):
         _ = outputs["score"].schema
