@@ -88,6 +88,7 @@ class _Numeric:
     hi: float = -np.inf
     sketches: list[tuple[np.ndarray[Any, Any], int]] = field(default_factory=list)
     compactions: int = 0
+    moments_count: int = 0  # finite values in mean and m2
 
     def add(self, values: np.ndarray[Any, Any]) -> None:
         n = int(values.size)
@@ -100,17 +101,17 @@ class _Numeric:
             self.neginf += int(np.count_nonzero(values == -np.inf))
             self.posinf += int(values.size - kept.size - np.count_nonzero(values == -np.inf))
         self.zeros += int(n - np.count_nonzero(values))
-        with np.errstate(invalid="ignore", over="ignore"):
-            mean = float(values.mean())
-            m2 = float(((values - mean) ** 2).sum()) if all_finite else float("nan")
+        self.count += n - kept.size  # infinities: counted, left out of the moments
+        n = int(kept.size)
+        if n:
+            mean = float(kept.mean())
+            m2 = float(((kept - mean) ** 2).sum())
+            total = self.moments_count + n
+            delta = mean - self.mean
+            self.mean += delta * n / total
+            self.m2 += m2 + delta * delta * self.moments_count * n / total
+            self.moments_count = total
         total = self.count + n
-        delta = mean - self.mean
-        if self.count == 0:
-            self.mean, self.m2 = mean, m2
-        else:
-            with np.errstate(invalid="ignore", over="ignore"):
-                self.mean += delta * n / total
-                self.m2 += m2 + delta * delta * self.count * n / total
         self.count = total
         if kept.size:
             points = np.percentile(kept, _GRID)
@@ -290,8 +291,13 @@ def streaming_statistics(
 
 def _fill_numeric(stats: Any, state: _Numeric) -> None:
     fs = _fs()
-    stats.mean = state.mean
     has_inf = bool(state.neginf or state.posinf)
+    if state.neginf and state.posinf:
+        stats.mean = float("nan")
+    elif has_inf:
+        stats.mean = np.inf if state.posinf else -np.inf
+    else:
+        stats.mean = state.mean
     stats.std_dev = float("nan") if has_inf else float(np.sqrt(max(state.m2, 0.0) / state.count))
     stats.num_zeros = state.zeros
     finite = state.finite_count
