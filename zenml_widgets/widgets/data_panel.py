@@ -112,12 +112,22 @@ class DataPanel:
         self._value = (output, value)
         return value
 
-    def statistics(self) -> None:
-        """Facets statistics of the output, shown below the preview."""
+    def statistics(self, streaming_min_bytes: int | None = None) -> None:
+        """Facets statistics of the output, shown below the preview.
+
+        Args:
+            streaming_min_bytes: outputs bigger than this are summarised row group by row
+                group with bounded memory instead of being read whole (default: the
+                visualizer's own threshold).
+        """
         if self.output is None:
             return
+        options = (
+            {} if streaming_min_bytes is None else {"streaming_min_bytes": streaming_min_bytes}
+        )
         try:
-            visualizer = importlib.import_module(FACETS_MODULE).FacetStatisticsVisualizer()
+            module = importlib.import_module(FACETS_MODULE)
+            visualizer = module.FacetStatisticsVisualizer(**options)
         except (ImportError, AttributeError) as e:
             raise ImportError(
                 f"Facets statistics are not available ({e}). They need zenml_widgets' facets "

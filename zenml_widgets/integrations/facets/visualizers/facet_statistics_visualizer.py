@@ -43,7 +43,7 @@ __all__ = ["CACHE_FILENAME", "FacetStatisticsDisplay", "FacetStatisticsVisualize
 #: DataFrame artifacts whose files are larger than this get their statistics computed one row
 #: group at a time with bounded memory (quantiles and top values approximated, see
 #: :mod:`zenml_widgets.visualizers.streaming_statistics`); smaller ones exactly, read whole.
-STREAMING_MIN_BYTES = 256 * 2**20
+STREAMING_MIN_BYTES = 200_000_000  # the explorer's auto-read limit too
 #: File holding an artifact's statistics inside its ``cache_dir``.
 CACHE_FILENAME = "facets_statistics.pb"
 #: First line of that file; a different one (older format, other settings) means recompute.
