@@ -221,6 +221,7 @@ class ParquetArtifact:
         self, pf: pq.ParquetFile, rows: slice, columns: list[str] | None
     ) -> tuple[pa.Table, int]:
         import pyarrow as pa
+        import pyarrow.parquet as pq
 
         total = pf.metadata.num_rows
         start, stop, step = rows.indices(total)
@@ -242,21 +243,14 @@ class ParquetArtifact:
             return empty, start
         if stop - start <= 65536 and len(groups) == 1:
             # a few rows: decode only the batches that hold them
-            batches, offset, lead = [], first or 0, None
-            for batch in pf.iter_batches(
-                batch_size=max(1024, stop - start),
-                row_groups=groups,
-                columns=columns,
-                use_pandas_metadata=True,
-            ):
-                if offset + batch.num_rows > start:
-                    lead = start - offset if lead is None else lead
-                    batches.append(batch)
-                offset += batch.num_rows
-                if offset >= stop:
-                    break
+            with self._open() as source:
+                # buffered: only the first pages of each column chunk are read
+                paged = pq.ParquetFile(
+                    source, metadata=pf.metadata, pre_buffer=False, buffer_size=2**16
+                )
+                batches, lead = _batches_over(paged, groups, columns, start, stop, first or 0)
             table = pa.Table.from_batches(batches, schema=batches[0].schema)
-            return table.slice(lead or 0, stop - start), start
+            return table.slice(lead, stop - start), start
         table = pf.read_row_groups(groups, columns=columns, use_pandas_metadata=True)
         return table.slice(start - (first or 0), stop - start), start
 
@@ -294,6 +288,33 @@ class ParquetArtifact:
             series.name = decode_key(self._series["name"])
             return series
         return frame
+
+
+def _batches_over(
+    pf: pq.ParquetFile,
+    groups: list[int],
+    columns: list[str] | None,
+    start: int,
+    stop: int,
+    offset: int,
+) -> tuple[list[pa.RecordBatch], int]:
+    """The record batches of ``groups`` (which begin at row ``offset``) that hold rows
+    ``start:stop``, and the position of ``start`` in the first of them."""
+    batches: list[pa.RecordBatch] = []
+    lead = None
+    for batch in pf.iter_batches(
+        batch_size=max(1024, stop - start),
+        row_groups=groups,
+        columns=columns,
+        use_pandas_metadata=True,
+    ):
+        if offset + batch.num_rows > start:
+            lead = start - offset if lead is None else lead
+            batches.append(batch)
+        offset += batch.num_rows
+        if offset >= stop:
+            break
+    return batches, lead or 0
 
 
 def _same(a: Any, b: Any) -> bool:
