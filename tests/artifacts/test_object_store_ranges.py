@@ -103,3 +103,6 @@ def test_subset_fetches_only_its_columns_and_row_groups(
     whole = output.read()
     pd.testing.assert_frame_equal(whole.iloc[200_000:200_010], rows)
     pd.testing.assert_frame_equal(whole[["c3", "c7"]], two)
+    high = output.read(filters=[("c0", ">", 2.5)], columns=["c0", "c1"])
+    expected = whole[whole["c0"] > 2.5][["c0", "c1"]].reset_index(drop=True)
+    pd.testing.assert_frame_equal(high, expected)

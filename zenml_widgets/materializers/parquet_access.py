@@ -129,7 +129,7 @@ class ParquetArtifact:
     def schema(self) -> pd.Series[Any]:
         """Column labels and dtypes as the DataFrame would have them (like ``df.dtypes``)."""
         with self.parquet_file() as pf:
-            frame = self._to_pandas(pf, pf.schema_arrow.empty_table(), pf)
+            frame = self._to_pandas(pf, pf.schema_arrow.empty_table())
         if self._series is not None:
             import pandas as pd
 
@@ -164,17 +164,14 @@ class ParquetArtifact:
                     used = [name for f in _flat(filters) for name in self._to_stored(pf, [f[0]])]
                     extra = [n for n in dict.fromkeys(used) if n not in wanted]
             read_columns = None if wanted is None else wanted + extra
-            if rows is None and expression is not None and not self._m.is_local:
-                table = pf.read(columns=read_columns, use_pandas_metadata=True)
-                table = table.filter(expression)
-                start = 0
-            elif rows is None and expression is not None:
-                table = pq.read_table(
-                    self._m.path / FILENAME,
-                    columns=read_columns,
-                    filters=expression,
-                    use_pandas_metadata=True,
-                )
+            if rows is None and expression is not None:
+                with self._open() as source:  # row groups pruned by their statistics
+                    table = pq.read_table(
+                        source,
+                        columns=read_columns,
+                        filters=expression,
+                        use_pandas_metadata=True,
+                    )
                 start = 0
             elif rows is None:
                 table = pf.read(columns=read_columns, use_pandas_metadata=True)
@@ -188,7 +185,7 @@ class ParquetArtifact:
             if wanted is not None:
                 index = [c for c in _index_columns(pf.schema_arrow) if c in table.column_names]
                 table = table.select(wanted + [c for c in index if c not in wanted])
-            frame = self._to_pandas(pf, table, pf, start if expression is None else None)
+            frame = self._to_pandas(pf, table, start if expression is None else None)
         return frame
 
     def head(self, n: int = 5) -> Any:
@@ -213,7 +210,7 @@ class ParquetArtifact:
                 batch_size=batch_rows, columns=wanted, use_pandas_metadata=True
             ):
                 table = pa.Table.from_batches([batch]).replace_schema_metadata(schema.metadata)
-                frame = self._to_pandas(pf, table, pf, start)
+                frame = self._to_pandas(pf, table, start)
                 start += batch.num_rows
                 yield frame.to_frame() if self._series is not None else frame
 
@@ -265,9 +262,9 @@ class ParquetArtifact:
             return [one(f) for f in filters]
         return [[one(f) for f in group] for group in filters]
 
-    def _to_pandas(
-        self, pf: pq.ParquetFile, table: pa.Table, _pf: Any, start: int | None = None
-    ) -> Any:
+    def _to_pandas(self, pf: pq.ParquetFile, table: pa.Table, start: int | None = None) -> Any:
+        """``table`` as the DataFrame (or Series) the step returned: labels from the sidecar,
+        and a range index that continues from row ``start`` (None: rows were filtered)."""
         import pandas as pd
 
         frame = table.to_pandas()
