@@ -334,6 +334,7 @@ def _reuse(
             producer_step_id=o.producer_step_id,
             is_cached=True,
             size_bytes=o.size_bytes,
+            shape=(o.num_rows, o.num_columns),
         )
         for o in previous
     ]
@@ -377,7 +378,7 @@ def _write_outputs(
                     )
                 )
                 folder = folders.enter_context(_publishing(artifact_store, key, published))
-                materializer(folder).handle_return(value)
+                (writer := materializer(folder)).handle_return(value)
                 written.append(
                     NewArtifact(
                         name=output_name,
@@ -386,6 +387,7 @@ def _write_outputs(
                         materializer=materializer.dotted_path(),
                         size_bytes=folder.size(),
                         values=metric_values(value),
+                        shape=(writer.num_rows, writer.num_columns),
                     )
                 )
     except BaseException:

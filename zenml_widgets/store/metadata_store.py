@@ -69,6 +69,8 @@ _ARTIFACT_COLUMNS = (
     ArtifactRow.is_cached,
     ArtifactRow.size_bytes,
     ArtifactRow.created_at,
+    ArtifactRow.num_rows,
+    ArtifactRow.num_columns,
 )
 
 
@@ -130,6 +132,8 @@ def _artifact(row: Any) -> ArtifactRecord:
         is_cached=bool(row[7]),
         size_bytes=row[8],
         created_at=_utc(row[9]),  # type: ignore[arg-type]
+        num_rows=row[10],
+        num_columns=row[11],
     )
 
 
@@ -524,6 +528,8 @@ class MetadataStore:
                     is_cached=o.is_cached,
                     size_bytes=o.size_bytes,
                     created_at=now,
+                    num_rows=o.shape[0],
+                    num_columns=o.shape[1],
                 )
                 for o in outputs
             ]
@@ -548,6 +554,8 @@ class MetadataStore:
                         r.is_cached,
                         r.size_bytes,
                         now,
+                        r.num_rows,
+                        r.num_columns,
                     )
                 )
                 for r in rows

@@ -111,6 +111,8 @@ class ArtifactRow(Base):
     is_cached: Mapped[bool] = mapped_column(Boolean)
     size_bytes: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    num_rows: Mapped[int | None] = mapped_column(BigInteger)
+    num_columns: Mapped[int | None] = mapped_column(Integer)
 
     def __repr__(self) -> str:
         return f"ArtifactRow(id={self.id!r}, name={self.name!r}, uri={self.uri!r})"

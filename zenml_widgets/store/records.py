@@ -69,6 +69,8 @@ class ArtifactRecord:
     is_cached: bool
     size_bytes: int | None
     created_at: datetime
+    num_rows: int | None = None  # tables only; None: not a table, or recorded before 0005
+    num_columns: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +92,7 @@ class NewArtifact:
     producer_step_id: int | None = None  # None: the step being recorded wrote it
     is_cached: bool = False
     size_bytes: int | None = None
+    shape: tuple[int | None, int | None] = (None, None)  # (rows, columns) of a table
     # Small scalar content ({"": 0.93} or {"accuracy": 0.93, ...}), recorded as run values.
     values: dict[str, bool | int | float | str] | None = field(
         default=None, hash=False, compare=False

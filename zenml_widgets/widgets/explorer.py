@@ -204,7 +204,7 @@ class HistoryExplorer(ExplorerSelection):
     @reporting
     def on_statistics(self) -> None:
         """The "Statistics" button was clicked: Facets statistics of the selected output."""
-        self._data.statistics()
+        self._data.statistics(streaming_min_bytes=self.auto_read_limit)
 
     # -- showing the selection ------------------------------------------------------------------
 
