@@ -112,6 +112,23 @@ def _gc(args: argparse.Namespace) -> int:
     return 0
 
 
+def _backfill_values(args: argparse.Namespace) -> int:
+    from zenml_widgets.repository import Repository
+    from zenml_widgets.views.backfill import backfill_values
+
+    repo = Repository(args.repository)
+    keys = [args.stack] if args.stack else sorted(repo.stacks)
+    for key in keys:
+        report = backfill_values(repo.get_stack(key), progress=not args.quiet)
+        print(
+            f"stack {key!r}: recorded run values of {report.steps} step(s), "
+            f"{report.outputs_read} output(s) read"
+        )
+        for problem in report.unreadable:
+            print(f"  could not read {problem}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line parser."""
     parser = argparse.ArgumentParser(
@@ -194,6 +211,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="only folders untouched this long (default 24; younger ones may be in use)",
     )
     gc.set_defaults(func=_gc)
+    backfill = sub.add_parser(
+        "backfill-values",
+        help="record parameters and small scalar outputs of runs recorded before they were "
+        "kept as SQL values (for pipeline.runs.to_dataframe)",
+    )
+    backfill.add_argument("--stack", default=None, help="one stack (default: all)")
+    backfill.add_argument("--quiet", action="store_true", help="no progress bar")
+    backfill.set_defaults(func=_backfill_values)
     return parser
 
 

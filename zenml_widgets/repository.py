@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zenml_widgets import rendering
 from zenml_widgets.config import RepositoryConfig, StackConfig, find_repository_root
@@ -11,6 +12,11 @@ from zenml_widgets.exceptions import NotFoundError, ZenMLWidgetsError
 from zenml_widgets.stack import Stack
 from zenml_widgets.views import PipelineView
 from zenml_widgets.views._common import did_you_mean, listing
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from zenml_widgets.views.runs_table import RunsTable
 
 
 class Repository:
@@ -238,3 +244,71 @@ class Repository:
             f"No pipeline {pipeline_name!r} in any stack of repository {str(self.root)!r}. "
             f"Its pipelines are: {listing(names)}.{did_you_mean(pipeline_name, names)}"
         )
+
+    # -- runs as data --------------------------------------------------------------------------
+
+    def runs_table(
+        self,
+        columns: Sequence[str] | None = None,
+        where: Any = None,
+        *,
+        pipelines: Sequence[str] | None = None,
+        stack_key: str | None = None,
+        count: bool = False,
+        **options: Any,
+    ) -> RunsTable:
+        """Runs of every pipeline of a stack (default: the active one) as a ``RunsTable``.
+
+        ``pipelines`` keeps only these pipeline names; every other option is as for
+        ``pipeline.runs.to_dataframe`` (``status``, ``since``, ``until``, ``sort``,
+        ``ascending`` / ``descending``, ``limit``, ``offset``). The ``pipeline`` column names
+        each run's pipeline.
+        """
+        from zenml_widgets.views.runs_table import run_table
+
+        key = stack_key if stack_key is not None else self._config.active
+        stack = self.get_stack(key)
+        ids: list[int] | None = None
+        if pipelines is not None:
+            if isinstance(pipelines, str):
+                pipelines = [pipelines]
+            records = {r.name: r.id for r in stack.metadata_store.list_pipelines()}
+            for name in pipelines:
+                if name not in records:
+                    raise NotFoundError(
+                        f"No pipeline {name!r} in stack {key!r}. Its pipelines are: "
+                        f"{listing(sorted(records))}.{did_you_mean(name, records)}"
+                    )
+            ids = [records[n] for n in pipelines]
+        return run_table(
+            stack,
+            ids,
+            title=f"stack {key!r}",
+            multi=True,
+            count=count,
+            columns=columns,
+            where=where,
+            **{k: options.get(k) for k in _RUN_OPTIONS},
+            offset=options.get("offset", 0),
+        )
+
+    def runs_dataframe(
+        self,
+        columns: Sequence[str] | None = None,
+        where: Any = None,
+        *,
+        pipelines: Sequence[str] | None = None,
+        stack_key: str | None = None,
+        **options: Any,
+    ) -> pd.DataFrame:
+        """Runs across pipelines as a DataFrame, filtered, sorted and limited in SQL.
+
+        Like ``pipeline.runs.to_dataframe(...)`` with a leading ``pipeline`` column; see
+        :meth:`runs_table` for the options.
+        """
+        return self.runs_table(
+            columns, where, pipelines=pipelines, stack_key=stack_key, **options
+        ).to_dataframe()
+
+
+_RUN_OPTIONS = ("status", "since", "until", "sort", "ascending", "descending", "limit")

@@ -60,7 +60,7 @@ def _fill_at_0001(url: str) -> None:
 
 
 def test_0001_store_upgrades_with_data_intact(store_url: str) -> None:
-    assert REVISIONS[-1] == HEAD == "0003"
+    assert REVISIONS[-1] == HEAD == "0005"
     _fill_at_0001(store_url)
     store = MetadataStore(store_url)  # upgrades on open
     with get_engine(store_url).connect() as conn:
@@ -82,6 +82,7 @@ def test_0001_store_upgrades_with_data_intact(store_url: str) -> None:
     assert step.cache_enabled is None  # 0003: unknown for steps recorded before it
     (artifact,) = store.list_outputs(step.id)
     assert artifact.uri == "1/1/000-importer/output-abc" and artifact.size_bytes == 3
+    assert (artifact.num_rows, artifact.num_columns) == (None, None)  # 0005: not recorded
     # and the upgraded store takes new history
     new = store.create_run(pipeline.id, "run-3", pid=None, hostname=None)
     assert [r.id for r in store.list_runs(pipeline.id)][-1] == new.id

@@ -56,6 +56,12 @@ class FsspecFolder:
         handle: IO[Any] = self._fs.open(self._file(name), mode, **kwargs)
         return handle
 
+    def open_random_access(self, name: str) -> IO[Any]:
+        """Open file ``name`` for reading without read-ahead: each read fetches only its byte
+        range (for parquet footers and column chunks)."""
+        handle: IO[Any] = self._fs.open(self._file(name), "rb", cache_type="none")
+        return handle
+
     def exists(self, name: str | None = None) -> bool:
         """Whether file ``name`` (or, with no name, any file of the folder) exists."""
         target = self.path if name is None else self._file(name)

@@ -43,6 +43,10 @@ class BaseMaterializer:
 
     def __init__(self, artifact: ArtifactLike) -> None:
         self.artifact = artifact
+        #: Shape of what ``handle_return`` wrote, when it is a table (recorded in the metadata
+        #: store so previews need not open the file); ``None`` otherwise.
+        self.num_rows: int | None = None
+        self.num_columns: int | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

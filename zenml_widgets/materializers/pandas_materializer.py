@@ -9,6 +9,7 @@ import pandas as pd
 
 from zenml_widgets.materializers.base import BaseMaterializer
 from zenml_widgets.materializers.builtin import decode_json, decode_key, encode_json
+from zenml_widgets.materializers.parquet_access import ParquetArtifact, row_group_rows
 
 _FILENAME = "df.parquet"
 _SERIES_MARKER = "series.json"
@@ -26,6 +27,11 @@ class PandasMaterializer(BaseMaterializer):
 
     ASSOCIATED_TYPES: ClassVar[tuple[type[Any], ...]] = (pd.DataFrame, pd.Series)
 
+    def parquet(self) -> ParquetArtifact:
+        """Random access to the artifact's parquet file: schema, row count, head, subsets
+        (see :class:`~zenml_widgets.materializers.parquet_access.ParquetArtifact`)."""
+        return ParquetArtifact(self)
+
     def handle_return(self, data: pd.DataFrame | pd.Series) -> None:
         if isinstance(data, pd.Series):
             name = data.name
@@ -41,11 +47,13 @@ class PandasMaterializer(BaseMaterializer):
             with self.open(_COLUMNS_FILE, "w") as f:
                 f.write(json.dumps(meta))
             data = data.set_axis([f"__col{i}__" for i in range(data.shape[1])], axis=1)
+        self.num_rows, self.num_columns = data.shape
+        group = row_group_rows(len(data), int(data.memory_usage(index=True, deep=False).sum()))
         if self.is_local:
-            data.to_parquet(self.path / _FILENAME, engine="pyarrow")
+            data.to_parquet(self.path / _FILENAME, engine="pyarrow", row_group_size=group)
             return
         with self.open(_FILENAME, "wb") as f:
-            data.to_parquet(f, engine="pyarrow")
+            data.to_parquet(f, engine="pyarrow", row_group_size=group)
 
     def handle_input(self, data_type: type[Any]) -> pd.DataFrame | pd.Series:
         if self.is_local:

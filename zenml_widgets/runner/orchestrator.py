@@ -33,7 +33,7 @@ from zenml_widgets.exceptions import (
 )
 from zenml_widgets.materializers import default_registry
 from zenml_widgets.repository import Repository
-from zenml_widgets.store import ArtifactRecord, NewArtifact
+from zenml_widgets.store import ArtifactRecord, NewArtifact, metric_values
 from zenml_widgets.views import ArtifactView, PipelineRunView
 from zenml_widgets.views.status import HEARTBEAT_INTERVAL, this_host
 
@@ -334,6 +334,7 @@ def _reuse(
             producer_step_id=o.producer_step_id,
             is_cached=True,
             size_bytes=o.size_bytes,
+            shape=(o.num_rows, o.num_columns),
         )
         for o in previous
     ]
@@ -377,7 +378,7 @@ def _write_outputs(
                     )
                 )
                 folder = folders.enter_context(_publishing(artifact_store, key, published))
-                materializer(folder).handle_return(value)
+                (writer := materializer(folder)).handle_return(value)
                 written.append(
                     NewArtifact(
                         name=output_name,
@@ -385,6 +386,8 @@ def _write_outputs(
                         data_type=f"{type(value).__module__}.{type(value).__qualname__}",
                         materializer=materializer.dotted_path(),
                         size_bytes=folder.size(),
+                        values=metric_values(value),
+                        shape=(writer.num_rows, writer.num_columns),
                     )
                 )
     except BaseException:

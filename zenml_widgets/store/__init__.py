@@ -8,9 +8,12 @@ from zenml_widgets.store.records import (
     InputRecord,
     NewArtifact,
     PipelineRecord,
+    RunFilter,
     RunRecord,
+    RunTableRecord,
     StepRecord,
 )
+from zenml_widgets.store.values import metric_values
 
 __all__ = [
     "ArtifactRecord",
@@ -18,7 +21,10 @@ __all__ = [
     "MetadataStore",
     "NewArtifact",
     "PipelineRecord",
+    "RunFilter",
     "RunRecord",
+    "RunTableRecord",
     "StepRecord",
+    "metric_values",
     "utcnow",
 ]

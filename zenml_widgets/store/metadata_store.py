@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from zenml_widgets.exceptions import RunNameClashError, StoreError
+from zenml_widgets.store import run_table
 from zenml_widgets.store.engine import describe_url, get_engine, sqlite_file, translate_errors
 from zenml_widgets.store.models import ArtifactRow, PipelineRow, RunRow, StepInputRow, StepRow
 from zenml_widgets.store.records import (
@@ -21,10 +22,13 @@ from zenml_widgets.store.records import (
     InputRecord,
     NewArtifact,
     PipelineRecord,
+    RunFilter,
     RunRecord,
+    RunTableRecord,
     StepRecord,
 )
 from zenml_widgets.store.schema import ensure_schema
+from zenml_widgets.store.values import Scalar, parameter_values
 
 _RUN_COLUMNS = (
     RunRow.id,
@@ -65,6 +69,8 @@ _ARTIFACT_COLUMNS = (
     ArtifactRow.is_cached,
     ArtifactRow.size_bytes,
     ArtifactRow.created_at,
+    ArtifactRow.num_rows,
+    ArtifactRow.num_columns,
 )
 
 
@@ -126,6 +132,8 @@ def _artifact(row: Any) -> ArtifactRecord:
         is_cached=bool(row[7]),
         size_bytes=row[8],
         created_at=_utc(row[9]),  # type: ignore[arg-type]
+        num_rows=row[10],
+        num_columns=row[11],
     )
 
 
@@ -465,6 +473,19 @@ class MetadataStore:
             )
             s.add(row)
             s.flush()
+            values = parameter_values(parameters)
+            if values:
+                run_table.record_values(
+                    s,
+                    pipeline_id=s.execute(
+                        select(RunRow.pipeline_id).where(RunRow.id == run_id)
+                    ).scalar_one(),
+                    run_id=run_id,
+                    step_id=row.id,
+                    step_name=name,
+                    kind="param",
+                    values=values,
+                )
             return _step(
                 (
                     row.id,
@@ -507,6 +528,8 @@ class MetadataStore:
                     is_cached=o.is_cached,
                     size_bytes=o.size_bytes,
                     created_at=now,
+                    num_rows=o.shape[0],
+                    num_columns=o.shape[1],
                 )
                 for o in outputs
             ]
@@ -517,6 +540,7 @@ class MetadataStore:
                 .values(status=status, end_time=now, source_step_id=source_step_id, error=error)
             )
             s.flush()
+            self._record_metrics(s, step_id, outputs)
             return [
                 _artifact(
                     (
@@ -530,6 +554,8 @@ class MetadataStore:
                         r.is_cached,
                         r.size_bytes,
                         now,
+                        r.num_rows,
+                        r.num_columns,
                     )
                 )
                 for r in rows
@@ -584,3 +610,139 @@ class MetadataStore:
         with self._read("reading an artifact") as s:
             stmt = select(*_ARTIFACT_COLUMNS).where(ArtifactRow.id == artifact_id)
             return _artifact(s.execute(stmt).one())
+
+    # -- runs as data: parameters and small outputs as run values ----------------------------
+
+    def _record_metrics(self, s: Session, step_id: int, outputs: Sequence[NewArtifact]) -> None:
+        if not outputs:
+            return
+        step = s.execute(select(StepRow.run_id, StepRow.name).where(StepRow.id == step_id)).one()
+        pipeline_id: int | None = None
+        for o in outputs:
+            if o.values:
+                if pipeline_id is None:
+                    pipeline_id = s.execute(
+                        select(RunRow.pipeline_id).where(RunRow.id == step[0])
+                    ).scalar_one()
+                run_table.record_values(
+                    s,
+                    pipeline_id=pipeline_id,
+                    run_id=step[0],
+                    step_id=step_id,
+                    step_name=step[1],
+                    kind="metric",
+                    values=o.values,
+                    output_name=o.name,
+                )
+            elif o.is_cached and o.producer_step_id is not None:
+                run_table.copy_metrics(
+                    s,
+                    source_step_id=o.producer_step_id,
+                    output_name=o.name,
+                    run_id=step[0],
+                    step_id=step_id,
+                    step_name=step[1],
+                )
+
+    def record_values(
+        self,
+        step_id: int,
+        *,
+        parameters: dict[str, Any] | None = None,
+        outputs: dict[str, dict[str, Scalar]] | None = None,
+    ) -> None:
+        """Record run values of an existing step (backfilling stores older than schema 0004).
+
+        Values the run already has are kept; ``outputs`` maps output name to its values.
+        """
+        with self._write("recording run values") as s:
+            run_id, name, params_json = s.execute(
+                select(StepRow.run_id, StepRow.name, StepRow.parameters).where(
+                    StepRow.id == step_id
+                )
+            ).one()
+            pipeline_id = s.execute(
+                select(RunRow.pipeline_id).where(RunRow.id == run_id)
+            ).scalar_one()
+            common: dict[str, Any] = {
+                "pipeline_id": pipeline_id,
+                "run_id": run_id,
+                "step_id": step_id,
+            }
+            params = parameter_values(json.loads(params_json) if parameters is None else parameters)
+            run_table.record_values(s, **common, step_name=name, kind="param", values=params)
+            for output_name, values in (outputs or {}).items():
+                run_table.record_values(
+                    s,
+                    **common,
+                    step_name=name,
+                    kind="metric",
+                    values=values,
+                    output_name=output_name,
+                )
+
+    def steps_without_values(self, *, after_id: int = 0, limit: int = 1000) -> list[StepRecord]:
+        """Steps (in id order, after ``after_id``) that have no run values yet."""
+        from zenml_widgets.store.models import RunValueRow
+
+        stmt = (
+            select(*_STEP_COLUMNS)
+            .where(
+                StepRow.id > after_id,
+                ~select(RunValueRow.id).where(RunValueRow.step_id == StepRow.id).exists(),
+            )
+            .order_by(StepRow.id)
+            .limit(limit)
+        )
+        with self._read("listing steps to backfill") as s:
+            return [_step(r) for r in s.execute(stmt)]
+
+    def count_steps(self) -> int:
+        """How many steps the store holds (for progress bars)."""
+        with self._read("counting steps") as s:
+            return int(s.execute(select(func.count()).select_from(StepRow)).scalar_one())
+
+    def list_value_columns(
+        self, pipeline_ids: Sequence[int] | None
+    ) -> list[tuple[str, str, tuple[str, ...]]]:
+        """``(name, kind, value types)`` of the run-value columns of these pipelines
+        (``None``: all). Parameters first, then metrics, each sorted by name; the value types
+        (``bool``, ``int``, ``float``, ``str``) are every type any run recorded."""
+        with self._read("listing run-value columns") as s:
+            return run_table.value_columns(s, pipeline_ids)
+
+    def query_run_table(
+        self,
+        pipeline_ids: Sequence[int] | None,
+        *,
+        columns: Sequence[tuple[str, str]],
+        filters: Sequence[RunFilter] = (),
+        sort: str = "start",
+        descending: bool = True,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> RunTableRecord:
+        """Runs of these pipelines as rows, filtered, sorted and limited in SQL.
+
+        ``columns`` are ``(name, kind)`` pairs (kind ``builtin``, ``param`` or ``metric``) that
+        the caller checked against :meth:`list_value_columns`. Ties keep start order and runs
+        missing the sort column come last.
+        """
+        with self._read("querying the runs table") as s:
+            return run_table.query(
+                s,
+                pipeline_ids,
+                columns=columns,
+                filters=filters,
+                sort=sort,
+                descending=descending,
+                limit=limit,
+                offset=offset,
+            )
+
+    def count_run_table(
+        self, pipeline_ids: Sequence[int] | None, filters: Sequence[RunFilter] = ()
+    ) -> int:
+        """How many runs of these pipelines match every filter."""
+        with self._read("counting the runs table") as s:
+            return run_table.count(s, pipeline_ids, filters)

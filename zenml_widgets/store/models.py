@@ -8,6 +8,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -18,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAME_LENGTH = 255
+VALUE_NAME_LENGTH = 3 * NAME_LENGTH + 2  # step.output.key
 
 
 class Base(DeclarativeBase):
@@ -109,6 +111,8 @@ class ArtifactRow(Base):
     is_cached: Mapped[bool] = mapped_column(Boolean)
     size_bytes: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    num_rows: Mapped[int | None] = mapped_column(BigInteger)
+    num_columns: Mapped[int | None] = mapped_column(Integer)
 
     def __repr__(self) -> str:
         return f"ArtifactRow(id={self.id!r}, name={self.name!r}, uri={self.uri!r})"
@@ -130,3 +134,50 @@ class StepInputRow(Base):
 
     def __repr__(self) -> str:
         return f"StepInputRow(step_id={self.step_id!r}, name={self.name!r})"
+
+
+class RunValueRow(Base):
+    """A parameter or small scalar output of a step, typed, so SQL can filter and sort runs.
+
+    ``name`` is the column users see (``trainer.epochs``, ``evaluator.output.accuracy``);
+    numbers (and bools, as 0/1) are in ``num_value``, strings in ``text_value``. The artifact
+    stays the source of truth for ``read()``; these rows are an index over it.
+    """
+
+    __tablename__ = "run_values"
+    __table_args__ = (
+        UniqueConstraint("run_id", "name", name="uq_run_values_run_name"),
+        Index("ix_run_values_pipeline_name_num", "pipeline_id", "name", "num_value"),
+        Index("ix_run_values_step_id", "step_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pipeline_id: Mapped[int] = mapped_column(ForeignKey("pipelines.id", ondelete="CASCADE"))
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+    step_id: Mapped[int] = mapped_column(ForeignKey("steps.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(VALUE_NAME_LENGTH))
+    kind: Mapped[str] = mapped_column(String(8))  # "param" | "metric"
+    output_name: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
+    key: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    value_type: Mapped[str] = mapped_column(String(8))  # "bool" | "int" | "float" | "str"
+    num_value: Mapped[float | None] = mapped_column(Double)
+    text_value: Mapped[str | None] = mapped_column(Text)
+
+    def __repr__(self) -> str:
+        return f"RunValueRow(run_id={self.run_id!r}, name={self.name!r})"
+
+
+class RunValueColumnRow(Base):
+    """The catalogue of run-value columns a pipeline has: one row per name and value type seen."""
+
+    __tablename__ = "run_value_columns"
+
+    pipeline_id: Mapped[int] = mapped_column(
+        ForeignKey("pipelines.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(VALUE_NAME_LENGTH), primary_key=True)
+    value_type: Mapped[str] = mapped_column(String(8), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+
+    def __repr__(self) -> str:
+        return f"RunValueColumnRow(pipeline_id={self.pipeline_id!r}, name={self.name!r})"

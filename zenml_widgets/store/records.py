@@ -69,6 +69,8 @@ class ArtifactRecord:
     is_cached: bool
     size_bytes: int | None
     created_at: datetime
+    num_rows: int | None = None  # tables only; None: not a table, or recorded before 0005
+    num_columns: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,3 +92,27 @@ class NewArtifact:
     producer_step_id: int | None = None  # None: the step being recorded wrote it
     is_cached: bool = False
     size_bytes: int | None = None
+    shape: tuple[int | None, int | None] = (None, None)  # (rows, columns) of a table
+    # Small scalar content ({"": 0.93} or {"accuracy": 0.93, ...}), recorded as run values.
+    values: dict[str, bool | int | float | str] | None = field(
+        default=None, hash=False, compare=False
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RunFilter:
+    """One condition on runs: ``column op value`` (``op`` one of ``== != < <= > >=``)."""
+
+    column: str
+    op: str
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class RunTableRecord:
+    """Runs as rows: ``columns`` (each with its ``kinds`` entry: builtin, param, metric)."""
+
+    columns: tuple[str, ...]
+    kinds: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...] = field(hash=False, compare=False)
+    run_ids: tuple[int, ...]

@@ -14,7 +14,7 @@ from zenml_widgets.exceptions import SchemaVersionError, StoreError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Oldest first; the last one is the revision this code reads and writes.
-REVISIONS = ("0001", "0002", "0003")
+REVISIONS = ("0001", "0002", "0003", "0004", "0005")
 HEAD = REVISIONS[-1]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -102,21 +103,130 @@ class ArtifactView(View):
         """Whether the artifact's folder is present in the artifact store."""
         return self._stack.artifact_store.exists(self._record.uri)
 
+    # --- cheap facts of table artifacts (DataFrames) -------------------------------------------
+
+    @property
+    def num_rows(self) -> int:
+        """Rows of a DataFrame output: recorded when written, else read from the file's footer."""
+        if self._record.num_rows is not None:
+            return self._record.num_rows
+        return self._facts[0]
+
+    @property
+    def num_columns(self) -> int:
+        """Columns of a DataFrame output (index excluded), recorded or from the footer."""
+        if self._record.num_columns is not None:
+            return self._record.num_columns
+        return self._facts[1]
+
+    @cached_property
+    def _facts(self) -> tuple[int, int]:
+        rows, columns = self._table_access("num_rows", lambda p: p.facts())
+        return int(rows), int(columns)
+
+    @cached_property
+    def schema(self) -> Any:
+        """Column labels and dtypes as the DataFrame would have them (a ``pandas.Series`` like
+        ``df.dtypes``), from the file's footer: no data is read."""
+        return self._table_access("schema", lambda p: p.schema())
+
+    def head(self, n: int = 5) -> Any:
+        """The first ``n`` rows, reading only the row group(s) that hold them."""
+        return self._table_access("head", lambda p: p.head(n))
+
+    def iter_frames(self, columns: Sequence[Any] | None = None) -> Iterator[Any]:
+        """The DataFrame one row group at a time, for work that must not hold it all."""
+        access = self._table_access("iter_frames", lambda p: p)
+        yield from access.iter_frames(columns)
+
+    def _table_access(self, what: str, use: Callable[[Any], Any]) -> Any:
+        """Run ``use`` on the parquet access of this artifact, with the errors of ``read``."""
+        materializer_class = self._materializer_class(None)
+        if not hasattr(materializer_class, "parquet"):
+            raise ArtifactReadError(
+                f"Artifact {self.name!r} ({self.data_type}, written by {self.materializer}) is "
+                f"not a table: {what} and subset reads work for DataFrame outputs only. "
+                "Use read() to load it whole."
+            )
+        folder = self._folder()
+        try:
+            return use(materializer_class(folder).parquet())  # type: ignore[attr-defined]
+        except (KeyError, ValueError, TypeError):
+            raise
+        except Exception as e:
+            raise ArtifactReadError(
+                f"Artifact {self.name!r} at {self.uri} is corrupt or unreadable: "
+                f"{type(e).__name__}: {e}"
+            ) from e
+
+    def _materializer_class(
+        self, materializer_class: type[BaseMaterializer] | None
+    ) -> type[BaseMaterializer]:
+        if materializer_class is not None:
+            return materializer_class
+        try:
+            return default_registry.by_path(self._record.materializer)
+        except MaterializerNotFoundError as e:
+            raise ArtifactReadError(f"Cannot read artifact {self.name!r} at {self.uri}: {e}") from e
+
+    def _folder(self) -> Any:
+        store = self._stack.artifact_store
+        try:
+            uri = store.uri(self._record.uri)
+            folder = store.folder(self._record.uri)
+        except ArtifactStoreError as e:
+            raise ArtifactReadError(f"Refusing to read artifact {self.name!r}: {e}") from e
+        try:
+            present = folder.exists()
+        except Exception as e:
+            raise ArtifactReadError(
+                f"Cannot reach artifact {self.name!r} at {uri}: {type(e).__name__}: {e}"
+            ) from e
+        if not present:
+            raise ArtifactReadError(
+                f"Artifact {self.name!r} is missing: nothing at its URI {uri} "
+                f"(written by step {self._record.producer_step_id} with {self.materializer})."
+            )
+        return folder
+
     def read(
         self,
         output_data_type: type[Any] | None = None,
         materializer_class: type[BaseMaterializer] | None = None,
+        *,
+        columns: Sequence[Any] | None = None,
+        rows: slice | None = None,
+        filters: Sequence[Any] | None = None,
     ) -> Any:
-        """Load the artifact.
+        """Load the artifact, whole or (DataFrame outputs) a subset of it.
 
         Args:
             output_data_type: the type to load as; default: the type that was stored.
             materializer_class: the materializer to read with; default: the one that wrote it.
+            columns: DataFrame outputs: only these columns (their labels), in this order.
+            rows: DataFrame outputs: only these row positions, e.g. ``slice(1000, 2000)``;
+                only the row groups holding them are read.
+            filters: DataFrame outputs: only rows matching pyarrow filters, e.g.
+                ``[("country", "==", "PT")]`` (a list of lists: OR of ANDs). With ``rows``,
+                the filters apply to those rows.
 
         Raises:
             ArtifactReadError: the artifact is missing or corrupt (the message names its URI),
-                or ``materializer_class`` cannot read it.
+                or ``materializer_class`` cannot read it, or a subset was asked of an artifact
+                that is not a table.
+            KeyError: a column in ``columns`` or ``filters`` does not exist (the message lists
+                those that do).
         """
+        if columns is not None or rows is not None or filters:
+            if output_data_type is not None or materializer_class is not None:
+                raise TypeError(
+                    "read(columns=, rows=, filters=) reads with the materializer that wrote the "
+                    "artifact; leave out output_data_type and materializer_class."
+                )
+            return self._table_access(
+                "columns/rows/filters",
+                lambda p: p.read(columns=columns, rows=rows, filters=filters),
+            )
         store = self._stack.artifact_store
         try:
             uri = store.uri(self._record.uri)

@@ -8,7 +8,11 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from zenml_widgets.display.html import block, esc, fmt_size
-from zenml_widgets.widgets.object_preview import object_preview_html
+from zenml_widgets.widgets.object_preview import (
+    HEAD_ROWS,
+    object_preview_html,
+    table_facts_html,
+)
 
 if TYPE_CHECKING:
     from zenml_widgets.views import ArtifactView
@@ -47,15 +51,32 @@ class DataPanel:
             return
         if not force and (not read_on_select or (output.size_bytes or 0) > limit):
             why = "automatic reading is off" if not read_on_select else "it is big"
-            self.ui.data.value = block(
+            note = block(
                 "Data not read yet",
                 f"<div class='zw-muted'>{esc(fmt_size(output.size_bytes))}; {esc(why)}. "
                 "Click “Read &amp; preview” to load it.</div>",
             )
+            self.ui.data.value = self._table_facts(output) + note
             self.ui.read.layout.display = ""
             return
         self.ui.read.layout.display = "none"
         self.ui.data.value = object_preview_html(self.read())
+
+    @staticmethod
+    def _table_facts(output: ArtifactView) -> str:
+        """Shape, schema and head of a DataFrame output, from its record and the parquet file's
+        footer and first row group: never the whole file. Empty for other outputs."""
+        if not output.data_type.endswith("DataFrame"):
+            return ""
+        try:
+            return table_facts_html(
+                output.num_rows, output.num_columns, output.schema, output.head(HEAD_ROWS)
+            )
+        except Exception as e:
+            return block(
+                "Preview not available",
+                f"<div class='zw-muted'>{esc(type(e).__name__)}: {esc(e)}</div>",
+            )
 
     def read(self) -> Any:
         """The output's object, read once per selection.
@@ -91,12 +112,22 @@ class DataPanel:
         self._value = (output, value)
         return value
 
-    def statistics(self) -> None:
-        """Facets statistics of the output, shown below the preview."""
+    def statistics(self, streaming_min_bytes: int | None = None) -> None:
+        """Facets statistics of the output, shown below the preview.
+
+        Args:
+            streaming_min_bytes: outputs bigger than this are summarised row group by row
+                group with bounded memory instead of being read whole (default: the
+                visualizer's own threshold).
+        """
         if self.output is None:
             return
+        options = (
+            {} if streaming_min_bytes is None else {"streaming_min_bytes": streaming_min_bytes}
+        )
         try:
-            visualizer = importlib.import_module(FACETS_MODULE).FacetStatisticsVisualizer()
+            module = importlib.import_module(FACETS_MODULE)
+            visualizer = module.FacetStatisticsVisualizer(**options)
         except (ImportError, AttributeError) as e:
             raise ImportError(
                 f"Facets statistics are not available ({e}). They need zenml_widgets' facets "

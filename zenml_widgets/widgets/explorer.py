@@ -24,6 +24,7 @@ from zenml_widgets.widgets.code import accessor_code, is_variable_name, suggest_
 from zenml_widgets.widgets.data_panel import DataPanel
 from zenml_widgets.widgets.object_preview import describe
 from zenml_widgets.widgets.run_panels import ComparePanel, DagPanel, NewerRuns
+from zenml_widgets.widgets.runs_table_panel import RunsTablePanel
 from zenml_widgets.widgets.selection import LATEST, ExplorerSelection, reporting
 
 __all__ = ["LATEST", "HistoryExplorer"]
@@ -73,8 +74,10 @@ class HistoryExplorer(ExplorerSelection):
         self.dag = DagPanel(self.on_dag_step)
         self.comparison = ComparePanel(self.on_compare_choice, self.on_compare_output)
         self.newer_runs = NewerRuns(self.jump_to_newest)
+        self.runs_table = RunsTablePanel(self.on_table_run)
         children = self.ui.layout()
         children.insert(children.index(self.ui.run), self.newer_runs.box)
+        children.insert(children.index(self.ui.run), self.runs_table.box)
         children.insert(children.index(self.ui.preview), self.dag.box)
         children.insert(children.index(self.ui.preview), self.comparison.box)
         super().__init__(children=children, **kwargs)
@@ -93,6 +96,7 @@ class HistoryExplorer(ExplorerSelection):
                 self._pager.recount()
             self.newer_runs.remember(self._pipeline, self._run_count())
             self.dag.forget()
+            self.runs_table.forget()
             self.ui.set_options(self.ui.pipeline, self._pipeline_options(), self.pipeline_name)
             if self._pager is not None:
                 self._show_runs(self._pager.load())
@@ -165,6 +169,12 @@ class HistoryExplorer(ExplorerSelection):
             self.step_name = name
 
     @reporting
+    def on_table_run(self, name: str) -> None:
+        """A run's row in the runs table was clicked: select that run."""
+        if self.run_name != name:
+            self.run_name = name
+
+    @reporting
     def on_compare_choice(self, name: str | None) -> None:
         """A run to compare with was chosen."""
         if self.compare_run_name != name:
@@ -194,7 +204,7 @@ class HistoryExplorer(ExplorerSelection):
     @reporting
     def on_statistics(self) -> None:
         """The "Statistics" button was clicked: Facets statistics of the selected output."""
-        self._data.statistics()
+        self._data.statistics(streaming_min_bytes=self.auto_read_limit)
 
     # -- showing the selection ------------------------------------------------------------------
 
@@ -221,6 +231,7 @@ class HistoryExplorer(ExplorerSelection):
         self.ui.preview.value = self._preview_html(current)
         self._data.clear(self._output)
         self.dag.show(self._run, self.step_name)
+        self.runs_table.show(self._pipeline)
         self.comparison.show(self._run, self._compare_run, self._output)
         self.check_for_newer_runs()
         self._data.preview(

@@ -78,6 +78,26 @@ def dataframe_html(df: Any, rows: int = HEAD_ROWS) -> str:
     )
 
 
+def table_facts_html(
+    num_rows: int, num_columns: int, schema: Any, head: Any, rows: int = HEAD_ROWS
+) -> str:
+    """A DataFrame output previewed without reading it: its recorded shape, its schema (column
+    -> dtype, as ``df.dtypes``) and its first rows (read alone from the first row group)."""
+    dtypes = list(schema.items())
+    dtype_rows = [(str(name), str(dtype)) for name, dtype in dtypes[:MAX_COLUMNS]]
+    more = f"<div class='zw-muted'>and {len(dtypes) - MAX_COLUMNS} more columns</div>"
+    html_head = head.head(rows).to_html(max_cols=MAX_COLUMNS, border=0, escape=True)
+    return block(
+        f"DataFrame <span class='zw-muted'>{num_rows:,} rows, {num_columns:,} columns "
+        "(not read whole)</span>",
+        "<div class='zw-title'>dtypes</div>",
+        table(("column", "dtype"), dtype_rows),
+        more if len(dtypes) > MAX_COLUMNS else "",
+        f"<div class='zw-title'>head({rows})</div>",
+        f"<div style='overflow:auto'>{html_head}</div>",
+    )
+
+
 def keras_html(model: Any) -> str:
     """The model's layer summary (from ``zenml_widgets.display.keras_summary`` when present)."""
     try:

@@ -36,9 +36,14 @@ from zenml_widgets.visualizers.statistics import (
     statistics_from_bytes,
     statistics_to_bytes,
 )
+from zenml_widgets.visualizers.streaming_statistics import streaming_statistics
 
 __all__ = ["CACHE_FILENAME", "FacetStatisticsDisplay", "FacetStatisticsVisualizer"]
 
+#: DataFrame artifacts whose files are larger than this get their statistics computed one row
+#: group at a time with bounded memory (quantiles and top values approximated, see
+#: :mod:`zenml_widgets.visualizers.streaming_statistics`); smaller ones exactly, read whole.
+STREAMING_MIN_BYTES = 200_000_000  # the explorer's auto-read limit too
 #: File holding an artifact's statistics inside its ``cache_dir``.
 CACHE_FILENAME = "facets_statistics.pb"
 #: First line of that file; a different one (older format, other settings) means recompute.
@@ -92,10 +97,18 @@ class FacetStatisticsVisualizer(BaseVisualizer):
 
     Args:
         max_rank_buckets: most frequent values kept per string feature.
+        streaming_min_bytes: DataFrame artifacts with larger files are summarised one row group
+            at a time with bounded memory (approximate quantiles and top values, stated in each
+            feature's ``approximation`` statistic); ``None``: always read whole, exactly.
     """
 
-    def __init__(self, max_rank_buckets: int | None = DEFAULT_MAX_RANK_BUCKETS) -> None:
+    def __init__(
+        self,
+        max_rank_buckets: int | None = DEFAULT_MAX_RANK_BUCKETS,
+        streaming_min_bytes: int | None = STREAMING_MIN_BYTES,
+    ) -> None:
         self.max_rank_buckets = max_rank_buckets
+        self.streaming_min_bytes = streaming_min_bytes
 
     def visualize(
         self,
@@ -177,14 +190,44 @@ class FacetStatisticsVisualizer(BaseVisualizer):
             parts.append(part)
         return combine_statistics(parts)
 
+    def _streams(self, artifact: Any) -> bool:
+        """Whether the artifact is a table big enough to be read chunk by chunk."""
+        if not hasattr(artifact, "iter_frames"):
+            return False
+        if not str(getattr(artifact, "data_type", "")).endswith("DataFrame"):
+            return False
+        threshold = self.streaming_min_bytes
+        return threshold is not None and (getattr(artifact, "size_bytes", 0) or 0) > threshold
+
+    def _streaming(self, artifact: Any) -> Any:
+        from tqdm.auto import tqdm
+
+        total = getattr(artifact, "num_rows", None)
+        with tqdm(
+            total=total, desc=f"Statistics of {artifact.name}", unit="row", unit_scale=True
+        ) as bar:
+            return streaming_statistics(
+                artifact.iter_frames(),
+                str(artifact.name),
+                max_rank_buckets=self.max_rank_buckets,
+                progress=bar,
+            )
+
     def _artifact_statistics(self, artifact: Any) -> Any:
         cache = _cache_file(artifact)
-        header = _CACHE_MAGIC + f" max_rank_buckets={self.max_rank_buckets}\n".encode()
+        streams = self._streams(artifact)
+        header = _CACHE_MAGIC + f" max_rank_buckets={self.max_rank_buckets}".encode()
+        header += b" streaming\n" if streams else b"\n"
         if cache is not None and cache.is_file():
             with contextlib.suppress(Exception):  # unreadable or corrupt: compute again
                 data = cache.read_bytes()
                 if data.startswith(header):
                     return statistics_from_bytes(data[len(header) :])
+        if streams:
+            statistics = self._streaming(artifact)
+            if cache is not None:
+                _write_atomically(cache, header + statistics_to_bytes(statistics))
+            return statistics
         frame = artifact.read()
         if not isinstance(frame, pd.DataFrame):
             raise TypeError(_NotAFrame(artifact, type(frame)).describe())

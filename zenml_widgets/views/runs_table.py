@@ -1,0 +1,316 @@
+"""Runs as data: one row per run with its parameters and recorded scalars, queried in SQL.
+
+``pipeline.runs.to_dataframe(...)`` and ``Repository().runs_dataframe(...)`` end here; so do the
+explorer's runs table and the rich display. pandas is imported only by ``to_dataframe``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
+
+from zenml_widgets import rendering
+from zenml_widgets.exceptions import NotFoundError
+from zenml_widgets.store import RunFilter, RunTableRecord
+from zenml_widgets.views._common import did_you_mean, listing
+from zenml_widgets.views.run_filters import normalize_where
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from zenml_widgets.stack import Stack
+
+BUILTIN = ("pipeline", "name", "status", "start", "end", "duration")
+_DATES = ("start", "end")
+
+
+@dataclass(frozen=True)
+class RunsQuery:
+    """What to ask for: the arguments of ``to_dataframe`` / ``table``, checked and normalised."""
+
+    columns: tuple[tuple[str, str], ...]
+    value_types: dict[str, tuple[str, ...]]
+    filters: tuple[RunFilter, ...]
+    sort: str
+    descending: bool
+    limit: int | None
+    offset: int
+
+
+class RunsTable:
+    """Runs of one pipeline (or several) as rows, as the store returned them (sorted, cut).
+
+    ``columns`` are names (``name``, ``status``, ``trainer.epochs``,
+    ``evaluator.output.accuracy``...); ``rows`` tuples of plain Python values; ``kinds`` say
+    which columns are ``builtin``, ``param`` or ``metric``. Displays as an escaped HTML table.
+    """
+
+    def __init__(
+        self, record: RunTableRecord, *, title: str, total: int | None = None, sort: str = "start",
+        descending: bool = True, value_types: dict[str, tuple[str, ...]] | None = None,
+    ) -> None:  # fmt: skip
+        self._record = record
+        self._value_types = value_types or {}
+        self.title = title
+        self.total = total
+        self.sort = sort
+        self.descending = descending
+
+    def __repr__(self) -> str:
+        return f"<RunsTable {self.title}: {len(self)} runs x {len(self.columns)} columns>"
+
+    def __len__(self) -> int:
+        return len(self._record.rows)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Column names, in order."""
+        return self._record.columns
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """``builtin``, ``param`` or ``metric`` for each column."""
+        return self._record.kinds
+
+    @property
+    def rows(self) -> tuple[tuple[Any, ...], ...]:
+        """One tuple per run, values in column order (``None`` where a run has no value)."""
+        return self._record.rows
+
+    @property
+    def run_ids(self) -> tuple[int, ...]:
+        """The store ids of the runs, row by row."""
+        return self._record.run_ids
+
+    def column(self, name: str) -> list[Any]:
+        """The values of one column, row by row."""
+        try:
+            i = self.columns.index(name)
+        except ValueError:
+            raise NotFoundError(
+                f"No column {name!r} in this runs table. Its columns are: "
+                f"{listing(list(self.columns), 30)}.{did_you_mean(name, self.columns)}"
+            ) from None
+        return [row[i] for row in self.rows]
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """A pandas DataFrame: one row per run, numbers as numbers (mixed int/float: float)."""
+        import pandas as pd
+
+        data: dict[str, Any] = {}
+        for i, (name, kind) in enumerate(zip(self.columns, self.kinds, strict=True)):
+            values = [row[i] for row in self.rows]
+            if name in _DATES:
+                data[name] = pd.to_datetime(pd.Series(values, dtype=object), utc=True)
+            elif name == "duration":
+                data[name] = pd.Series(values, dtype="float64")
+            elif kind == "builtin":
+                data[name] = pd.Series(values, dtype=object)
+            else:
+                data[name] = _typed_series(pd, values, self._value_types.get(name))
+        return pd.DataFrame(data, columns=list(self.columns))
+
+    def chart(self, metric: str) -> RunsChart:
+        """An offline SVG line of ``metric`` over these runs in start order."""
+        self.column(metric)
+        return RunsChart(self, y=metric)
+
+    def scatter(self, x: str, y: str) -> RunsChart:
+        """An offline SVG scatter of column ``x`` (e.g. a parameter) against column ``y``."""
+        self.column(x)
+        self.column(y)
+        return RunsChart(self, y=y, x=x)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        return rendering.mimebundle(self, "runs_table", include, exclude)
+
+
+class RunsChart:
+    """A metric over runs (``x=None``) or a scatter of two columns, drawn as inline SVG."""
+
+    def __init__(self, table: RunsTable, *, y: str, x: str | None = None) -> None:
+        self.table = table
+        self.y = y
+        self.x = x
+
+    def __repr__(self) -> str:
+        what = f"{self.y} over runs" if self.x is None else f"{self.y} against {self.x}"
+        return f"<RunsChart {what}: {len(self.points())} points>"
+
+    def points(self) -> list[tuple[float, float, str]]:
+        """``(x, y, run name)`` of every run with numbers for both; runs in start order."""
+        names = self.table.column("name")
+        ys = self.table.column(self.y)
+        order = sorted(range(len(names)), key=lambda i: self.table.run_ids[i])
+        out = []
+        for position, i in enumerate(order):
+            y = _number(ys[i])
+            x = float(position) if self.x is None else _number(self.table.column(self.x)[i])
+            if x is not None and y is not None:
+                out.append((x, y, str(names[i])))
+        return out
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        return rendering.mimebundle(self, "runs_chart", include, exclude)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, int | float) and math.isfinite(value):
+        return float(value)
+    return None
+
+
+def _typed_series(pd: Any, values: list[Any], types: tuple[str, ...] | None) -> Any:
+    """A column typed by every value type the column ever recorded (not only these rows), so a
+    filtered table has the same dtypes as the full one: only ints -> ``Int64``, ints and floats
+    -> ``float64``, only bools -> ``boolean``, anything with strings -> ``object``."""
+    if types is None:  # not from the store: type by the values at hand
+        present = [v for v in values if v is not None]
+        seen = {"bool" if isinstance(v, bool) else type(v).__name__ for v in present}
+        types = tuple(sorted(seen))
+    kinds = set(types)
+    if kinds == {"bool"}:
+        return pd.Series(values, dtype="boolean")
+    if kinds == {"int"}:
+        if all(v is None or -(2**63) <= v < 2**63 for v in values):
+            return pd.Series(values, dtype="Int64")
+        return pd.Series(values, dtype=object)
+    if kinds and kinds <= {"int", "float"}:
+        return pd.Series([math.nan if v is None else float(v) for v in values], dtype="float64")
+    return pd.Series(values, dtype=object)
+
+
+# -- building queries ----------------------------------------------------------------------------
+
+
+def _as_datetime(column: str, value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(
+                f"Column {column!r} compares with a date or time such as '2026-01-31' or "
+                f"'2026-01-31T12:00:00+00:00'; got {value!r}"
+            ) from None
+        return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+    if hasattr(value, "to_pydatetime"):  # a pandas Timestamp
+        return _as_datetime(column, value.to_pydatetime())
+    raise TypeError(f"Column {column!r} compares with a date or time, not {value!r}")
+
+
+def build_query(
+    stack: Stack,
+    pipeline_ids: list[int] | None,
+    *,
+    where_label: str,
+    multi: bool,
+    columns: Sequence[str] | None,
+    where: Any,
+    status: str | Sequence[str] | None,
+    since: Any,
+    until: Any,
+    sort: str | None,
+    ascending: bool | None,
+    descending: bool | None,
+    limit: int | None,
+    offset: int,
+) -> RunsQuery:
+    """Check every name against what exists (a clear ``NotFoundError`` otherwise)."""
+    known = stack.metadata_store.list_value_columns(pipeline_ids)
+    kinds = {n: k for n, k, _ in known}
+    types = {n: t for n, _, t in known}
+    builtin = BUILTIN if multi else BUILTIN[1:]
+    available = list(builtin) + [n for n, _, _ in known]
+
+    def check(name: str, role: str) -> str:
+        if name in builtin or name in kinds:
+            return name
+        if name == "pipeline":
+            return name
+        raise NotFoundError(
+            f"No column {name!r} ({role}) in the runs of {where_label}. Its columns are: "
+            f"{listing(available, 40)}.{did_you_mean(name, available)} Parameters are "
+            "'<step>.<parameter>', recorded outputs '<step>.<output>[.<key>]'."
+        )
+
+    if columns is None:
+        chosen = available
+    else:
+        if isinstance(columns, str):
+            columns = [columns]
+        chosen = ["name"] + [check(c, "in columns=") for c in columns if c != "name"]
+        if multi and "pipeline" not in chosen:
+            chosen.insert(0, "pipeline")
+    filters: list[RunFilter] = []
+    for column, op, value in normalize_where(where):
+        check(column, "in where=")
+        if column in _DATES:
+            value = _as_datetime(column, value)
+        if op == "in":
+            raise ValueError("the 'in' operator is only for status=; write conditions with and")
+        filters.append(RunFilter(column, op, value))
+    if status is not None:
+        statuses = [status] if isinstance(status, str) else list(status)
+        filters.append(RunFilter("status", "in", tuple(statuses)))
+    if since is not None:
+        filters.append(RunFilter("start", ">=", _as_datetime("start", since)))
+    if until is not None:
+        filters.append(RunFilter("start", "<", _as_datetime("start", until)))
+    sort_column = check(sort, "in sort=") if sort is not None else "start"
+    if ascending is not None and descending is not None and ascending == descending:
+        raise ValueError("ascending= and descending= contradict each other; give one of them")
+    desc = (not ascending) if ascending is not None else (descending is not False)
+    if limit is not None and limit < 0:
+        raise ValueError(f"limit= must be 0 or more, got {limit}")
+    if offset < 0:
+        raise ValueError(f"offset= must be 0 or more, got {offset}")
+    return RunsQuery(
+        columns=tuple((c, kinds.get(c, "builtin")) for c in chosen),
+        value_types={c: types[c] for c in chosen if c in types},
+        filters=tuple(filters),
+        sort=sort_column,
+        descending=desc,
+        limit=limit,
+        offset=offset,
+    )
+
+
+def run_table(
+    stack: Stack,
+    pipeline_ids: list[int] | None,
+    *,
+    title: str,
+    multi: bool,
+    count: bool = False,
+    **options: Any,
+) -> RunsTable:
+    """Build the query, run it in the store, wrap the rows (``count``: also the total)."""
+    q = build_query(stack, pipeline_ids, where_label=title, multi=multi, **options)
+    store = stack.metadata_store
+    record = store.query_run_table(
+        pipeline_ids,
+        columns=q.columns,
+        filters=q.filters,
+        sort=q.sort,
+        descending=q.descending,
+        limit=q.limit,
+        offset=q.offset,
+    )
+    total = store.count_run_table(pipeline_ids, q.filters) if count else None
+    return RunsTable(
+        record,
+        title=title,
+        total=total,
+        sort=q.sort,
+        descending=q.descending,
+        value_types=q.value_types,
+    )
