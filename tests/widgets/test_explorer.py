@@ -279,6 +279,9 @@ def test_statistics_button(history: Repository, monkeypatch: pytest.MonkeyPatch)
     seen: list[Any] = []
 
     class FakeVisualizer:
+        def __init__(self, **options: Any) -> None:
+            seen.append(options)
+
         def visualize(self, artifact: Any) -> None:
             seen.append(artifact)
 
@@ -287,9 +290,13 @@ def test_statistics_button(history: Repository, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setitem(sys.modules, data_panel.FACETS_MODULE, fake)
     explorer = HistoryExplorer().select("training_pipeline", "first", "importer", "train")
     explorer.ui.statistics.click()
-    assert seen == [explorer.current] and explorer.error == ""
+    limit = {"streaming_min_bytes": explorer.auto_read_limit}
+    assert seen == [limit, explorer.current] and explorer.error == ""
 
     class FileVisualizer:  # outside a notebook the real one writes a file and returns its path
+        def __init__(self, **options: Any) -> None:
+            pass
+
         def visualize(self, artifact: Any) -> Path:
             return Path("/tmp/stats.html")
 
