@@ -100,6 +100,7 @@ def _gc(args: argparse.Namespace) -> int:
     from datetime import timedelta
 
     from zenml_widgets.repository import Repository
+    from zenml_widgets.runner.cleanup import remove_unrecorded_outputs
 
     repo = Repository(args.repository)
     keys = [args.stack] if args.stack else sorted(repo.stacks)
@@ -108,6 +109,10 @@ def _gc(args: argparse.Namespace) -> int:
         removed = stack.artifact_store.clean_temporary(timedelta(hours=args.older_than_hours))
         print(f"stack {key!r}: removed {len(removed)} abandoned temporary write folder(s)")
         for uri in removed:
+            print(f"  {uri}")
+        orphans = remove_unrecorded_outputs(stack, timedelta(hours=args.older_than_hours))
+        print(f"stack {key!r}: removed {len(orphans)} output folder(s) that no step records")
+        for uri in orphans:
             print(f"  {uri}")
     return 0
 
@@ -201,7 +206,8 @@ def build_parser() -> argparse.ArgumentParser:
     runs.set_defaults(func=_runs)
     gc = sub.add_parser(
         "gc",
-        help="remove temporary write folders left in artifact stores by killed writers",
+        help="remove what killed writers leave in artifact stores: temporary write folders "
+        "and outputs of ended runs that no step records",
     )
     gc.add_argument("--stack", default=None, help="one stack (default: all)")
     gc.add_argument(

@@ -67,3 +67,15 @@ def test_gc_removes_only_abandoned_temporary_folders(tmp_path: Path) -> None:
     young.mkdir()
     assert store.clean_temporary(timedelta(hours=24)) == [str(old)]
     assert not old.exists() and young.exists() and store.exists("1/1/kept")
+
+
+def test_list_keys_at_a_depth_leaves_temporary_folders_out(tmp_path: Path) -> None:
+    store = LocalArtifactStore(tmp_path / "store")
+    assert store.list_keys(4) == []  # no root yet
+    for key in ("1/2/000-a/out-x", "1/2/001-b/out-y", "3/4/000-c/model-z"):
+        with store.write(key) as folder:
+            (Path(folder) / "sub").mkdir()
+            (Path(folder) / "sub" / "a.bin").write_bytes(b"a")
+    (tmp_path / "store" / ".tmp" / "half" / "1" / "2" / "3").mkdir(parents=True)
+    assert store.list_keys(4) == ["1/2/000-a/out-x", "1/2/001-b/out-y", "3/4/000-c/model-z"]
+    assert store.list_keys(2) == ["1/2", "3/4"]

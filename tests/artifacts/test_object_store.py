@@ -232,3 +232,15 @@ def test_gc_removes_only_abandoned_temporary_prefixes(s3_bucket: S3Bucket) -> No
     fs.invalidate_cache()
     assert not fs.exists(f"{root}/.tmp/deadbeef/half.bin")
     assert store.exists("1/1/kept")
+
+
+def test_list_keys_at_a_depth_leaves_temporary_prefixes_out(s3_bucket: S3Bucket) -> None:
+    store = _store(s3_bucket)
+    for key in ("1/2/000-a/out-x", "1/2/001-b/out-y", "3/4/000-c/model-z"):
+        with store.write(key) as folder, folder.open("sub/a.bin", "wb") as f:
+            f.write(b"a")
+    root = s3_bucket.url.removeprefix("s3://")
+    with s3_bucket.fs().open(f"{root}/.tmp/deadbeef/1/2/3/half.bin", "wb") as f:
+        f.write(b"x")
+    assert store.list_keys(4) == ["1/2/000-a/out-x", "1/2/001-b/out-y", "3/4/000-c/model-z"]
+    assert store.list_keys(2) == ["1/2", "3/4"]

@@ -83,3 +83,8 @@ class ArtifactStore(Protocol):
         """Remove temporary write folders untouched for ``older_than`` (left by killed
         writers); return their URIs. Younger ones may belong to a write still going on."""
         ...
+
+    def list_keys(self, depth: int) -> list[str]:
+        """Keys ``depth`` segments deep that hold files, temporary write folders left out
+        (``zenml-widgets gc`` compares them with what the metadata store records)."""
+        ...

@@ -139,6 +139,21 @@ class LocalArtifactStore:
                 removed.append(str(folder))
         return removed
 
+    def list_keys(self, depth: int) -> list[str]:
+        """Keys of the folders ``depth`` levels below the root (temporary folders left out)."""
+        if not self.root.is_dir():
+            return []
+        level = [(self.root, "")]
+        for _ in range(depth):
+            below = []
+            for folder, key in level:
+                with os.scandir(folder) as entries:
+                    for entry in entries:
+                        if entry.is_dir(follow_symlinks=False) and entry.name != TMP_PREFIX:
+                            below.append((Path(entry.path), f"{key}{entry.name}/"))
+            level = below
+        return sorted(key.rstrip("/") for _, key in level)
+
     def remove(self, key: str) -> None:
         """Delete artifact ``key`` if it exists: undoes a write that could not be recorded."""
         shutil.rmtree(self.path(key), ignore_errors=True)

@@ -183,6 +183,20 @@ class FsspecArtifactStore:
         """Delete artifact ``key`` if it exists: undoes a write that could not be recorded."""
         self._remove(self.folder(key).path)
 
+    def list_keys(self, depth: int) -> list[str]:
+        """Keys ``depth`` segments deep that hold objects (temporary prefixes left out)."""
+        self.fs.invalidate_cache(self.root)
+        try:
+            files = self.fs.find(self.root)
+        except FileNotFoundError:
+            return []
+        keys = set()
+        for path in files:
+            parts = str(path)[len(self.root) + 1 :].split("/")
+            if len(parts) > depth and parts[0] != TMP_PREFIX:
+                keys.add("/".join(parts[:depth]))
+        return sorted(keys)
+
     def clean_temporary(self, older_than: timedelta) -> list[str]:
         """Remove temporary prefixes whose newest object is older than ``older_than``."""
         tmp_root = f"{self.root}/{TMP_PREFIX}"

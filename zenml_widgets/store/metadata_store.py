@@ -594,6 +594,31 @@ class MetadataStore:
             )
             return [_artifact(r) for r in s.execute(stmt)]
 
+    def runs_by_id(self, run_ids: Sequence[int]) -> dict[int, RunRecord]:
+        """The runs with these ids that exist (ids of unknown runs are left out)."""
+        found: dict[int, RunRecord] = {}
+        with self._read("reading runs") as s:
+            for start in range(0, len(run_ids), 500):
+                batch = list(run_ids[start : start + 500])
+                for row in s.execute(select(*_RUN_COLUMNS).where(RunRow.id.in_(batch))):
+                    run = _run(row)
+                    found[run.id] = run
+        return found
+
+    def output_uris(self, run_ids: Sequence[int]) -> set[str]:
+        """Every artifact URI the steps of these runs record."""
+        uris: set[str] = set()
+        with self._read("listing output URIs") as s:
+            for start in range(0, len(run_ids), 500):
+                batch = list(run_ids[start : start + 500])
+                stmt = (
+                    select(ArtifactRow.uri)
+                    .join(StepRow, StepRow.id == ArtifactRow.step_id)
+                    .where(StepRow.run_id.in_(batch))
+                )
+                uris.update(s.execute(stmt).scalars())
+        return uris
+
     def list_inputs(self, step_id: int) -> list[InputRecord]:
         """The step's inputs with the artifacts they received."""
         with self._read("listing inputs") as s:
