@@ -15,6 +15,7 @@ import contextlib
 import os
 import sqlite3
 import threading
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -48,6 +49,10 @@ _STEP = ", ".join(STEP_COLUMNS)
 _ARTIFACT = ", ".join(f"artifacts.{c}" for c in ARTIFACT_COLUMNS)
 
 
+class _Connection(sqlite3.Connection):
+    """A connection that can be weakly referenced (the base class cannot)."""
+
+
 def plain_sqlite_path(url: str) -> Path | None:
     """The file of a plain SQLite URL (``sqlite:///relative.db``, ``sqlite:////abs/path.db``).
 
@@ -76,7 +81,8 @@ class SqliteReader:
         self.description = description
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._connections: list[sqlite3.Connection] = []
+        # every open connection -> the pid that opened it; weak, so a finished thread's goes
+        self._connections: weakref.WeakKeyDictionary[_Connection, int] = weakref.WeakKeyDictionary()
         self._generation = 0
         self._trace: Callable[[str], None] | None = None
 
@@ -87,10 +93,14 @@ class SqliteReader:
             # autocommit (each SELECT its own read transaction), as the engine's connections;
             # the connection is used by this thread only, but close() may run in another.
             conn = sqlite3.connect(
-                self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+                self.path,
+                timeout=BUSY_TIMEOUT_S,
+                isolation_level=None,
+                check_same_thread=False,
+                factory=_Connection,
             )
             with self._lock:
-                self._connections.append(conn)
+                self._connections[conn] = key[0]
                 conn.set_trace_callback(self._trace)
             local.conn, local.key = conn, key
         connection: sqlite3.Connection = local.conn
@@ -100,17 +110,21 @@ class SqliteReader:
         """Call ``callback(sql)`` for every statement from now on (``None``: stop)."""
         with self._lock:
             self._trace = callback
-            for conn in self._connections:
-                conn.set_trace_callback(callback)
+            for conn, pid in list(self._connections.items()):
+                if pid == os.getpid():
+                    conn.set_trace_callback(callback)
 
     def close(self) -> None:
-        """Close every connection (threads reopen theirs on their next read)."""
+        """Close every connection (threads reopen theirs on their next read). A forked child
+        leaves its parent's connections alone, as SQLite asks."""
         with self._lock:
-            connections, self._connections = self._connections, []
+            connections = list(self._connections.items())
+            self._connections.clear()
             self._generation += 1
-        for conn in connections:
-            with contextlib.suppress(sqlite3.Error):  # in use by its thread right now
-                conn.close()
+        for conn, pid in connections:
+            if pid == os.getpid():
+                with contextlib.suppress(sqlite3.Error):  # in use by its thread right now
+                    conn.close()
 
     @contextmanager
     def _errors(self, action: str) -> Iterator[None]:
