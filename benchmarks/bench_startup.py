@@ -15,7 +15,9 @@ load on the machine hits all of them alike):
   with the local metadata provider and datastore (``METAFLOW_DEFAULT_METADATA=local``, a
   temporary ``METAFLOW_DATASTORE_SYSROOT_LOCAL`` and ``HOME``) holding ``--runs`` runs of a
   two-step flow;
-* references: ``python -c "import pandas, sqlite3"`` and ``python -c pass`` (both interpreters).
+* references: ``python -c "import pandas, sqlite3"``, ``python -c "import sqlalchemy.orm"``
+  (what the read path imported before it used ``sqlite3``) and ``python -c pass`` (both
+  interpreters).
 
 Metaflow is installed in a separate virtual environment that this script creates once and
 keeps in ``~/.cache/zenml-widgets-bench/metaflow-venv`` (``python3 -m venv`` + ``pip install
@@ -212,6 +214,8 @@ def main() -> None:
                 mf_env,
             ),
             "python -c 'import pandas, sqlite3'": ([py, "-c", "import pandas, sqlite3"], ours_env),
+            # what the read path used to import before it answered anything
+            "python -c 'import sqlalchemy.orm'": ([py, "-c", "import sqlalchemy.orm"], ours_env),
             "python -c pass": ([py, "-c", "pass"], ours_env),
             "python -c pass (metaflow venv)": ([str(mf_python), "-c", "pass"], mf_env),
         }
