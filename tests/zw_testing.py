@@ -173,22 +173,46 @@ def sqlite_repo(tmp_path: Path) -> Repository:
     return make_repo(tmp_path / "repo")
 
 
-@pytest.fixture
-def count_queries() -> Callable[[Repository], list[str]]:
-    """``count_queries(repo)`` -> a list that fills with the SQL the active stack runs."""
+def watch_sql(repository: Repository, record: Callable[[str, Any], None]) -> Callable[[], None]:
+    """Call ``record(statement, params)`` for every statement the active stack's store runs,
+    through SQLAlchemy (``params`` as bound) or through the sqlite3 read path (the statement
+    with its values written in, ``params`` ``None``). Returns the function that stops it."""
     from sqlalchemy import event
 
     from zenml_widgets.store.engine import get_engine
 
+    engine = get_engine(repository.active_stack.metadata_url)
+
+    def _engine(_conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        record(statement, params)
+
+    event.listen(engine, "before_cursor_execute", _engine)
+    store = repository.active_stack.metadata_store
+    store.trace_statements(lambda statement: record(statement, None))
+
+    def stop() -> None:
+        event.remove(engine, "before_cursor_execute", _engine)
+        store.trace_statements(None)
+
+    return stop
+
+
+@pytest.fixture
+def count_queries() -> Iterator[Callable[[Repository], list[str]]]:
+    """``count_queries(repo)`` -> a list that fills with the SQL the active stack runs (through
+    SQLAlchemy or the sqlite3 read path)."""
+    stops: list[Callable[[], None]] = []
+
     def attach(repository: Repository) -> list[str]:
         statements: list[str] = []
-        engine = get_engine(repository.active_stack.metadata_url)
 
-        @event.listens_for(engine, "before_cursor_execute")
-        def _record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        def _record(statement: str, _params: Any) -> None:
             if statement.split()[0].upper() not in ("BEGIN", "COMMIT", "ROLLBACK"):
                 statements.append(statement)
 
+        stops.append(watch_sql(repository, _record))
         return statements
 
-    return attach
+    yield attach
+    for stop in stops:
+        stop()

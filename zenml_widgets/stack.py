@@ -35,7 +35,10 @@ def forget_metadata_stores() -> None:
     from zenml_widgets.store.engine import dispose_engines
 
     with _stores_lock:
+        stores = list(_stores.values())
         _stores.clear()
+    for store in stores:
+        store.close()
     dispose_engines()
 
 

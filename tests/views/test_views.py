@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -287,20 +288,19 @@ def test_metaflow_style_accessors_by_name(history: Repository) -> None:
 def test_the_newest_runs_by_slice_are_one_keyset_query(history: Repository) -> None:
     """``runs[-10:]`` reads the newest rows from the index: no rows are skipped (an OFFSET
     scan); SQLite renders ``OFFSET ?`` with every LIMIT, so the skipped count is checked."""
-    from sqlalchemy import event
-
-    from zenml_widgets.store.engine import get_engine
-
     runs = history.get_pipeline("training_pipeline").runs
     skipped: list[int] = []
-    engine = get_engine(history.active_stack.metadata_url)
 
-    def record(_conn: object, _cursor: object, statement: str, params: Any, *_: object) -> None:
+    def record(statement: str, params: Any) -> None:
         if "FROM runs" in statement and "LIMIT" in statement.upper():
+            written = re.search(r"OFFSET (\d+)", statement, re.IGNORECASE)  # sqlite3 path
+            if written:
+                skipped.append(int(written.group(1)))
+                return
             values = list(params.values()) if isinstance(params, dict) else list(params)
             skipped.append(int(values[-1]) if "OFFSET" in statement.upper() else 0)
 
-    event.listen(engine, "before_cursor_execute", record)
+    stop = t.watch_sql(history, record)
     try:
         assert [r.name for r in runs[-3:]] == ["run-2", "run-3", "run-4"]
         assert skipped == [0]
@@ -308,6 +308,6 @@ def test_the_newest_runs_by_slice_are_one_keyset_query(history: Repository) -> N
         assert [r.name for r in runs[-4:-1]] == ["run-1", "run-2", "run-3"]
         assert skipped == [0, 0, 1]  # one run skipped, counted from the newest end
     finally:
-        event.remove(engine, "before_cursor_execute", record)
+        stop()
     assert [r.name for r in runs[3:]] == ["run-3", "run-4"]
     assert [r.name for r in runs[-2:-1]] == ["run-3"]

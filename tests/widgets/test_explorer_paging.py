@@ -6,11 +6,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+import zw_testing as t
 
 from zenml_widgets import HistoryExplorer
 from zenml_widgets.repository import Repository
-from zenml_widgets.store.engine import get_engine
 from zenml_widgets.views import RunSequence
 
 
@@ -22,15 +21,14 @@ def names(dropdown: Any) -> list[str]:
 def run_queries(big_history: Repository) -> Iterator[list[str]]:
     """The SQL statements that read the runs table while the test runs."""
     statements: list[str] = []
-    engine = get_engine(big_history.active_stack.metadata_url)
 
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    def record(statement: str, _params: Any) -> None:
         if "FROM runs" in statement:
             statements.append(" ".join(statement.split()))
 
-    event.listen(engine, "before_cursor_execute", record)
+    stop = t.watch_sql(big_history, record)
     yield statements
-    event.remove(engine, "before_cursor_execute", record)
+    stop()
 
 
 @pytest.fixture

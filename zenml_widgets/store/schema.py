@@ -1,16 +1,19 @@
 """Creating and upgrading the store's schema with the Alembic migrations in ``migrations/``.
 
 Opening a store that is already at the newest revision costs one small query; Alembic itself is
-imported only when a schema must be created or upgraded.
+imported only when a schema must be created or upgraded. SQLAlchemy is imported by the functions
+that use it: ``HEAD`` and ``REVISIONS`` are read by the sqlite3 read path, which never imports it.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-
-from sqlalchemy import Connection, Engine, inspect, text
+from typing import TYPE_CHECKING
 
 from zenml_widgets.exceptions import SchemaVersionError, StoreError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Oldest first; the last one is the revision this code reads and writes.
@@ -20,6 +23,8 @@ HEAD = REVISIONS[-1]
 
 def current_revision(conn: Connection) -> str | None:
     """The store's Alembic revision, or ``None`` for an empty database."""
+    from sqlalchemy import inspect, text
+
     if not inspect(conn).has_table("alembic_version"):
         return None
     return conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one_or_none()
@@ -48,6 +53,7 @@ def ensure_schema(engine: Engine, description: str) -> None:
 def _upgrade(engine: Engine, description: str, target: str = HEAD) -> None:
     from alembic import command
     from alembic.config import Config
+    from sqlalchemy import text
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
