@@ -164,17 +164,17 @@ class ParquetArtifact:
                     used = [name for f in _flat(filters) for name in self._to_stored(pf, [f[0]])]
                     extra = [n for n in dict.fromkeys(used) if n not in wanted]
             read_columns = None if wanted is None else wanted + extra
-            if rows is None and expression is not None:
-                with self._open() as source:  # row groups pruned by their statistics
+            if rows is None:
+                # pyarrow's dataset reader, as pandas.read_parquet uses: column chunks of all
+                # row groups fetched ahead and decoded in parallel, and with filters, row
+                # groups pruned by their statistics.
+                with self._open() as source:
                     table = pq.read_table(
                         source,
                         columns=read_columns,
                         filters=expression,
                         use_pandas_metadata=True,
                     )
-                start = 0
-            elif rows is None:
-                table = pf.read(columns=read_columns, use_pandas_metadata=True)
                 start = 0
             else:
                 table, start = self._row_range(pf, rows, read_columns)
