@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from zw_testing import PANDAS, make_repo
@@ -31,6 +32,7 @@ def test_table_and_charts_render_escaped_and_offline(tmp_path: Path) -> None:
     html = bundle["text/html"]
     assert EVIL not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "<script" not in html and "6 of 6 runs" in html
+    assert 'style="white-space:nowrap"' in html  # one line per run; the box scrolls sideways
     for chart in (
         table.chart("train.output.acc"),
         table.scatter(f"train.{EVIL}", "train.output.acc"),
@@ -41,6 +43,10 @@ def test_table_and_charts_render_escaped_and_offline(tmp_path: Path) -> None:
         assert EVIL not in svg and "<script" not in svg
         assert svg.count("<circle") == 6 and svg.count("<title>") == 6
         assert f"<title>{EVIL.replace('<', '&lt;').replace('>', '&gt;')}-5" in svg
-    assert "<polyline" in table.chart("train.output.acc")._repr_mimebundle_()["text/html"]
+    line = table.chart("train.output.acc")._repr_mimebundle_()["text/html"]
+    assert "<polyline" in line
+    # The value axis is labelled with the data's extremes (0 and 0.5), not the padded bounds.
+    labels = re.findall(r'text-anchor="end" font-size="10" fill="#555">([^<]*)</text>', line)
+    assert labels == ["0.5", "0"]
     empty = runs.table(where="train.output.acc > 5")._repr_mimebundle_()["text/html"]
     assert "No runs match" in empty

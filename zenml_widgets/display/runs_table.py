@@ -61,9 +61,12 @@ def table_html(table: RunsTable, *, max_rows: int = MAX_ROWS) -> str:
             else:
                 cells.append(f"<td>{esc(format_value(column, value))}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
+    # One line per run: a wide table scrolls sideways in its own box instead of wrapping
+    # names and times over several lines.
     return (
-        f'<table class="zw-runs-table"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(body)}</tbody></table>"
+        '<div style="overflow-x:auto;max-width:100%">'
+        '<table class="zw-runs-table" style="white-space:nowrap">'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
     )
 
 
@@ -125,13 +128,19 @@ def chart_svg(chart: RunsChart, *, width: int = WIDTH, height: int = HEIGHT) -> 
     def sy(y: float) -> float:
         return _PAD_TOP + (1 - (y - y0) / (y1 - y0)) * plot_h
 
-    for value, at_y in ((y1, float(_PAD_TOP)), (y0, float(_PAD_TOP + plot_h))):
+    # The axes are labelled with the data's own extremes, where they are drawn (not with the
+    # padded bounds of the plot area).
+    low, high = min(p[1] for p in points), max(p[1] for p in points)
+    for value in (high, low) if high != low else (high,):
+        at_y = sy(value)
         parts.append(
             f'<text x="{_PAD_LEFT - 4}" y="{at_y + 4:.1f}" text-anchor="end" font-size="10" '
             f'fill="#555">{esc(f"{value:.4g}")}</text>'
         )
     if chart.x is not None:
-        for value, at in ((x0, float(_PAD_LEFT)), (x1, float(_PAD_LEFT + plot_w))):
+        left, right = min(p[0] for p in points), max(p[0] for p in points)
+        for value in (left, right) if left != right else (left,):
+            at = sx(value)
             parts.append(
                 f'<text x="{at:.1f}" y="{_PAD_TOP + plot_h + 12}" text-anchor="middle" '
                 f'font-size="10" fill="#555">{esc(f"{value:.4g}")}</text>'
