@@ -48,6 +48,7 @@ def test_sort_by_metric_and_click_a_row(
     server, order = lab
     context = new_offline_context(chromium_browser, allow_hosts=["127.0.0.1"])
     page = context.new_page()
+    page.set_viewport_size({"width": 900, "height": 900})  # narrower than the table
     try:
         page.goto(server.url("lab/tree/table.ipynb"), timeout=60_000)
         wait_for_kernel(page)
@@ -60,6 +61,17 @@ def test_sort_by_metric_and_click_a_row(
         rows = grid.locator(".zw-runs-table-run")
         expect(rows).to_have_count(3, timeout=30_000)
         expect(rows.first).to_have_text("mid")  # newest first
+        # Every header and run name is shown whole (not cut with an ellipsis); a table wider
+        # than the cell scrolls sideways inside its own box.
+        cut = grid.locator(".zw-runs-table-sort, .zw-runs-table-run").evaluate_all(
+            "els => els.filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)"
+        )
+        assert cut == []
+        box = grid.evaluate(
+            "g => [getComputedStyle(g).overflowX, g.scrollWidth, g.clientWidth, "
+            "g.closest('.jp-OutputArea-output').clientWidth]"
+        )
+        assert box[0] == "auto" and box[2] <= box[3], box
         grid.locator(".zw-runs-table-sort", has_text=re.compile(r"^trainer\.output")).click()
         expect(grid.locator(".zw-runs-table-sort", has_text="▼")).to_have_text(
             re.compile(r"^trainer\.output")

@@ -180,7 +180,7 @@ class RunsTablePanel:
                     cells.append(w.HTML(STYLE + f"<div class='zw'>{status_badge(value)}</div>"))
                 else:
                     cells.append(w.HTML(esc(format_value(column, value))))
-        self.grid.layout.grid_template_columns = f"repeat({len(shown)}, auto)"
+        self.grid.layout.grid_template_columns = f"repeat({len(shown)}, max-content)"
         self.grid.children = cells
         total = table.total or 0
         first = self.offset + 1 if table.rows else 0
