@@ -214,6 +214,12 @@ def test_unknown_column_lists_the_columns_and_suggests(runs_repo: Repository) ->
         runs.to_dataframe(where="trainer.epochs >")
     with pytest.raises(ValueError, match="contradict"):
         runs.to_dataframe(ascending=True, descending=True)
+    # A text value against a column that only ever held numbers (and the reverse) can match
+    # nothing: an error that says why, not an empty table.
+    with pytest.raises(FilterSyntaxError, match=r"'trainer.epochs' holds int values.*a number"):
+        runs.to_dataframe(where="trainer.epochs >= '5'")
+    with pytest.raises(FilterSyntaxError, match=r"holds str values.*a quoted string"):
+        runs.to_dataframe(where=[("trainer.optimizer", "==", 3)])
 
 
 def test_repository_table_across_pipelines(runs_repo: Repository) -> None:

@@ -16,7 +16,7 @@ from zenml_widgets import rendering
 from zenml_widgets.exceptions import NotFoundError
 from zenml_widgets.store import RunFilter, RunTableRecord
 from zenml_widgets.views._common import did_you_mean, listing
-from zenml_widgets.views.run_filters import normalize_where
+from zenml_widgets.views.run_filters import FilterSyntaxError, normalize_where
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -257,6 +257,7 @@ def build_query(
             value = _as_datetime(column, value)
         if op == "in":
             raise ValueError("the 'in' operator is only for status=; write conditions with and")
+        _check_comparable(column, types.get(column), value)
         filters.append(RunFilter(column, op, value))
     if status is not None:
         statuses = [status] if isinstance(status, str) else list(status)
@@ -282,6 +283,22 @@ def build_query(
         limit=limit,
         offset=offset,
     )
+
+
+def _check_comparable(column: str, recorded: tuple[str, ...] | None, value: Any) -> None:
+    """A text value against a column that never held text (or a number against one that only
+    held text) can match no run: say so instead of returning an empty table."""
+    if recorded is None or value is None:
+        return
+    is_text = isinstance(value, str)
+    is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    if (is_text and "str" not in recorded) or (is_number and set(recorded) == {"str"}):
+        held = " and ".join(recorded)
+        wanted = "a number" if is_text else "a quoted string"
+        raise FilterSyntaxError(
+            f"{column!r} holds {held} values, so comparing it with {value!r} matches no run; "
+            f"compare it with {wanted}."
+        )
 
 
 def run_table(
