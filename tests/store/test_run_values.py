@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pytest
 from sqlalchemy import text
 from zw_testing import make_repo, make_training
 
@@ -104,3 +107,35 @@ def test_a_0003_store_upgrades_and_backfills_parameters(tmp_path: Path) -> None:
     store.record_values(step.id)
     assert store.list_value_columns(None) == [("trainer.epochs", "param", ("int",))]
     assert store.steps_without_values() == []
+
+
+def test_writers_look_nothing_up_twice_and_forget_what_rolled_back(
+    tmp_path: Path, store_url: str, count_queries: Any
+) -> None:
+    """A run's pipeline, a step's run and the catalogued columns are read once per process;
+    what a rolled-back transaction wrote is not remembered (its ids may be reused)."""
+    repo = make_repo(tmp_path, store_url)
+    make_training(epochs=2).run(run_name="first", repository=repo)
+    statements = count_queries(repo)
+    make_training(epochs=3).run(run_name="second", repository=repo)
+    lookups = re.compile(r"SELECT (runs\.pipeline_id\s+FROM runs|steps\.run_id, steps\.name\s)")
+    assert [q for q in statements if lookups.match(q.lstrip())] == []
+    inserts = [q for q in statements if q.lstrip().startswith("INSERT INTO run_value_columns")]
+    assert inserts == []  # the columns of the first run are catalogued already
+
+    store = repo.active_stack.metadata_store
+    doomed = store.get_or_create_pipeline("doomed")
+    with pytest.raises(RuntimeError), store.transaction():
+        run = store.create_run(doomed.id, "r", pid=None, hostname=None)
+        store.create_step(run.id, position=0, name="s", entrypoint_name="s",
+                          parameters={"p": 1}, cache_key=None, code_hash=None)  # fmt: skip
+        raise RuntimeError("rolled back")
+    other = store.get_or_create_pipeline("other")
+    run = store.create_run(other.id, "r", pid=None, hostname=None)  # may reuse the run id
+    step = store.create_step(run.id, position=0, name="s", entrypoint_name="s",
+                             parameters={"p": 2}, cache_key=None, code_hash=None)  # fmt: skip
+    store.finish_step(step.id, "completed")
+    store.finish_run(run.id, "completed")
+    assert repo.get_pipeline("other").runs.to_dataframe()["s.p"].tolist() == [2]
+    assert store.list_value_columns([doomed.id]) == []
+    assert store.list_value_columns([other.id]) == [("s.p", "param", ("int",))]

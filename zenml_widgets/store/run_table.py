@@ -8,7 +8,7 @@ then runs whose value is text or NaN, then runs without the value), so each segm
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -41,11 +41,13 @@ def record_values(
     kind: str,
     values: dict[str, Scalar],
     output_name: str | None = None,
-) -> None:
+    catalogued: Set[tuple[int, str, str]] = frozenset(),
+) -> set[tuple[int, str, str]]:
     """Insert run values of one step (parameters, or one output's metrics) and catalogue them.
 
     A column name that the run already has (two steps whose names collide once joined with
-    dots) keeps its first value.
+    dots) keeps its first value. ``catalogued``: ``(pipeline id, name, value type)`` known to be
+    in the catalogue already (not inserted again). Returns the catalogue entries written.
     """
     rows: list[dict[str, Any]] = []
     for key, value in values.items():
@@ -68,10 +70,10 @@ def record_values(
             }
         )
     if not rows:
-        return
+        return set()
     _insert_ignoring_duplicates(s, RunValueRow, rows, ("run_id", "name"))
     catalogue = {
-        (r["name"], r["value_type"]): {
+        (pipeline_id, r["name"], r["value_type"]): {
             "pipeline_id": pipeline_id,
             "name": r["name"],
             "value_type": r["value_type"],
@@ -79,9 +81,12 @@ def record_values(
         }
         for r in rows
     }
-    _insert_ignoring_duplicates(
-        s, RunValueColumnRow, list(catalogue.values()), ("pipeline_id", "name", "value_type")
-    )
+    new = {key: row for key, row in catalogue.items() if key not in catalogued}
+    if new:
+        _insert_ignoring_duplicates(
+            s, RunValueColumnRow, list(new.values()), ("pipeline_id", "name", "value_type")
+        )
+    return set(new)
 
 
 def _insert_ignoring_duplicates(

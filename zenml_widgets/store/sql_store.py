@@ -12,9 +12,10 @@ import json
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -51,6 +52,27 @@ _STEP_COLUMNS = tuple(getattr(StepRow, c) for c in STEP_COLUMNS)
 _ARTIFACT_COLUMNS = tuple(getattr(ArtifactRow, c) for c in ARTIFACT_COLUMNS)
 
 
+_STAGED = "zw_staged"
+
+
+@dataclass
+class _Staged:
+    """What a write session learned, kept by the store if the session commits."""
+
+    run_pipeline: dict[int, int] = field(default_factory=dict)
+    step_run: dict[int, tuple[int, str]] = field(default_factory=dict)
+    catalogued: set[tuple[int, str, str]] = field(default_factory=set)
+
+
+def _staged(session: Session) -> _Staged:
+    staged: _Staged = session.info.setdefault(_STAGED, _Staged())
+    return staged
+
+
+def _drop_staged(session: Session) -> None:
+    session.info.pop(_STAGED, None)
+
+
 class SqlStore:
     """Pipeline history in a SQL database (SQLite embedded, or PostgreSQL), via SQLAlchemy.
 
@@ -69,12 +91,50 @@ class SqlStore:
             self._engine.execution_options(zw_write=True), expire_on_commit=False
         )
         self._tx = threading.local()
+        # Facts the writers of this process need again and that never change once committed:
+        # a run's pipeline, a step's run and name, the run-value columns already catalogued.
+        # Staged in the session and kept only when it commits (a rolled-back id may be reused).
+        self._run_pipeline: dict[int, int] = {}
+        self._step_run: dict[int, tuple[int, str]] = {}
+        self._catalogued: set[tuple[int, str, str]] = set()
+        event.listen(self._write_sessions, "after_commit", self._keep_staged)
+        event.listen(self._write_sessions, "after_rollback", _drop_staged)
         if not schema_checked:
             with translate_errors(url, "opening the store"):
                 ensure_schema(self._engine, self.description)
 
     def __repr__(self) -> str:
         return f"SqlStore({self.description!r})"
+
+    def _keep_staged(self, session: Session) -> None:
+        staged = session.info.pop(_STAGED, None)
+        if staged is not None:
+            self._run_pipeline.update(staged.run_pipeline)
+            self._step_run.update(staged.step_run)
+            self._catalogued |= staged.catalogued
+
+    def _pipeline_of_run(self, s: Session, run_id: int) -> int:
+        found = self._run_pipeline.get(run_id) or _staged(s).run_pipeline.get(run_id)
+        if found is None:
+            found = s.execute(select(RunRow.pipeline_id).where(RunRow.id == run_id)).scalar_one()
+            _staged(s).run_pipeline[run_id] = found
+        return found
+
+    def _run_and_name_of_step(self, s: Session, step_id: int) -> tuple[int, str]:
+        found = self._step_run.get(step_id) or _staged(s).step_run.get(step_id)
+        if found is None:
+            run_id, name = s.execute(
+                select(StepRow.run_id, StepRow.name).where(StepRow.id == step_id)
+            ).one()
+            found = _staged(s).step_run[step_id] = (run_id, name)
+        return found
+
+    def _record_values(self, s: Session, **kwargs: Any) -> None:
+        staged = _staged(s)
+        written = run_table.record_values(
+            s, **kwargs, catalogued=self._catalogued | staged.catalogued
+        )
+        staged.catalogued |= written
 
     def in_transaction(self) -> bool:
         """Whether this thread is inside ``transaction()`` (its reads must see its writes)."""
@@ -244,6 +304,7 @@ class SqlStore:
                 )
                 s.add(row)
                 s.flush()
+                _staged(s).run_pipeline[row.id] = pipeline_id
                 return run_record(
                     (row.id, pipeline_id, name, "running", now, None, now, pid, hostname, None)
                 )
@@ -385,13 +446,12 @@ class SqlStore:
             )
             s.add(row)
             s.flush()
+            _staged(s).step_run[row.id] = (run_id, name)
             values = parameter_values(parameters)
             if values:
-                run_table.record_values(
+                self._record_values(
                     s,
-                    pipeline_id=s.execute(
-                        select(RunRow.pipeline_id).where(RunRow.id == run_id)
-                    ).scalar_one(),
+                    pipeline_id=self._pipeline_of_run(s, run_id),
                     run_id=run_id,
                     step_id=row.id,
                     step_name=name,
@@ -553,17 +613,12 @@ class SqlStore:
     def _record_metrics(self, s: Session, step_id: int, outputs: Sequence[NewArtifact]) -> None:
         if not outputs:
             return
-        step = s.execute(select(StepRow.run_id, StepRow.name).where(StepRow.id == step_id)).one()
-        pipeline_id: int | None = None
+        step = self._run_and_name_of_step(s, step_id)
         for o in outputs:
             if o.values:
-                if pipeline_id is None:
-                    pipeline_id = s.execute(
-                        select(RunRow.pipeline_id).where(RunRow.id == step[0])
-                    ).scalar_one()
-                run_table.record_values(
+                self._record_values(
                     s,
-                    pipeline_id=pipeline_id,
+                    pipeline_id=self._pipeline_of_run(s, step[0]),
                     run_id=step[0],
                     step_id=step_id,
                     step_name=step[1],
