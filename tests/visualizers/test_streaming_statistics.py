@@ -109,3 +109,20 @@ def test_progress_advances_by_rows(frame: pd.DataFrame) -> None:
     bar = Bar()
     ss.streaming_statistics(_chunks(frame), "d", progress=bar)
     assert bar.total == N
+
+
+def test_chunk_percentiles_are_numpys_bit_for_bit() -> None:
+    from zenml_widgets.visualizers.streaming_statistics import _GRID, _percentiles
+
+    rng = np.random.default_rng(7)
+    samples = [
+        rng.normal(size=65_536),
+        rng.integers(-5, 5, size=10_001).astype(np.float64),  # many ties
+        rng.lognormal(0, 5, size=777),
+        np.array([3.0]),
+        np.array([1.0, -1.0]),
+        np.array([2.0, 2.0, 2.0]),
+        np.arange(1_000_003, dtype=np.float64)[::-1],
+    ]
+    for values in samples:
+        assert np.array_equal(_percentiles(values), np.percentile(values, _GRID))

@@ -24,7 +24,9 @@ TOP_VALUES_CAPACITY + KMV_SIZE))`` numbers, whatever the number of rows.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -114,7 +116,7 @@ class _Numeric:
         total = self.count + n
         self.count = total
         if kept.size:
-            points = np.percentile(kept, _GRID)
+            points = _percentiles(kept)
             self.lo, self.hi = min(self.lo, float(points[0])), max(self.hi, float(points[-1]))
             self.sketches.append((points, int(kept.size)))
             if len(self.sketches) > MAX_SKETCHES:
@@ -145,6 +147,22 @@ class _Numeric:
         out[qs <= 0.0] = self.lo
         out[qs >= 1.0] = self.hi
         return np.asarray(out, dtype=np.float64)
+
+
+def _percentiles(values: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """``np.percentile(values, _GRID)``, bit for bit, from one sort: ``np.percentile`` with
+    1,001 points partitions around each of them and takes almost twice as long. The sort
+    releases the GIL, so the numeric columns of a chunk are sketched in parallel threads."""
+    ordered = np.sort(values)
+    virtual = (ordered.size - 1) * (_GRID / 100.0)  # numpy's 'linear' method
+    below = np.floor(virtual).astype(np.intp)
+    above = np.minimum(below + 1, ordered.size - 1)
+    gamma = virtual - below
+    a, b = ordered[below], ordered[above]
+    diff = b - a
+    out: np.ndarray[Any, Any] = a + diff * gamma
+    np.subtract(b, diff * (1 - gamma), out=out, where=gamma >= 0.5)
+    return out
 
 
 @dataclass
@@ -212,40 +230,46 @@ def streaming_statistics(
     dtypes: list[str] = []
     states: list[_Numeric | _Strings | None] = []
     missing: list[int] = []
-    for chunk in chunks:
-        if names is None:
-            names = _feature_names(chunk.columns)
-            dtypes = [str(t) for t in chunk.dtypes]
-            states = [None] * len(names)
-            missing = [0] * len(names)
-        elif chunk.shape[1] != len(names):
-            raise ValueError(
-                f"Chunk with {chunk.shape[1]} columns; the first one had {len(names)}."
-            )
-        rows += len(chunk)
-        for i in range(len(names)):
-            column = summarise_column(chunk.iloc[:, i])
-            missing[i] += column.num_missing
-            state = states[i]
-            if isinstance(column, NumericColumn) and not isinstance(state, _Strings):
-                if state is None:
-                    state = states[i] = _Numeric(column.is_integer)
-                state.add(column.values)
-            elif isinstance(column, StringColumn):
-                if isinstance(state, _Numeric):
-                    raise ValueError(
-                        f"Column {names[i]!r} holds numbers in its first chunks and strings "
-                        "later; compute its statistics from the whole frame instead."
-                    )
-                if state is None:
-                    state = states[i] = _Strings()
-                state.add(column)
-            else:  # numbers after strings (object columns): count them as labels
-                assert isinstance(column, NumericColumn) and isinstance(state, _Strings)
-                labels = pd.Series(column.values).astype(str)
-                state.add(summarise_column(labels.astype(object)))  # type: ignore[arg-type]
-        if progress is not None:
-            progress.update(len(chunk))
+    workers = max(1, min(4, os.cpu_count() or 1))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for chunk in chunks:
+            if names is None:
+                names = _feature_names(chunk.columns)
+                dtypes = [str(t) for t in chunk.dtypes]
+                states = [None] * len(names)
+                missing = [0] * len(names)
+            elif chunk.shape[1] != len(names):
+                raise ValueError(
+                    f"Chunk with {chunk.shape[1]} columns; the first one had {len(names)}."
+                )
+            rows += len(chunk)
+            sketch_jobs: list[tuple[_Numeric, np.ndarray[Any, Any]]] = []
+            for i in range(len(names)):
+                column = summarise_column(chunk.iloc[:, i])
+                missing[i] += column.num_missing
+                state = states[i]
+                if isinstance(column, NumericColumn) and not isinstance(state, _Strings):
+                    if state is None:
+                        state = states[i] = _Numeric(column.is_integer)
+                    sketch_jobs.append((state, column.values))
+                elif isinstance(column, StringColumn):
+                    if isinstance(state, _Numeric):
+                        raise ValueError(
+                            f"Column {names[i]!r} holds numbers in its first chunks and "
+                            "strings later; compute its statistics from the whole frame instead."
+                        )
+                    if state is None:
+                        state = states[i] = _Strings()
+                    state.add(column)
+                else:  # numbers after strings (object columns): count them as labels
+                    assert isinstance(column, NumericColumn) and isinstance(state, _Strings)
+                    labels = pd.Series(column.values).astype(str)
+                    state.add(summarise_column(labels.astype(object)))  # type: ignore[arg-type]
+            # Each column's summary is its own: numeric columns are sketched side by side.
+            for _ in pool.map(lambda job: job[0].add(job[1]), sketch_jobs):
+                pass
+            if progress is not None:
+                progress.update(len(chunk))
     dataset = fs.DatasetFeatureStatistics(name=str(name), num_examples=rows)
     for i, feature_name in enumerate(names or []):
         feature = dataset.features.add(name=feature_name)
