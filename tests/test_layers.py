@@ -18,9 +18,10 @@ PACKAGE = Path(__file__).resolve().parents[1] / "zenml_widgets"
 # own part. Parts of equal rank are siblings and may not import each other.
 RANKS: dict[str, float] = {
     "exceptions": 0,
+    "hooks": 0,
     "store": 1,
     "materializers": 1,
-    "artifacts": 1,
+    "artifacts": 0.9,
     "visualizers": 1,
     "config": 1,
     "rendering": 1,

@@ -10,6 +10,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from zenml_widgets import hooks
+
 __version__ = "0.1.0"
 
 _LAZY = {
@@ -38,6 +40,16 @@ __all__ = [
     "step",
     "unload_ipython_extension",
 ]
+
+
+def _present_run(stack: Any, record: Any) -> Any:
+    """What ``pipeline.run()`` returns: the recorded run's view (see ``zenml_widgets.hooks``)."""
+    from zenml_widgets.views import PipelineRunView
+
+    return PipelineRunView(stack, record)
+
+
+hooks.present_run = _present_run
 
 
 def __getattr__(name: str) -> Any:

@@ -17,7 +17,13 @@ try:
 except ImportError:  # Windows: writes stay atomic, but are not serialized between processes
     fcntl = None  # type: ignore[assignment]
 
-from zenml_widgets.exceptions import NotFoundError, RepositoryNotFoundError, ZenMLWidgetsError
+from zenml_widgets.exceptions import (
+    NotFoundError,
+    RepositoryNotFoundError,
+    ZenMLWidgetsError,
+    did_you_mean,
+    listing,
+)
 
 REPO_DIR = ".zen"
 CONFIG_FILE = "config.json"
@@ -279,8 +285,8 @@ class RepositoryConfig:
             return self.stacks[key]
         except KeyError:
             raise NotFoundError(
-                f"No stack {key!r} in the repository at {str(self.root)!r}. "
-                f"Its stacks are: {', '.join(sorted(self.stacks))}."
+                f"No stack {key!r} in repository {str(self.root)!r}. Its stacks are: "
+                f"{listing(sorted(self.stacks))}.{did_you_mean(key, self.stacks)}"
             ) from None
 
     def resolve_metadata_url(self, stack: StackConfig) -> str:

@@ -1,6 +1,24 @@
-"""The package's own errors. This module imports nothing from the package."""
+"""The package's own errors, and the helpers their messages share. This module imports nothing
+from the package."""
 
 from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """`` Did you mean 'x'?`` for the closest candidate, or ``""``."""
+    match = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return f" Did you mean {match[0]!r}?" if match else ""
+
+
+def listing(names: Sequence[str], limit: int = 10) -> str:
+    """``'a', 'b', 'c'`` with ``and N more`` past ``limit``; ``(none)`` if empty."""
+    if not names:
+        return "(none)"
+    shown = ", ".join(repr(n) for n in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
 class ZenMLWidgetsError(Exception):

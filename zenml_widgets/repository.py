@@ -71,13 +71,9 @@ class Repository:
 
     def get_stack(self, stack_key: str) -> Stack:
         """The stack called ``stack_key``; ``NotFoundError`` listing the stacks otherwise."""
-        try:
-            return self._stacks[stack_key]
-        except KeyError:
-            raise NotFoundError(
-                f"No stack {stack_key!r} in repository {str(self.root)!r}. Its stacks are: "
-                f"{listing(sorted(self._stacks))}.{did_you_mean(stack_key, self._stacks)}"
-            ) from None
+        if stack_key not in self._stacks:
+            self._config.stack(stack_key)  # raises NotFoundError listing the stacks
+        return self._stacks[stack_key]
 
     def register_stack(
         self,

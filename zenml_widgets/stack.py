@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from zenml_widgets.artifacts import ArtifactStore, is_remote_location, open_artifact_store
-from zenml_widgets.config import REPO_DIR, RepositoryConfig, StackConfig
+from zenml_widgets.config import REPO_DIR, RepositoryConfig, StackConfig, find_repository_root
 from zenml_widgets.store import MetadataStore
 
 _stores: dict[str, MetadataStore] = {}
@@ -40,6 +40,13 @@ def forget_metadata_stores() -> None:
     for store in stores:
         store.close()
     dispose_engines()
+
+
+def open_stack(path: str | Path | None = None, stack_key: str | None = None) -> Stack:
+    """The stack ``stack_key`` (default: the active one) of the repository found from
+    ``path`` (as ``Repository(path)`` finds it)."""
+    config = RepositoryConfig.load(find_repository_root(path))
+    return Stack(config.stack(stack_key if stack_key is not None else config.active), config)
 
 
 class Stack:

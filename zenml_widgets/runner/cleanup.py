@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from zenml_widgets.store import utcnow
-from zenml_widgets.views.status import interruption
+from zenml_widgets.store.liveness import interruption
 
 if TYPE_CHECKING:
     from zenml_widgets.stack import Stack

@@ -23,8 +23,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from zenml_widgets import hooks
 from zenml_widgets.artifacts import ArtifactFolder, ArtifactStore, safe_segment
-from zenml_widgets.config import REPO_DIR
+from zenml_widgets.config import REPO_DIR, RepositoryConfig
 from zenml_widgets.exceptions import (
     PipelineDefinitionError,
     RepositoryNotFoundError,
@@ -32,15 +33,14 @@ from zenml_widgets.exceptions import (
     StepFailedError,
 )
 from zenml_widgets.materializers import default_registry
-from zenml_widgets.repository import Repository
+from zenml_widgets.materializers.loading import StoredArtifact
+from zenml_widgets.stack import Stack, open_stack
 from zenml_widgets.store import ArtifactRecord, NewArtifact, metric_values
-from zenml_widgets.views import ArtifactView, PipelineRunView
-from zenml_widgets.views.status import HEARTBEAT_INTERVAL, this_host
+from zenml_widgets.store.liveness import HEARTBEAT_INTERVAL, this_host
 
 if TYPE_CHECKING:
     from zenml_widgets.runner.pipelines import BasePipeline
     from zenml_widgets.runner.steps import BaseStep, StepNode
-    from zenml_widgets.stack import Stack
 
 logger = logging.getLogger("zenml_widgets")
 MAX_NAME = 255
@@ -70,21 +70,26 @@ def default_run_name(pipeline_name: str, attempt: int = 0) -> str:
     return f"{name}-{secrets.token_hex(3)}" if attempt else name
 
 
-def _repository(repository: Repository | str | Path | None) -> Repository:
-    if isinstance(repository, Repository):
-        return repository
+def _stack(repository: str | Path | Any, stack_key: str | None) -> Stack:
+    """The stack to run on. ``repository`` is a ``Repository`` (its root is used), a folder
+    inside one, or ``None``: the repository found from the current folder, created there (and
+    said so) if there is none."""
+    root = repository
+    if repository is not None and not isinstance(repository, str | os.PathLike):
+        root = repository.root  # a Repository
     try:
-        return Repository(repository)
+        return open_stack(root, stack_key)
     except RepositoryNotFoundError:
-        if repository is not None:
+        if root is not None:
             raise
-    repo = Repository.init(Path.cwd())
+    config = RepositoryConfig.create(Path.cwd())
+    Stack(config.stack(config.active), config).create_metadata_store()
     print(
-        f"zenml_widgets: no repository found, created one in {repo.root} "
-        f"(history in {repo.root / REPO_DIR}).",
+        f"zenml_widgets: no repository found, created one in {config.root} "
+        f"(history in {config.root / REPO_DIR}).",
         file=sys.stderr,
     )
-    return repo
+    return open_stack(config.root, stack_key)
 
 
 class _Heartbeat:
@@ -177,18 +182,18 @@ def run_pipeline(
     pipeline: BasePipeline,
     *,
     run_name: str | None,
-    repository: Repository | str | Path | None,
+    repository: str | Path | Any,
     stack_key: str | None,
-) -> PipelineRunView:
-    """Run ``pipeline`` and return its recorded run (see ``BasePipeline.run``)."""
+) -> Any:
+    """Run ``pipeline`` and return its recorded run, as ``hooks.present_run`` presents it
+    (the run's view; see ``BasePipeline.run``)."""
     nodes = pipeline.compose()
     check_name("pipeline", pipeline.NAME)
     if run_name is not None:
         check_name("run", run_name)
     for node in nodes:
         _check_step(node)
-    repo = _repository(repository)
-    stack = repo.get_stack(stack_key) if stack_key is not None else repo.active_stack
+    stack = _stack(repository, stack_key)
     # The orchestrator is ready (a cluster reached or started) before anything is recorded.
     with _executor(stack, nodes) as execute:
         store = stack.create_metadata_store()
@@ -223,7 +228,7 @@ def run_pipeline(
                 store.finish_run(run.id, "failed", error=reason)
                 raise
             store.finish_run(run.id, "completed")
-    return PipelineRunView(stack, store.get_run(run.id))
+    return hooks.present_run(stack, store.get_run(run.id))
 
 
 def plan_jobs(
@@ -292,8 +297,7 @@ def execute_step(
         hints = step.type_hints()
         for k, artifact in inputs.items():
             wanted = hints.get(k)
-            view = ArtifactView(stack, artifact)
-            kwargs[k] = view.read(output_data_type=wanted if isinstance(wanted, type) else None)
+            kwargs[k] = _stored(stack, artifact).load(wanted if isinstance(wanted, type) else None)
         result = step.ENTRYPOINT(**kwargs)
         written = _write_outputs(stack, job, spec, result)
     except BaseException as e:
@@ -311,6 +315,17 @@ def execute_step(
     elapsed = (datetime.now(UTC) - started).total_seconds()
     logger.info("Step %r of run %r: completed in %.3f s", job.name, job.run_name, elapsed)
     return {a.name: a for a in artifacts}
+
+
+def _stored(stack: Stack, artifact: ArtifactRecord) -> StoredArtifact:
+    return StoredArtifact(
+        store=stack.artifact_store,
+        name=artifact.name,
+        key=artifact.uri,
+        data_type=artifact.data_type,
+        materializer=artifact.materializer,
+        writer=f"step {artifact.producer_step_id}",
+    )
 
 
 def _reuse(

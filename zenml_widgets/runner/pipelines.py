@@ -5,14 +5,10 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, overload
+from typing import Any, ClassVar, overload
 
 from zenml_widgets.exceptions import PipelineDefinitionError
 from zenml_widgets.runner.steps import BaseStep, StepNode, _composing, _Composition
-
-if TYPE_CHECKING:
-    from zenml_widgets.repository import Repository
-    from zenml_widgets.views import PipelineRunView
 
 
 class BasePipeline:
@@ -85,20 +81,20 @@ class BasePipeline:
         self,
         run_name: str | None = None,
         *,
-        repository: Repository | str | Path | None = None,
+        repository: str | Path | Any = None,
         stack_key: str | None = None,
-    ) -> PipelineRunView:
+    ) -> Any:
         """Run the steps in dependency order in this process and record the run.
 
         Args:
             run_name: unique per pipeline; default ``{pipeline}-{timestamp}``. A clash is refused
                 before anything runs.
-            repository: the repository (or a folder in it); default: found from the current
-                folder, created there (and said so) if there is none.
+            repository: the repository (a ``Repository``, or a folder in one); default: found
+                from the current folder, created there (and said so) if there is none.
             stack_key: the stack to run on; default: the repository's active stack.
 
         Returns:
-            The finished run's view.
+            The finished run's ``PipelineRunView``.
 
         Raises:
             StepFailedError: a step raised; the run is recorded ``failed`` and every output

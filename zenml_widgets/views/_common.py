@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from zenml_widgets import rendering
+from zenml_widgets.exceptions import did_you_mean, listing
+
+__all__ = ["TimedView", "View", "did_you_mean", "duration", "listing"]
 
 if TYPE_CHECKING:
     from zenml_widgets.stack import Stack
-
-
-def did_you_mean(name: str, candidates: Iterable[str]) -> str:
-    """`` Did you mean 'x'?`` for the closest candidate, or ``""``."""
-    match = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
-    return f" Did you mean {match[0]!r}?" if match else ""
-
-
-def listing(names: Sequence[str], limit: int = 10) -> str:
-    """``'a', 'b', 'c'`` with ``and N more`` past ``limit``; ``(none)`` if empty."""
-    if not names:
-        return "(none)"
-    shown = ", ".join(repr(n) for n in names[:limit])
-    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
 def duration(start: datetime | None, end: datetime | None) -> timedelta | None:

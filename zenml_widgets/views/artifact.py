@@ -7,16 +7,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from zenml_widgets.exceptions import (
-    ArtifactReadError,
-    ArtifactStoreError,
-    MaterializerNotFoundError,
-)
-from zenml_widgets.materializers import BaseMaterializer, default_registry
-from zenml_widgets.materializers.base import type_names
+from zenml_widgets.exceptions import ArtifactReadError
+from zenml_widgets.materializers.loading import StoredArtifact
 from zenml_widgets.views._common import View
 
 if TYPE_CHECKING:
+    from zenml_widgets.materializers import BaseMaterializer
     from zenml_widgets.stack import Stack
     from zenml_widgets.store import ArtifactRecord
     from zenml_widgets.views.step import StepView
@@ -139,55 +135,27 @@ class ArtifactView(View):
         access = self._table_access("iter_frames", lambda p: p)
         yield from access.iter_frames(columns)
 
+    @cached_property
+    def _stored(self) -> StoredArtifact:
+        return StoredArtifact(
+            store=self._stack.artifact_store,
+            name=self._record.name,
+            key=self._record.uri,
+            data_type=self._record.data_type,
+            materializer=self._record.materializer,
+            writer=f"step {self._record.producer_step_id}",
+        )
+
     def _table_access(self, what: str, use: Callable[[Any], Any]) -> Any:
         """Run ``use`` on the parquet access of this artifact, with the errors of ``read``."""
-        materializer_class = self._materializer_class(None)
+        materializer_class = self._stored.materializer_class()
         if not hasattr(materializer_class, "parquet"):
             raise ArtifactReadError(
                 f"Artifact {self.name!r} ({self.data_type}, written by {self.materializer}) is "
                 f"not a table: {what} and subset reads work for DataFrame outputs only. "
                 "Use read() to load it whole."
             )
-        folder = self._folder()
-        try:
-            return use(materializer_class(folder).parquet())  # type: ignore[attr-defined]
-        except (KeyError, ValueError, TypeError):
-            raise
-        except Exception as e:
-            raise ArtifactReadError(
-                f"Artifact {self.name!r} at {self.uri} is corrupt or unreadable: "
-                f"{type(e).__name__}: {e}"
-            ) from e
-
-    def _materializer_class(
-        self, materializer_class: type[BaseMaterializer] | None
-    ) -> type[BaseMaterializer]:
-        if materializer_class is not None:
-            return materializer_class
-        try:
-            return default_registry.by_path(self._record.materializer)
-        except MaterializerNotFoundError as e:
-            raise ArtifactReadError(f"Cannot read artifact {self.name!r} at {self.uri}: {e}") from e
-
-    def _folder(self) -> Any:
-        store = self._stack.artifact_store
-        try:
-            uri = store.uri(self._record.uri)
-            folder = store.folder(self._record.uri)
-        except ArtifactStoreError as e:
-            raise ArtifactReadError(f"Refusing to read artifact {self.name!r}: {e}") from e
-        try:
-            present = folder.exists()
-        except Exception as e:
-            raise ArtifactReadError(
-                f"Cannot reach artifact {self.name!r} at {uri}: {type(e).__name__}: {e}"
-            ) from e
-        if not present:
-            raise ArtifactReadError(
-                f"Artifact {self.name!r} is missing: nothing at its URI {uri} "
-                f"(written by step {self._record.producer_step_id} with {self.materializer})."
-            )
-        return folder
+        return self._stored.with_materializer(lambda m: use(m.parquet()))  # type: ignore[attr-defined]
 
     def read(
         self,
@@ -227,56 +195,4 @@ class ArtifactView(View):
                 "columns/rows/filters",
                 lambda p: p.read(columns=columns, rows=rows, filters=filters),
             )
-        store = self._stack.artifact_store
-        try:
-            uri = store.uri(self._record.uri)
-            folder = store.folder(self._record.uri)
-        except ArtifactStoreError as e:
-            raise ArtifactReadError(f"Refusing to read artifact {self.name!r}: {e}") from e
-        writer = self._record.materializer
-        if materializer_class is None:
-            try:
-                materializer_class = default_registry.by_path(writer)
-            except MaterializerNotFoundError as e:
-                raise ArtifactReadError(f"Cannot read artifact {self.name!r} at {uri}: {e}") from e
-        data_type = output_data_type or self._stored_type(materializer_class)
-        try:
-            present = folder.exists()
-        except Exception as e:  # object storage unreachable, permissions, ...
-            raise ArtifactReadError(
-                f"Cannot reach artifact {self.name!r} at {uri}: {type(e).__name__}: {e}"
-            ) from e
-        if not present:
-            raise ArtifactReadError(
-                f"Artifact {self.name!r} is missing: nothing at its URI {uri} "
-                f"(written by step {self._record.producer_step_id} with {writer})."
-            )
-        try:
-            return materializer_class(folder).handle_input(data_type)
-        except ArtifactReadError:
-            raise
-        except ImportError as e:
-            raise ArtifactReadError(f"Cannot read artifact {self.name!r} at {uri}: {e}") from e
-        except Exception as e:
-            used = materializer_class.dotted_path()
-            detail = f"{type(e).__name__}: {e}"
-            if used != writer:
-                raise ArtifactReadError(
-                    f"{materializer_class.__name__} cannot read artifact {self.name!r} at {uri}, "
-                    f"which {writer} wrote ({self.data_type}): {detail}"
-                ) from e
-            raise ArtifactReadError(
-                f"Artifact {self.name!r} at {uri} is corrupt or unreadable by {writer}: {detail}"
-            ) from e
-
-    def _stored_type(self, materializer_class: type[BaseMaterializer]) -> type[Any]:
-        # Resolve the stored type among the materializer's own types: a type path read from a
-        # database is never imported.
-        for t in materializer_class.ASSOCIATED_TYPES:
-            if self.data_type == type_names(t)[0]:
-                return t
-        return (
-            materializer_class.ASSOCIATED_TYPES[0]
-            if materializer_class.ASSOCIATED_TYPES
-            else object
-        )
+        return self._stored.load(output_data_type, materializer_class)

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 from zenml_widgets.exceptions import NotFoundError
 from zenml_widgets.store import RunRecord
+from zenml_widgets.store.liveness import interruption
 from zenml_widgets.views._common import TimedView, did_you_mean, listing
-from zenml_widgets.views.status import interruption
 from zenml_widgets.views.step import StepView
 
 if TYPE_CHECKING:
