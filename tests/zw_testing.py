@@ -174,24 +174,12 @@ def sqlite_repo(tmp_path: Path) -> Repository:
 
 
 def watch_sql(repository: Repository, record: Callable[[str, Any], None]) -> Callable[[], None]:
-    """Call ``record(statement, params)`` for every statement the active stack's store runs,
-    through SQLAlchemy (``params`` as bound) or through the sqlite3 read path (the statement
-    with its values written in, ``params`` ``None``). Returns the function that stops it."""
-    from sqlalchemy import event
-
-    from zenml_widgets.store.engine import get_engine
-
-    engine = get_engine(repository.active_stack.metadata_url)
-
-    def _engine(_conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
-        record(statement, params)
-
-    event.listen(engine, "before_cursor_execute", _engine)
+    """Call ``record(statement, params)`` for every statement the active stack's store runs
+    (as sent to the driver, ``params`` as bound). Returns the function that stops it."""
     store = repository.active_stack.metadata_store
-    store.trace_statements(lambda statement: record(statement, None))
+    store.trace_statements(record)
 
     def stop() -> None:
-        event.remove(engine, "before_cursor_execute", _engine)
         store.trace_statements(None)
 
     return stop
@@ -199,8 +187,7 @@ def watch_sql(repository: Repository, record: Callable[[str, Any], None]) -> Cal
 
 @pytest.fixture
 def count_queries() -> Iterator[Callable[[Repository], list[str]]]:
-    """``count_queries(repo)`` -> a list that fills with the SQL the active stack runs (through
-    SQLAlchemy or the sqlite3 read path)."""
+    """``count_queries(repo)`` -> a list that fills with the SQL the active stack runs."""
     stops: list[Callable[[], None]] = []
 
     def attach(repository: Repository) -> list[str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,6 +22,9 @@ from zenml_widgets.exceptions import (
     ZenMLWidgetsError,
     did_you_mean,
     listing,
+)
+from zenml_widgets.exceptions import (
+    hide_password as hide_password,  # re-exported: the CLI shows URLs with it
 )
 
 REPO_DIR = ".zen"
@@ -138,14 +140,6 @@ def parse_option(text: str) -> tuple[str, Any]:
     except ValueError:
         value = raw
     return name.strip(), value
-
-
-_PASSWORD = re.compile(r"^(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^:/@?#]*):(?P<password>[^@/?#]*)@")
-
-
-def hide_password(url: str) -> str:
-    """``url`` with the password of its ``user:password@`` part replaced by ``***``."""
-    return _PASSWORD.sub(lambda m: f"{m['head']}:***@", url, count=1)
 
 
 def find_repository_root(path: str | Path | None = None) -> Path:

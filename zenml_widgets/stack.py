@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import threading
 from functools import cached_property
 from pathlib import Path
@@ -32,14 +33,14 @@ def open_metadata_store(url: str, *, create: bool = True) -> MetadataStore:
 
 def forget_metadata_stores() -> None:
     """Drop the process-wide stores (tests; after a database was deleted)."""
-    from zenml_widgets.store.engine import dispose_engines
-
     with _stores_lock:
         stores = list(_stores.values())
         _stores.clear()
     for store in stores:
         store.close()
-    dispose_engines()
+    engine = sys.modules.get("zenml_widgets.store.engine")
+    if engine is not None:  # SQLAlchemy engines exist only where a schema was migrated
+        engine.dispose_engines()
 
 
 def open_stack(path: str | Path | None = None, stack_key: str | None = None) -> Stack:

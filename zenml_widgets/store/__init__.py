@@ -1,8 +1,8 @@
-"""The metadata store: the only part of zenml_widgets that imports SQLAlchemy."""
+"""The metadata store: the only part of zenml_widgets that speaks SQL."""
 
 from __future__ import annotations
 
-from zenml_widgets.store.metadata_store import MetadataStore, utcnow
+from zenml_widgets.store.metadata_store import MetadataStore
 from zenml_widgets.store.records import (
     ArtifactRecord,
     InputRecord,
@@ -12,6 +12,7 @@ from zenml_widgets.store.records import (
     RunRecord,
     RunTableRecord,
     StepRecord,
+    utcnow,
 )
 from zenml_widgets.store.values import metric_values
 

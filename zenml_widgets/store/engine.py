@@ -81,6 +81,10 @@ def _create_engine(url: str) -> Engine:
                     f"The folder of the SQLite metadata store {database!r} does not exist."
                 )
         kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        if parsed.query.get("uri"):  # an SQLite URI filename (a store's shared in-memory one)
+            from sqlalchemy.pool import NullPool
+
+            kwargs["poolclass"] = NullPool
     elif parsed.get_backend_name() == "postgresql":
         kwargs["pool_pre_ping"] = True
         kwargs["connect_args"] = {"connect_timeout": 10}

@@ -8,8 +8,7 @@ from datetime import timedelta
 from functools import cache
 from pathlib import Path
 
-from zenml_widgets.store.records import RunRecord
-from zenml_widgets.store.rows import utcnow
+from zenml_widgets.store.records import RunRecord, utcnow
 
 HEARTBEAT_INTERVAL = timedelta(seconds=10)
 # A run on another host whose heartbeat is older than this is reported interrupted.

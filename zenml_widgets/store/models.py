@@ -1,4 +1,6 @@
-"""SQLAlchemy ORM models of the metadata store. Nothing outside ``store/`` sees these."""
+"""The metadata store's tables, as SQLAlchemy models: the schema the Alembic migrations build,
+declared once for Alembic and for the test that holds the records (``records.py``) and the
+migrated schema to it. The store reads and writes through ``reads.py`` and ``writes.py``."""
 
 from __future__ import annotations
 
@@ -18,8 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-NAME_LENGTH = 255
-VALUE_NAME_LENGTH = 3 * NAME_LENGTH + 2  # step.output.key
+from zenml_widgets.store.values import NAME_LENGTH, VALUE_NAME_LENGTH
 
 
 class Base(DeclarativeBase):

@@ -1,9 +1,18 @@
-"""Frozen records the store returns. Plain data: no session, no lazy loading."""
+"""Frozen records the store returns. Plain data: no session, no lazy loading.
+
+Each record's fields are the columns its queries select (``sql.columns(RunRecord, "runs")``), and
+rows become records by column name (:func:`record_builder`): the one definition of what a read
+returns. The ORM models in ``models.py`` describe the same tables for the migrations; a test
+keeps the two in step."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+import json
+import typing
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 RUN_STATUSES = ("running", "completed", "failed")
@@ -116,3 +125,57 @@ class RunTableRecord:
     kinds: tuple[str, ...]
     rows: tuple[tuple[Any, ...], ...] = field(hash=False, compare=False)
     run_ids: tuple[int, ...]
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now, in UTC."""
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime | str | None) -> datetime | None:
+    """A stored datetime as an aware UTC one (SQLite holds UTC wall time as text)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def _as_bool(value: Any) -> bool | None:
+    return None if value is None else bool(value)
+
+
+def _converter(name: str, hint: Any) -> Callable[[Any], Any] | None:
+    if name == "parameters":
+        return json.loads
+    if hint in (datetime, datetime | None):
+        return as_utc
+    if hint in (bool, bool | None):
+        return _as_bool
+    return None
+
+
+Builder = Callable[[Sequence[Any]], Any]
+
+
+@cache
+def record_builder(record: type[Any], names: tuple[str, ...]) -> Builder:
+    """Rows whose columns are called ``names`` -> ``record`` instances, matched by name.
+
+    Every field of the record must be among the columns (a missing one is a programming error,
+    reported with both lists); extra columns are ignored. Built once per record and column list.
+    """
+    hints = typing.get_type_hints(record)
+    index = {n: i for i, n in enumerate(names)}
+    plan: list[tuple[int, Callable[[Any], Any] | None]] = []
+    for f in fields(record):
+        if f.name not in index:
+            raise KeyError(f"{record.__name__}.{f.name} is not among the columns {names}")
+        plan.append((index[f.name], _converter(f.name, hints[f.name])))
+
+    def build(row: Sequence[Any]) -> Any:
+        return record(*[row[i] if c is None else c(row[i]) for i, c in plan])
+
+    return build

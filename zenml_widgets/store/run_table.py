@@ -1,157 +1,69 @@
-"""Runs as a table: recording run values, and filtering / sorting / limiting runs by them in SQL.
+"""Runs as a table: filtering, sorting and limiting runs by their values in SQL.
 
-Used by :class:`~zenml_widgets.store.MetadataStore`; functions here take the session. A query
-runs in up to three ordered segments when it sorts by a run value (runs whose value is a number,
-then runs whose value is text or NaN, then runs without the value), so each segment can walk the
-``(pipeline_id, name, num_value)`` index and stop at the limit instead of sorting every run.
+A query runs in up to three ordered segments when it sorts by a run value (runs whose value is a
+number, then runs whose value is text or NaN, then runs without the value), so each segment can
+walk the ``(pipeline_id, name, num_value)`` index and stop at the limit instead of sorting every
+run. The same statements run on SQLite and PostgreSQL (text sorts by bytes on both).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence, Set
-from datetime import UTC, datetime
-from typing import Any, cast
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Double, Integer, Select, and_, func, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, aliased
+from zenml_widgets.store.records import RunFilter, RunTableRecord, as_utc
+from zenml_widgets.store.sql import Dialect, Sql, join, placeholders
+from zenml_widgets.store.values import decode
 
-from zenml_widgets.store.models import (
-    VALUE_NAME_LENGTH,
-    PipelineRow,
-    RunRow,
-    RunValueColumnRow,
-    RunValueRow,
-)
-from zenml_widgets.store.records import RunFilter, RunTableRecord
-from zenml_widgets.store.values import Scalar, column_name, decode, encode
+if TYPE_CHECKING:
+    from zenml_widgets.store.connection import Connection
 
+#: The columns every run has, in table order (``pipeline`` only in tables of several pipelines).
 BUILTIN_COLUMNS = ("pipeline", "name", "status", "start", "end", "duration")
 OPERATORS = ("==", "!=", "<", "<=", ">", ">=", "in")
+_SQL_OPERATORS = {"==": "=", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 _CHUNK = 5000
+_SELECT = (
+    "SELECT runs.id, pipelines.name, runs.name, runs.status, runs.start_time, runs.end_time "
+    "FROM runs JOIN pipelines ON pipelines.id = runs.pipeline_id"
+)
 
 
-def record_values(
-    s: Session,
-    *,
-    pipeline_id: int,
-    run_id: int,
-    step_id: int,
-    step_name: str,
-    kind: str,
-    values: dict[str, Scalar],
-    output_name: str | None = None,
-    catalogued: Set[tuple[int, str, str]] = frozenset(),
-) -> set[tuple[int, str, str]]:
-    """Insert run values of one step (parameters, or one output's metrics) and catalogue them.
+@dataclass(frozen=True)
+class _Select:
+    """The runs query before ordering: its joins and conditions."""
 
-    A column name that the run already has (two steps whose names collide once joined with
-    dots) keeps its first value. ``catalogued``: ``(pipeline id, name, value type)`` known to be
-    in the catalogue already (not inserted again). Returns the catalogue entries written.
-    """
-    rows: list[dict[str, Any]] = []
-    for key, value in values.items():
-        name = column_name(step_name, kind, key, output_name)
-        if len(name) > VALUE_NAME_LENGTH:
-            continue
-        value_type, num, text = encode(value)
-        rows.append(
-            {
-                "pipeline_id": pipeline_id,
-                "run_id": run_id,
-                "step_id": step_id,
-                "name": name,
-                "kind": kind,
-                "output_name": output_name,
-                "key": key,
-                "value_type": value_type,
-                "num_value": num,
-                "text_value": text,
-            }
-        )
-    if not rows:
-        return set()
-    _insert_ignoring_duplicates(s, RunValueRow, rows, ("run_id", "name"))
-    catalogue = {
-        (pipeline_id, r["name"], r["value_type"]): {
-            "pipeline_id": pipeline_id,
-            "name": r["name"],
-            "value_type": r["value_type"],
-            "kind": kind,
-        }
-        for r in rows
-    }
-    new = {key: row for key, row in catalogue.items() if key not in catalogued}
-    if new:
-        _insert_ignoring_duplicates(
-            s, RunValueColumnRow, list(new.values()), ("pipeline_id", "name", "value_type")
-        )
-    return set(new)
+    joins: tuple[Sql, ...] = ()
+    where: tuple[Sql, ...] = ()
+    order: str = ""
 
+    def sql(self) -> Sql:
+        text = Sql(_SELECT) + join(self.joins, "")
+        if self.where:
+            text = text + " WHERE " + join(self.where, " AND ")
+        return text + (f" ORDER BY {self.order}" if self.order else "")
 
-def _insert_ignoring_duplicates(
-    s: Session, model: Any, rows: list[dict[str, Any]], keys: tuple[str, ...]
-) -> None:
-    dialect = s.get_bind().dialect.name
-    if dialect == "postgresql":
-        stmt: Any = postgresql.insert(model).on_conflict_do_nothing(index_elements=list(keys))
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(model).on_conflict_do_nothing(index_elements=list(keys))
-    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-        raise NotImplementedError(f"run values on {dialect}")
-    s.execute(stmt, rows)
+    def joined(self, sql: Sql) -> _Select:
+        return replace(self, joins=(*self.joins, sql))
 
-
-def copy_metrics(
-    s: Session, *, source_step_id: int, output_name: str, run_id: int, step_id: int, step_name: str
-) -> None:
-    """A cached step's output: the same metrics as the step that wrote it, under this run."""
-    found = s.execute(
-        select(
-            RunValueRow.key,
-            RunValueRow.value_type,
-            RunValueRow.num_value,
-            RunValueRow.text_value,
-        ).where(
-            RunValueRow.step_id == source_step_id,
-            RunValueRow.kind == "metric",
-            RunValueRow.output_name == output_name,
-        )
-    ).all()
-    if not found:
-        return
-    values = {}
-    for key, value_type, num, text in found:
-        value = decode(value_type, num, text)
-        if value is not None:
-            values[key] = value
-    pipeline_id = s.execute(select(RunRow.pipeline_id).where(RunRow.id == run_id)).scalar_one()
-    record_values(
-        s,
-        pipeline_id=pipeline_id,
-        run_id=run_id,
-        step_id=step_id,
-        step_name=step_name,
-        kind="metric",
-        values=values,
-        output_name=output_name,
-    )
+    def filtered(self, sql: Sql) -> _Select:
+        return replace(self, where=(*self.where, sql))
 
 
 def value_columns(
-    s: Session, pipeline_ids: Sequence[int] | None
+    conn: Connection, pipeline_ids: Sequence[int] | None
 ) -> list[tuple[str, str, tuple[str, ...]]]:
     """``(name, kind, value types)`` of every run-value column of these pipelines (all: None).
 
     Parameters first, then metrics, each sorted by name; value types sorted.
     """
-    stmt = select(
-        RunValueColumnRow.name, RunValueColumnRow.kind, RunValueColumnRow.value_type
-    ).distinct()
+    sql = Sql("SELECT DISTINCT name, kind, value_type FROM run_value_columns")
     if pipeline_ids is not None:
-        stmt = stmt.where(RunValueColumnRow.pipeline_id.in_(pipeline_ids))
+        sql = sql + " WHERE pipeline_id IN (" + placeholders(list(pipeline_ids) or [-1]) + ")"
     found: dict[str, tuple[str, set[str]]] = {}
-    for name, kind, value_type in s.execute(stmt):
+    for name, kind, value_type in conn.rows("listing run-value columns", sql):
         found.setdefault(name, (kind, set()))[1].add(value_type)
     return sorted(
         ((n, k, tuple(sorted(t))) for n, (k, t) in found.items()),
@@ -159,154 +71,139 @@ def value_columns(
     )
 
 
-# -- queries ------------------------------------------------------------------------------------
-
-
-def _text(s: Session, column: Any) -> Any:
-    # Byte order on both backends, so SQLite and PostgreSQL sort strings the same way.
-    return column.collate("C") if s.get_bind().dialect.name == "postgresql" else column
-
-
-def _duration(s: Session) -> Any:
-    if s.get_bind().dialect.name == "postgresql":
-        return func.extract("epoch", RunRow.end_time - RunRow.start_time)
-
-    # SQLite keeps "YYYY-MM-DD HH:MM:SS.ffffff": whole seconds plus the exact fraction (julianday
-    # would round to ~20 microseconds and misorder short steps).
-    def seconds(column: Any) -> Any:
-        return func.cast(func.strftime("%s", column), Integer) + func.cast(
-            func.substr(column, 20), Double
-        )
-
-    return seconds(RunRow.end_time) - seconds(RunRow.start_time)
-
-
-def _naive_utc(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        return value
-    return value.astimezone(UTC).replace(tzinfo=None)
-
-
-def _compare(column: Any, op: str, value: Any) -> ColumnElement[bool]:
-    if op == "==":
-        return column == value  # type: ignore[no-any-return]
-    if op == "!=":
-        return column != value  # type: ignore[no-any-return]
-    if op == "<":
-        return column < value  # type: ignore[no-any-return]
-    if op == "<=":
-        return column <= value  # type: ignore[no-any-return]
-    if op == ">":
-        return column > value  # type: ignore[no-any-return]
-    if op == ">=":
-        return column >= value  # type: ignore[no-any-return]
+def _compare(column: str, op: str, value: Any) -> Sql:
     if op == "in":
-        return column.in_(list(value))  # type: ignore[no-any-return]
-    raise ValueError(f"unknown operator {op!r}; use one of {', '.join(OPERATORS)}")
+        values = list(value)
+        return f"{column} IN (" + placeholders(values) + ")" if values else Sql("1 = 0")
+    if op not in _SQL_OPERATORS:
+        raise ValueError(f"unknown operator {op!r}; use one of {', '.join(OPERATORS)}")
+    return Sql(f"{column} {_SQL_OPERATORS[op]} ?", (value,))
 
 
-def _builtin_condition(s: Session, f: RunFilter) -> ColumnElement[bool]:
+def _builtin_condition(d: Dialect, f: RunFilter) -> Sql:
     if f.column in ("start", "end"):
-        column = RunRow.start_time if f.column == "start" else RunRow.end_time
-        value = f.value
-        if not isinstance(value, datetime):
-            raise TypeError(f"column {f.column!r} compares with a datetime, not {value!r}")
-        if s.get_bind().dialect.name == "sqlite":
-            value = _naive_utc(value)
-        return _compare(column, f.op, value)
+        if not isinstance(f.value, datetime):
+            raise TypeError(f"column {f.column!r} compares with a datetime, not {f.value!r}")
+        return _compare(
+            "runs.start_time" if f.column == "start" else "runs.end_time", f.op, f.value
+        )
     if f.column == "duration":
         if isinstance(f.value, bool) or not isinstance(f.value, int | float):
             raise TypeError(f"column 'duration' compares with seconds (a number), not {f.value!r}")
-        return _compare(_duration(s), f.op, f.value)
+        return _compare(d.seconds_between("runs.start_time", "runs.end_time"), f.op, f.value)
     is_list = f.op == "in" and all(isinstance(v, str) for v in f.value)
     if not isinstance(f.value, str) and not is_list:
         raise TypeError(f"column {f.column!r} compares with a string, not {f.value!r}")
-    if f.column == "pipeline":
-        return _compare(_text(s, PipelineRow.name), f.op, f.value)
-    text_column: Any = RunRow.name if f.column == "name" else RunRow.status
-    return _compare(_text(s, text_column), f.op, f.value)
+    text = {"pipeline": "pipelines.name", "name": "runs.name", "status": "runs.status"}[f.column]
+    return _compare(d.text_key(text), f.op, f.value)
 
 
-def _value_condition(s: Session, alias: Any, f: RunFilter) -> ColumnElement[bool]:
+def _value_condition(d: Dialect, alias: str, f: RunFilter) -> Sql:
     value = f.value
     if isinstance(value, bool):
-        return _compare(alias.num_value, f.op, 1.0 if value else 0.0)
+        return _compare(f"{alias}.num_value", f.op, 1.0 if value else 0.0)
     if isinstance(value, int | float):
-        return _compare(alias.num_value, f.op, value)
+        return _compare(f"{alias}.num_value", f.op, value)
     if isinstance(value, str):
-        return and_(alias.value_type == "str", _compare(_text(s, alias.text_value), f.op, value))
+        return f"{alias}.value_type = 'str' AND " + _compare(
+            d.text_key(f"{alias}.text_value"), f.op, value
+        )
     raise TypeError(f"column {f.column!r} compares with a number, bool or string, not {value!r}")
 
 
-def _base(
-    s: Session, pipeline_ids: Sequence[int] | None, filters: Sequence[RunFilter]
-) -> Select[Any]:
-    stmt: Any = select(
-        RunRow.id,
-        PipelineRow.name,
-        RunRow.name,
-        RunRow.status,
-        RunRow.start_time,
-        RunRow.end_time,
-    ).join(PipelineRow, PipelineRow.id == RunRow.pipeline_id)
+def _base(d: Dialect, pipeline_ids: Sequence[int] | None, filters: Sequence[RunFilter]) -> _Select:
+    select = _Select()
     if pipeline_ids is not None:
-        stmt = stmt.where(RunRow.pipeline_id.in_(pipeline_ids))
-    for f in filters:
+        ids = list(pipeline_ids) or [-1]
+        select = select.filtered("runs.pipeline_id IN (" + placeholders(ids) + ")")
+    for i, f in enumerate(filters):
         if f.column in BUILTIN_COLUMNS:
-            stmt = stmt.where(_builtin_condition(s, f))
+            select = select.filtered(_builtin_condition(d, f))
             continue
-        alias = aliased(RunValueRow)
-        stmt = stmt.join(
-            alias,
-            and_(
-                alias.run_id == RunRow.id,
-                alias.name == f.column,
-                _value_condition(s, alias, f),
-            ),
+        alias = f"v{i}"
+        select = select.joined(
+            f" JOIN run_values {alias} ON {alias}.run_id = runs.id AND "
+            + Sql(f"{alias}.name = ? AND ", (f.column,))
+            + _value_condition(d, alias, f)
         )
-    return cast("Select[Any]", stmt)
+    return select
 
 
 def _segments(
-    s: Session,
-    base: Select[Any],
-    pipeline_ids: Sequence[int] | None,
-    sort: str,
-    descending: bool,
-) -> list[Select[Any]]:
-    def directed(column: Any) -> Any:
-        return column.desc() if descending else column.asc()
-
+    d: Dialect, base: _Select, pipeline_ids: Sequence[int] | None, sort: str, descending: bool
+) -> list[_Select]:
+    direction = "DESC" if descending else "ASC"
     if sort in BUILTIN_COLUMNS:
         if sort == "start":
-            return [base.order_by(directed(RunRow.id))]  # id order is start order
-        column: Any = {
-            "pipeline": _text(s, PipelineRow.name),
-            "name": _text(s, RunRow.name),
-            "status": _text(s, RunRow.status),
-            "end": RunRow.end_time,
-            "duration": _duration(s),
+            return [replace(base, order=f"runs.id {direction}")]  # id order is start order
+        column = {
+            "pipeline": d.text_key("pipelines.name"),
+            "name": d.text_key("runs.name"),
+            "status": d.text_key("runs.status"),
+            "end": "runs.end_time",
+            "duration": d.seconds_between("runs.start_time", "runs.end_time"),
         }[sort]
-        return [base.order_by(directed(column).nulls_last(), RunRow.id.asc())]
-    v = aliased(RunValueRow)
-    on = [v.run_id == RunRow.id, v.name == sort]
+        return [replace(base, order=f"{column} {direction} NULLS LAST, runs.id ASC")]
+    on = Sql(" JOIN run_values vs ON vs.run_id = runs.id AND vs.name = ?", (sort,))
     if pipeline_ids is not None:
-        on.append(v.pipeline_id.in_(pipeline_ids))
-    joined = base.join(v, and_(*on))
-    numbers = joined.where(v.num_value.is_not(None)).order_by(
-        directed(v.num_value), RunRow.id.asc()
+        on = on + " AND vs.pipeline_id IN (" + placeholders(list(pipeline_ids) or [-1]) + ")"
+    joined = base.joined(on)
+    numbers = replace(
+        joined.filtered(Sql("vs.num_value IS NOT NULL")),
+        order=f"vs.num_value {direction}, runs.id ASC",
     )
-    texts = joined.where(v.num_value.is_(None)).order_by(
-        directed(_text(s, v.text_value)).nulls_last(), RunRow.id.asc()
+    texts = replace(
+        joined.filtered(Sql("vs.num_value IS NULL")),
+        order=f"{d.text_key('vs.text_value')} {direction} NULLS LAST, runs.id ASC",
     )
-    missing = base.where(
-        ~select(v.id).where(v.run_id == RunRow.id, v.name == sort).exists()
-    ).order_by(RunRow.id.asc())
+    missing = replace(
+        base.filtered(
+            Sql(
+                "NOT EXISTS (SELECT 1 FROM run_values vm WHERE vm.run_id = runs.id "
+                "AND vm.name = ?)",
+                (sort,),
+            )
+        ),
+        order="runs.id ASC",
+    )
     return [numbers, texts, missing]
 
 
+@dataclass
+class _Page:
+    """Rows gathered across segments, and how many rows of the offset are still to skip."""
+
+    limit: int | None
+    skip: int
+    rows: list[Any] = field(default_factory=list)
+
+    @property
+    def full(self) -> bool:
+        return self.limit is not None and len(self.rows) >= self.limit
+
+
+def _fetch(conn: Connection, segments: list[_Select], limit: int | None, offset: int) -> list[Any]:
+    page = _Page(limit, offset)
+    for segment in segments:
+        want = None if limit is None else limit - len(page.rows)
+        sql = segment.sql() + conn.dialect.page(want, page.skip)
+        found = conn.rows("querying the runs table", sql)
+        page.rows.extend(found)
+        if page.full:
+            break
+        if page.skip and found:
+            page.skip = 0
+        elif page.skip:  # the offset lies beyond this segment: skip its rows in the next ones
+            total = conn.scalar(
+                "counting the runs table",
+                "SELECT count(*) FROM (" + replace(segment, order="").sql() + ") counted",
+            )
+            page.skip = max(0, page.skip - int(total))
+    return page.rows
+
+
 def query(
-    s: Session,
+    conn: Connection,
     pipeline_ids: Sequence[int] | None,
     *,
     columns: Sequence[tuple[str, str]],
@@ -321,32 +218,17 @@ def query(
     ``columns`` are ``(name, kind)`` pairs, kind ``builtin``, ``param`` or ``metric``; names
     are checked by the caller. Ties keep start order; missing values sort last either way.
     """
-    base = _base(s, pipeline_ids, filters)
-    found: list[Any] = []
-    skip = offset
-    for segment in _segments(s, base, pipeline_ids, sort, descending):
-        stmt = segment
-        if skip:
-            stmt = stmt.offset(skip)
-        if limit is not None:
-            stmt = stmt.limit(limit - len(found))
-        page = s.connection().execute(stmt).all()
-        found.extend(page)
-        if limit is not None and len(found) >= limit:
-            break
-        if skip and page:
-            skip = 0
-        elif skip:  # the offset lies beyond this segment: skip its rows in the next ones
-            total = s.execute(select(func.count()).select_from(segment.subquery())).scalar_one()
-            skip = max(0, skip - int(total))
+    d = conn.dialect
+    base = _base(d, pipeline_ids, filters)
+    found = _fetch(conn, _segments(d, base, pipeline_ids, sort, descending), limit, offset)
     run_ids = [r[0] for r in found]
     wanted = [name for name, kind in columns if kind != "builtin"]
-    values = _values(s, run_ids, wanted) if wanted else {}
+    values = _values(conn, run_ids, wanted) if wanted else {}
     # Per column: where its value comes from (a field of the run row, or the run's values).
     sources = [(_BUILTIN_FIELD.get(n, -1) if k == "builtin" else -1, n) for n, k in columns]
     rows = []
     for r in found:
-        start, end = _utc(r[4]), _utc(r[5])
+        start, end = as_utc(r[4]), as_utc(r[5])
         fields = (r[1], r[2], r[3], start, end, _seconds(start, end))
         mine = values.get(r[0], _EMPTY)
         rows.append(tuple(fields[i] if i >= 0 else mine.get(n) for i, n in sources))
@@ -358,7 +240,7 @@ def query(
     )
 
 
-_BUILTIN_FIELD = {"pipeline": 0, "name": 1, "status": 2, "start": 3, "end": 4, "duration": 5}
+_BUILTIN_FIELD = {name: i for i, name in enumerate(BUILTIN_COLUMNS)}
 _EMPTY: dict[str, Any] = {}
 
 
@@ -366,30 +248,30 @@ def _seconds(start: datetime | None, end: datetime | None) -> float | None:
     return None if start is None or end is None else (end - start).total_seconds()
 
 
-def count(s: Session, pipeline_ids: Sequence[int] | None, filters: Sequence[RunFilter]) -> int:
+def count(
+    conn: Connection, pipeline_ids: Sequence[int] | None, filters: Sequence[RunFilter]
+) -> int:
     """How many runs match every filter."""
-    base = _base(s, pipeline_ids, filters)
-    return int(s.execute(select(func.count()).select_from(base.subquery())).scalar_one())
+    base = _base(conn.dialect, pipeline_ids, filters)
+    sql = "SELECT count(*) FROM (" + base.sql() + ") counted"
+    return int(conn.scalar("counting the runs table", sql))
 
 
-def _values(s: Session, run_ids: list[int], names: list[str]) -> dict[int, dict[str, Any]]:
+def _values(conn: Connection, run_ids: list[int], names: list[str]) -> dict[int, dict[str, Any]]:
     out: dict[int, dict[str, Any]] = {}
     # A few columns: let SQL pick them; more: fetch the runs' rows and drop the rest here (one
     # range of the (run_id, name) index per run instead of one lookup per value).
     every = len(names) > 5
     wanted = set(names)
-    conn = s.connection()  # Core rows: no ORM bookkeeping for tens of thousands of values
-    for chunk in _chunks(run_ids, _CHUNK):
-        stmt = select(
-            RunValueRow.run_id,
-            RunValueRow.name,
-            RunValueRow.value_type,
-            RunValueRow.num_value,
-            RunValueRow.text_value,
-        ).where(RunValueRow.run_id.in_(chunk))
+    for start in range(0, len(run_ids), _CHUNK):
+        chunk = run_ids[start : start + _CHUNK]
+        sql = (
+            "SELECT run_id, name, value_type, num_value, text_value FROM run_values "
+            "WHERE run_id IN (" + placeholders(chunk) + ")"
+        )
         if not every:
-            stmt = stmt.where(RunValueRow.name.in_(names))
-        for run_id, name, value_type, num, text in conn.execute(stmt).all():
+            sql = sql + " AND name IN (" + placeholders(names) + ")"
+        for run_id, name, value_type, num, text in conn.rows("reading run values", sql):
             if every and name not in wanted:
                 continue
             if value_type == "float" and num is not None:
@@ -403,14 +285,3 @@ def _values(s: Session, run_ids: list[int], names: list[str]) -> dict[int, dict[
                 row = out[run_id] = {}
             row[name] = value
     return out
-
-
-def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value

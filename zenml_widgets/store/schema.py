@@ -1,8 +1,8 @@
 """Creating and upgrading the store's schema with the Alembic migrations in ``migrations/``.
 
-Opening a store that is already at the newest revision costs one small query; Alembic itself is
-imported only when a schema must be created or upgraded. SQLAlchemy is imported by the functions
-that use it: ``HEAD`` and ``REVISIONS`` are read by the sqlite3 read path, which never imports it.
+Opening a store that is already at the newest revision costs one small query on the store's own
+connection (:func:`revision`); SQLAlchemy and Alembic are imported only when a schema must be
+created or upgraded (:func:`ensure_schema`), so a process that reads history never imports them.
 """
 
 from __future__ import annotations
@@ -11,14 +11,44 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from zenml_widgets.exceptions import SchemaVersionError, StoreError
+from zenml_widgets.store.sql import Sql
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine
+
+    from zenml_widgets.store import connection
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Oldest first; the last one is the revision this code reads and writes.
 REVISIONS = ("0001", "0002", "0003", "0004", "0005")
 HEAD = REVISIONS[-1]
+
+
+def revision(conn: connection.Connection) -> str | None:
+    """The store's Alembic revision read on its own connection; ``None`` for an empty one."""
+    action = "opening the store"
+    if conn.first(action, conn.dialect.table_exists("alembic_version")) is None:
+        return None
+    rows = conn.rows(action, Sql("SELECT version_num FROM alembic_version"))
+    if len(rows) > 1:
+        raise StoreError(
+            f"Metadata store {conn.backend.description} has {len(rows)} schema revisions in "
+            "alembic_version; it should have one."
+        )
+    return str(rows[0][0]) if rows else None
+
+
+def check_revision(found: str | None, description: str) -> bool:
+    """Whether the schema must be created or upgraded; a store newer than this code is refused."""
+    if found == HEAD:
+        return False
+    if found is not None and found not in REVISIONS:
+        raise SchemaVersionError(
+            f"The metadata store {description} has schema revision {found!r}, which is newer "
+            f"than this zenml-widgets knows (up to {HEAD!r}). Upgrade the package: "
+            "pip install -U zenml-widgets"
+        )
+    return True
 
 
 def current_revision(conn: Connection) -> str | None:
@@ -35,19 +65,16 @@ def upgrade_to(engine: Engine, description: str, revision: str) -> None:
     _upgrade(engine, description, revision)
 
 
-def ensure_schema(engine: Engine, description: str) -> None:
-    """Create or upgrade the schema to ``HEAD``; refuse a store newer than this code."""
-    with engine.connect() as conn:
-        revision = current_revision(conn)
-    if revision == HEAD:
-        return
-    if revision is not None and revision not in REVISIONS:
-        raise SchemaVersionError(
-            f"The metadata store {description} has schema revision {revision!r}, which is newer "
-            f"than this zenml-widgets knows (up to {HEAD!r}). Upgrade the package: "
-            "pip install -U zenml-widgets"
-        )
-    _upgrade(engine, description)
+def ensure_schema(url: str, description: str) -> None:
+    """Create or upgrade the schema at ``url`` (SQLAlchemy's URL of the store) to ``HEAD``."""
+    from zenml_widgets.store.engine import get_engine, translate_errors
+
+    with translate_errors(url, "opening the store"):
+        engine = get_engine(url)
+        with engine.connect() as conn:
+            found = current_revision(conn)
+        if check_revision(found, description):
+            _upgrade(engine, description)
 
 
 def _upgrade(engine: Engine, description: str, target: str = HEAD) -> None:

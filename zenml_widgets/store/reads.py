@@ -1,0 +1,242 @@
+"""Every read of pipeline history, written once and run on any backend.
+
+Each method builds its statement (:class:`~zenml_widgets.store.sql.Sql`, with the dialect's
+fragments where databases differ) and returns frozen records built by column name. The same
+text runs through ``sqlite3`` and psycopg; there is no second read path to keep in step.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from zenml_widgets.store.records import (
+    ArtifactRecord,
+    InputRecord,
+    PipelineRecord,
+    RunRecord,
+    StepRecord,
+    record_builder,
+)
+from zenml_widgets.store.sql import Sql, columns, join, placeholders
+
+if TYPE_CHECKING:
+    from zenml_widgets.store.connection import Connection
+
+PIPELINE = columns(PipelineRecord, "pipelines")
+RUN = columns(RunRecord, "runs")
+STEP = columns(StepRecord, "steps")
+ARTIFACT = columns(ArtifactRecord, "artifacts")
+#: Ids per ``IN (...)`` list (SQLite allows 32,766 parameters; PostgreSQL 65,535).
+CHUNK = 500
+
+
+class HistoryReads(abc.ABC):
+    """The reads of :class:`~zenml_widgets.store.MetadataStore`; ``_read()`` gives the
+    connection to run them on (this thread's, which sees its own open transaction)."""
+
+    @abc.abstractmethod
+    def _read(self) -> Connection:
+        """This thread's connection to the store."""
+
+    # -- pipelines -----------------------------------------------------------------------------
+
+    def list_pipelines(self) -> list[PipelineRecord]:
+        """All pipelines, ordered by name."""
+        sql = Sql(f"SELECT {PIPELINE} FROM pipelines ORDER BY pipelines.name")
+        return self._read().records("listing pipelines", sql, PipelineRecord)
+
+    def get_pipeline(self, name: str) -> PipelineRecord | None:
+        """The pipeline called ``name`` or ``None``."""
+        sql = Sql(f"SELECT {PIPELINE} FROM pipelines WHERE pipelines.name = ?", (name,))
+        found = self._read().records(f"reading pipeline {name!r}", sql, PipelineRecord)
+        return found[0] if found else None
+
+    def get_pipeline_by_id(self, pipeline_id: int) -> PipelineRecord:
+        """The pipeline with this id."""
+        sql = Sql(f"SELECT {PIPELINE} FROM pipelines WHERE pipelines.id = ?", (pipeline_id,))
+        return self._read().record("reading a pipeline", sql, PipelineRecord)
+
+    # -- runs ----------------------------------------------------------------------------------
+
+    def count_runs(self, pipeline_id: int) -> int:
+        """How many runs the pipeline has."""
+        sql = Sql("SELECT count(*) FROM runs WHERE runs.pipeline_id = ?", (pipeline_id,))
+        return int(self._read().scalar("counting runs", sql))
+
+    def list_runs(
+        self,
+        pipeline_id: int,
+        *,
+        offset: int = 0,
+        limit: int | None = None,
+        newest_first: bool = False,
+        name_contains: str | None = None,
+        before_id: int | None = None,
+        after_id: int | None = None,
+    ) -> list[RunRecord]:
+        """A page of the pipeline's runs in start order, sorted and cut in SQL.
+
+        ``name_contains`` matches case-insensitively (``ILIKE`` on PostgreSQL, ``lower() LIKE``
+        on SQLite, which folds only ASCII letters) with ``%`` and ``_`` taken literally.
+        ``before_id`` / ``after_id`` keep runs with a smaller / larger id (keyset paging).
+        """
+        conn = self._read()
+        where = [Sql("runs.pipeline_id = ?", (pipeline_id,))]
+        if name_contains:
+            where.append(conn.dialect.contains("runs.name", name_contains))
+        if before_id is not None:
+            where.append(Sql("runs.id < ?", (before_id,)))
+        if after_id is not None:
+            where.append(Sql("runs.id > ?", (after_id,)))
+        order = "DESC" if newest_first else "ASC"
+        sql = f"SELECT {RUN} FROM runs WHERE " + join(where, " AND ") + f" ORDER BY runs.id {order}"
+        return conn.records("listing runs", sql + conn.dialect.page(limit, offset), RunRecord)
+
+    def get_run(self, run_id: int) -> RunRecord:
+        """The run with this id."""
+        sql = Sql(f"SELECT {RUN} FROM runs WHERE runs.id = ?", (run_id,))
+        return self._read().record("reading a run", sql, RunRecord)
+
+    def get_run_by_name(self, pipeline_id: int, name: str) -> RunRecord | None:
+        """The pipeline's run called ``name`` or ``None``."""
+        sql = Sql(
+            f"SELECT {RUN} FROM runs WHERE runs.pipeline_id = ? AND runs.name = ?",
+            (pipeline_id, name),
+        )
+        found = self._read().records(f"reading run {name!r}", sql, RunRecord)
+        return found[0] if found else None
+
+    def list_run_names(self, pipeline_id: int, limit: int | None = None) -> list[str]:
+        """Run names in start order (the newest ``limit`` if given)."""
+        base = Sql("SELECT runs.name FROM runs WHERE runs.pipeline_id = ?", (pipeline_id,))
+        conn = self._read()
+        if limit is None:
+            rows = conn.rows("listing run names", base + " ORDER BY runs.id")
+            return [r[0] for r in rows]
+        rows = conn.rows(
+            "listing run names", base + " ORDER BY runs.id DESC" + conn.dialect.page(limit, 0)
+        )
+        return [r[0] for r in reversed(rows)]
+
+    def runs_by_id(self, run_ids: Sequence[int]) -> dict[int, RunRecord]:
+        """The runs with these ids that exist (ids of unknown runs are left out)."""
+        found: dict[int, RunRecord] = {}
+        conn = self._read()
+        for chunk in _chunks(run_ids):
+            sql = f"SELECT {RUN} FROM runs WHERE runs.id IN (" + placeholders(chunk) + ")"
+            found.update((r.id, r) for r in conn.records("reading runs", sql, RunRecord))
+        return found
+
+    # -- steps ---------------------------------------------------------------------------------
+
+    def list_steps(self, run_id: int) -> list[StepRecord]:
+        """The run's steps in execution order."""
+        sql = Sql(
+            f"SELECT {STEP} FROM steps WHERE steps.run_id = ? ORDER BY steps.position", (run_id,)
+        )
+        return self._read().records("listing steps", sql, StepRecord)
+
+    def get_step_at(self, run_id: int, position: int) -> StepRecord | None:
+        """The run's step at ``position``, or ``None`` if it was not recorded (yet)."""
+        sql = Sql(
+            f"SELECT {STEP} FROM steps WHERE steps.run_id = ? AND steps.position = ?",
+            (run_id, position),
+        )
+        found = self._read().records("reading a step", sql, StepRecord)
+        return found[0] if found else None
+
+    def get_step(self, step_id: int) -> StepRecord:
+        """The step with this id."""
+        sql = Sql(f"SELECT {STEP} FROM steps WHERE steps.id = ?", (step_id,))
+        return self._read().record("reading a step", sql, StepRecord)
+
+    def latest_earlier_steps(
+        self, pipeline_id: int, before_run_id: int, names: Sequence[str], lookback: int
+    ) -> dict[str, StepRecord]:
+        """For each step name, the step of that name in the most recent of the pipeline's
+        ``lookback`` runs before ``before_run_id`` that has one. One query for all names."""
+        if not names:
+            return {}
+        sql = (
+            f"SELECT {STEP} FROM steps WHERE steps.run_id IN (SELECT runs.id FROM runs "
+            + Sql(
+                "WHERE runs.pipeline_id = ? AND runs.id < ? ORDER BY runs.id DESC LIMIT ?",
+                (pipeline_id, before_run_id, lookback),
+            )
+            + ") AND steps.name IN ("
+            + placeholders(list(names))
+            + ") ORDER BY steps.run_id DESC"
+        )
+        found: dict[str, StepRecord] = {}
+        for record in self._read().records("looking up earlier steps", sql, StepRecord):
+            found.setdefault(record.name, record)
+        return found
+
+    def find_cached_step(self, cache_key: str) -> StepRecord | None:
+        """The newest finished step with this cache key, whose outputs can be reused."""
+        sql = Sql(
+            f"SELECT {STEP} FROM steps WHERE steps.cache_key = ? "
+            "AND steps.status IN ('completed', 'cached') ORDER BY steps.id DESC LIMIT 1",
+            (cache_key,),
+        )
+        found = self._read().records("looking up the cache", sql, StepRecord)
+        return found[0] if found else None
+
+    def steps_without_values(self, *, after_id: int = 0, limit: int = 1000) -> list[StepRecord]:
+        """Steps (in id order, after ``after_id``) that have no run values yet."""
+        sql = Sql(
+            f"SELECT {STEP} FROM steps WHERE steps.id > ? AND NOT EXISTS "
+            "(SELECT 1 FROM run_values WHERE run_values.step_id = steps.id) "
+            "ORDER BY steps.id LIMIT ?",
+            (after_id, limit),
+        )
+        return self._read().records("listing steps to backfill", sql, StepRecord)
+
+    def count_steps(self) -> int:
+        """How many steps the store holds (for progress bars)."""
+        return int(self._read().scalar("counting steps", Sql("SELECT count(*) FROM steps")))
+
+    # -- artifacts -----------------------------------------------------------------------------
+
+    def list_outputs(self, step_id: int) -> list[ArtifactRecord]:
+        """The step's outputs, in the order they were declared."""
+        sql = Sql(
+            f"SELECT {ARTIFACT} FROM artifacts WHERE artifacts.step_id = ? ORDER BY artifacts.id",
+            (step_id,),
+        )
+        return self._read().records("listing outputs", sql, ArtifactRecord)
+
+    def list_inputs(self, step_id: int) -> list[InputRecord]:
+        """The step's inputs with the artifacts they received."""
+        sql = Sql(
+            f"SELECT step_inputs.name AS input_name, {ARTIFACT} FROM step_inputs "
+            "JOIN artifacts ON artifacts.id = step_inputs.artifact_id "
+            "WHERE step_inputs.step_id = ? ORDER BY step_inputs.id",
+            (step_id,),
+        )
+        names, rows = self._read().query("listing inputs", sql)
+        build = record_builder(ArtifactRecord, names)
+        return [InputRecord(r[0], build(r)) for r in rows]
+
+    def get_artifact(self, artifact_id: int) -> ArtifactRecord:
+        """The artifact with this id."""
+        sql = Sql(f"SELECT {ARTIFACT} FROM artifacts WHERE artifacts.id = ?", (artifact_id,))
+        return self._read().record("reading an artifact", sql, ArtifactRecord)
+
+    def output_uris(self, run_ids: Sequence[int]) -> set[str]:
+        """Every artifact URI the steps of these runs record."""
+        uris: set[str] = set()
+        conn = self._read()
+        for chunk in _chunks(run_ids):
+            sql = (
+                "SELECT artifacts.uri FROM artifacts JOIN steps ON steps.id = artifacts.step_id "
+                "WHERE steps.run_id IN (" + placeholders(chunk) + ")"
+            )
+            uris.update(r[0] for r in conn.rows("listing output URIs", sql))
+        return uris
+
+
+def _chunks(ids: Sequence[int]) -> list[list[int]]:
+    return [list(ids[i : i + CHUNK]) for i in range(0, len(ids), CHUNK)]

@@ -1,0 +1,156 @@
+"""SQL text with its parameters, and the two dialects the store speaks (SQLite, PostgreSQL).
+
+Every statement of the store is written once, as text with ``?`` for each parameter, built by the
+functions of :mod:`~zenml_widgets.store.queries`, :mod:`~zenml_widgets.store.writes` and
+:mod:`~zenml_widgets.store.run_table`. A :class:`Dialect` supplies the few fragments that differ
+between the databases and renders the text for its driver (``?`` for ``sqlite3``, ``%s`` for
+psycopg). Values are always bound, never spliced into the text; identifiers come from the code.
+No SQLAlchemy here: reading history must not pay for importing it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Sql:
+    """A statement (or a fragment of one): text with ``?`` placeholders, and their values."""
+
+    text: str
+    params: tuple[Any, ...] = ()
+
+    def __add__(self, other: Sql | str) -> Sql:
+        if isinstance(other, str):
+            return Sql(self.text + other, self.params)
+        return Sql(self.text + other.text, self.params + other.params)
+
+    def __radd__(self, other: str) -> Sql:
+        return Sql(other + self.text, self.params)
+
+
+def join(parts: Iterable[Sql | str], separator: str) -> Sql:
+    """``parts`` joined by ``separator`` (``" AND "``, ``", "``...)."""
+    texts: list[str] = []
+    params: list[Any] = []
+    for part in parts:
+        if isinstance(part, str):
+            texts.append(part)
+        else:
+            texts.append(part.text)
+            params.extend(part.params)
+    return Sql(separator.join(texts), tuple(params))
+
+
+def placeholders(values: Sequence[Any]) -> Sql:
+    """``?, ?, ?`` for ``values`` (an ``IN (...)`` list)."""
+    return Sql(", ".join("?" * len(values)), tuple(values))
+
+
+def columns(record: type[Any], table: str, *, skip: Sequence[str] = ()) -> str:
+    """``table.a, table.b, ...`` for the fields of a record dataclass, in field order: the
+    columns a query selects are those of the record it builds, defined once."""
+    return ", ".join(f"{table}.{f.name}" for f in fields(record) if f.name not in skip)
+
+
+def stored_datetime(value: datetime) -> str:
+    """A datetime as SQLite holds it: UTC wall time, ``YYYY-MM-DD HH:MM:SS.ffffff`` (the format
+    the store has always written, which string comparison orders correctly)."""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+class Dialect:
+    """What differs between the databases, for statements written once."""
+
+    name = "sqlite"
+    #: The placeholder its driver wants.
+    marker = "?"
+
+    def render(self, sql: Sql) -> tuple[str, tuple[Any, ...]]:
+        """Text and parameters as the driver takes them."""
+        return sql.text, tuple(self.adapt(v) for v in sql.params)
+
+    def adapt(self, value: Any) -> Any:
+        """A parameter as the driver binds it."""
+        if isinstance(value, datetime):
+            return stored_datetime(value)
+        return value
+
+    def page(self, limit: int | None, offset: int) -> Sql:
+        """`` LIMIT ? OFFSET ?`` (nothing when neither cuts anything)."""
+        if limit is None and not offset:
+            return Sql("")
+        return Sql(" LIMIT ? OFFSET ?", (self.no_limit if limit is None else limit, offset))
+
+    #: The ``LIMIT`` value that keeps every row.
+    no_limit: Any = -1
+
+    def contains(self, column: str, text: str) -> Sql:
+        """Case-insensitive ``column`` contains ``text``, with ``%`` and ``_`` literal."""
+        escaped = text.replace("/", "//").replace("%", "/%").replace("_", "/_")
+        return Sql(f"lower({column}) LIKE '%' || lower(?) || '%' ESCAPE '/'", (escaped,))
+
+    def text_key(self, column: str) -> str:
+        """``column`` as a sort key that orders strings by their bytes on every database."""
+        return column
+
+    def table_exists(self, table: str) -> Sql:
+        """A query with a row when ``table`` exists."""
+        return Sql("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,))
+
+    def seconds_between(self, start: str, end: str) -> str:
+        """``end - start`` in seconds, exactly (microseconds kept)."""
+
+        # SQLite keeps "YYYY-MM-DD HH:MM:SS.ffffff": whole seconds plus the exact fraction
+        # (julianday would round to ~20 microseconds and misorder short steps).
+        def seconds(column: str) -> str:
+            return (
+                f"(CAST(strftime('%s', {column}) AS INTEGER) + CAST(substr({column}, 20) AS REAL))"
+            )
+
+        return f"({seconds(end)} - {seconds(start)})"
+
+    def insert_or_ignore(self, table: str, names: Sequence[str], keys: Sequence[str]) -> str:
+        """``INSERT`` of one row of ``names`` that does nothing when ``keys`` already exist."""
+        marks = ", ".join("?" * len(names))
+        return (
+            f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks}) "
+            f"ON CONFLICT ({', '.join(keys)}) DO NOTHING"
+        )
+
+
+class PostgresDialect(Dialect):
+    """PostgreSQL through psycopg 3 (``%s`` placeholders, ``ILIKE``, byte-order collation)."""
+
+    name = "postgresql"
+    marker = "%s"
+    no_limit = None  # LIMIT NULL is LIMIT ALL
+
+    def render(self, sql: Sql) -> tuple[str, tuple[Any, ...]]:
+        text = sql.text.replace("%", "%%").replace("?", "%s")
+        return text, sql.params
+
+    def adapt(self, value: Any) -> Any:
+        return value
+
+    def contains(self, column: str, text: str) -> Sql:
+        escaped = text.replace("/", "//").replace("%", "/%").replace("_", "/_")
+        return Sql(f"{column} ILIKE '%' || ? || '%' ESCAPE '/'", (escaped,))
+
+    def text_key(self, column: str) -> str:
+        return f'{column} COLLATE "C"'
+
+    def table_exists(self, table: str) -> Sql:
+        return Sql("SELECT 1 WHERE to_regclass(?) IS NOT NULL", (table,))
+
+    def seconds_between(self, start: str, end: str) -> str:
+        return f"CAST(EXTRACT(EPOCH FROM {end} - {start}) AS DOUBLE PRECISION)"
+
+
+SQLITE = Dialect()
+POSTGRESQL = PostgresDialect()
