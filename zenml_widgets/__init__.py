@@ -16,6 +16,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "Repository": "zenml_widgets.repository",
+    "RunQuery": "zenml_widgets.views",
     "step": "zenml_widgets.runner",
     "pipeline": "zenml_widgets.runner",
     "Output": "zenml_widgets.runner",
@@ -27,6 +28,7 @@ _LAZY = {
 if TYPE_CHECKING:
     from zenml_widgets.repository import Repository
     from zenml_widgets.runner import BasePipeline, BaseStep, Output, pipeline, step
+    from zenml_widgets.views import RunQuery
     from zenml_widgets.widgets import HistoryExplorer
 
 __all__ = [
@@ -35,6 +37,7 @@ __all__ = [
     "HistoryExplorer",
     "Output",
     "Repository",
+    "RunQuery",
     "load_ipython_extension",
     "pipeline",
     "step",

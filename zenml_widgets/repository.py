@@ -16,7 +16,7 @@ from zenml_widgets.views._common import did_you_mean, listing
 if TYPE_CHECKING:
     import pandas as pd
 
-    from zenml_widgets.views.runs_table import RunsTable
+    from zenml_widgets.views.runs_table import RunQuery, RunsTable
 
 
 class Repository:
@@ -245,7 +245,7 @@ class Repository:
 
     def runs_table(
         self,
-        columns: Sequence[str] | None = None,
+        query: RunQuery | Sequence[str] | None = None,
         where: Any = None,
         *,
         pipelines: Sequence[str] | None = None,
@@ -255,12 +255,11 @@ class Repository:
     ) -> RunsTable:
         """Runs of every pipeline of a stack (default: the active one) as a ``RunsTable``.
 
-        ``pipelines`` keeps only these pipeline names; every other option is as for
-        ``pipeline.runs.to_dataframe`` (``status``, ``since``, ``until``, ``sort``,
-        ``ascending`` / ``descending``, ``limit``, ``offset``). The ``pipeline`` column names
-        each run's pipeline.
+        ``pipelines`` keeps only these pipeline names; the query is as for
+        ``pipeline.runs.to_dataframe`` (a ``RunQuery``, or its fields as keywords). The
+        ``pipeline`` column names each run's pipeline.
         """
-        from zenml_widgets.views.runs_table import run_table
+        from zenml_widgets.views.runs_table import RunQuery, run_table
 
         key = stack_key if stack_key is not None else self._config.active
         stack = self.get_stack(key)
@@ -276,21 +275,12 @@ class Repository:
                         f"{listing(sorted(records))}.{did_you_mean(name, records)}"
                     )
             ids = [records[n] for n in pipelines]
-        return run_table(
-            stack,
-            ids,
-            title=f"stack {key!r}",
-            multi=True,
-            count=count,
-            columns=columns,
-            where=where,
-            **{k: options.get(k) for k in _RUN_OPTIONS},
-            offset=options.get("offset", 0),
-        )
+        query = RunQuery.of(query, where, **options)
+        return run_table(stack, ids, query, title=f"stack {key!r}", multi=True, count=count)
 
     def runs_dataframe(
         self,
-        columns: Sequence[str] | None = None,
+        query: RunQuery | Sequence[str] | None = None,
         where: Any = None,
         *,
         pipelines: Sequence[str] | None = None,
@@ -303,8 +293,5 @@ class Repository:
         :meth:`runs_table` for the options.
         """
         return self.runs_table(
-            columns, where, pipelines=pipelines, stack_key=stack_key, **options
+            query, where, pipelines=pipelines, stack_key=stack_key, **options
         ).to_dataframe()
-
-
-_RUN_OPTIONS = ("status", "since", "until", "sort", "ascending", "descending", "limit")

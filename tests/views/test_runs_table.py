@@ -17,6 +17,7 @@ from zw_testing import PANDAS, make_repo, make_training
 
 from zenml_widgets.repository import Repository
 from zenml_widgets.store import NewArtifact
+from zenml_widgets.store.sql import Sql
 from zenml_widgets.views.run_filters import FilterSyntaxError, parse_where
 
 HOSTILE_PARAM = 'it\'s "q" <b>&amp; `tick`'
@@ -262,3 +263,62 @@ def test_the_runner_records_parameters_and_metrics(tmp_path: Path, store_url: st
     assert df["trainer.output"].tolist() == scores  # a scalar output is a column too
     best = runs.to_dataframe(where="trainer.epochs >= 4", sort="trainer.output", limit=1)
     assert best["name"].tolist() == ["b"]
+
+
+def test_interrupted_runs_have_one_status_in_every_reader(tmp_path: Path, store_url: str) -> None:
+    """A run whose process is gone (here) or whose heartbeat went silent (anywhere) is
+    ``failed`` for ``run.status``, the runs table's column and its ``status=`` filter alike."""
+    import subprocess
+    import sys
+    from datetime import timedelta
+
+    from zenml_widgets.store import utcnow
+    from zenml_widgets.store.liveness import STALE_AFTER, this_host
+
+    repo = make_repo(tmp_path / "repo", store_url)
+    store = repo.active_stack.metadata_store
+    p = store.get_or_create_pipeline("p")
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    store.create_run(p.id, "process-gone", pid=int(gone.stdout), hostname=this_host())
+    silent = store.create_run(p.id, "silent", pid=1, hostname="elsewhere")
+    with store.transaction():  # a heartbeat from before the cut-off
+        store._read().execute(
+            "test", Sql("UPDATE runs SET heartbeat_at = ? WHERE id = ?",
+                        (utcnow() - STALE_AFTER - timedelta(seconds=5), silent.id)),
+        )  # fmt: skip
+    store.create_run(p.id, "alive", pid=1, hostname="elsewhere")
+    done = store.create_run(p.id, "done", pid=1, hostname="elsewhere")
+    store.finish_run(done.id, "completed")
+
+    runs = repo.get_pipeline("p").runs
+    by_view = {r.name: r.status for r in runs}
+    table = runs.to_dataframe(columns=["status"])
+    assert dict(zip(table["name"], table["status"], strict=True)) == by_view == {
+        "process-gone": "failed", "silent": "failed", "alive": "running", "done": "completed",
+    }  # fmt: skip
+    for status in ("failed", "running", "completed"):
+        found = set(runs.to_dataframe(status=status)["name"])
+        assert found == {n for n, s in by_view.items() if s == status}, status
+    assert runs.to_dataframe(sort="status", ascending=True)["status"].tolist() == [
+        "completed", "failed", "failed", "running",
+    ]  # fmt: skip
+
+
+def test_a_run_query_is_one_value_every_call_takes(runs_repo: Repository) -> None:
+    from zenml_widgets import RunQuery
+
+    runs = runs_repo.get_pipeline("train").runs
+    query = RunQuery(columns=["trainer.epochs"], sort="trainer.epochs", limit=2)
+    expected = runs.to_dataframe(["trainer.epochs"], sort="trainer.epochs", limit=2)
+    pd.testing.assert_frame_equal(runs.to_dataframe(query), expected)
+    pd.testing.assert_frame_equal(
+        runs.to_dataframe(columns=["trainer.epochs"], sort="trainer.epochs", limit=2), expected
+    )
+    pd.testing.assert_frame_equal(runs.table(query).to_dataframe(), expected)
+    # keywords change the query's fields
+    assert len(runs.to_dataframe(query, limit=1)) == 1
+    across = runs_repo.runs_dataframe(query, pipelines=["train"])
+    assert across.columns.tolist() == ["pipeline", *expected.columns]
+    with pytest.raises(TypeError, match=r"Unknown runs-table option\(s\) 'limt'.*limit"):
+        runs.to_dataframe(limt=3)

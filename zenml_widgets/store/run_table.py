@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from zenml_widgets.store.liveness import status_sql
 from zenml_widgets.store.records import RunFilter, RunTableRecord, as_utc
 from zenml_widgets.store.sql import Dialect, Sql, join, placeholders
 from zenml_widgets.store.values import decode
@@ -25,25 +26,31 @@ BUILTIN_COLUMNS = ("pipeline", "name", "status", "start", "end", "duration")
 OPERATORS = ("==", "!=", "<", "<=", ">", ">=", "in")
 _SQL_OPERATORS = {"==": "=", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 _CHUNK = 5000
-_SELECT = (
-    "SELECT runs.id, pipelines.name, runs.name, runs.status, runs.start_time, runs.end_time "
-    "FROM runs JOIN pipelines ON pipelines.id = runs.pipeline_id"
-)
+
+
+NO_ORDER = Sql("")
 
 
 @dataclass(frozen=True)
 class _Select:
-    """The runs query before ordering: its joins and conditions."""
+    """The runs query before ordering: the status readers report (``liveness.status_sql``),
+    its joins and conditions."""
 
+    status: Sql
     joins: tuple[Sql, ...] = ()
     where: tuple[Sql, ...] = ()
-    order: str = ""
+    order: Sql = NO_ORDER
 
     def sql(self) -> Sql:
-        text = Sql(_SELECT) + join(self.joins, "")
+        text = (
+            "SELECT runs.id, pipelines.name, runs.name, "
+            + self.status
+            + " AS status, runs.start_time, runs.end_time "
+            "FROM runs JOIN pipelines ON pipelines.id = runs.pipeline_id" + join(self.joins, "")
+        )
         if self.where:
             text = text + " WHERE " + join(self.where, " AND ")
-        return text + (f" ORDER BY {self.order}" if self.order else "")
+        return text + (" ORDER BY " + self.order if self.order.text else "")
 
     def joined(self, sql: Sql) -> _Select:
         return replace(self, joins=(*self.joins, sql))
@@ -71,16 +78,17 @@ def value_columns(
     )
 
 
-def _compare(column: str, op: str, value: Any) -> Sql:
+def _compare(column: Sql | str, op: str, value: Any) -> Sql:
+    left = column if isinstance(column, Sql) else Sql(column)
     if op == "in":
         values = list(value)
-        return f"{column} IN (" + placeholders(values) + ")" if values else Sql("1 = 0")
+        return left + " IN (" + placeholders(values) + ")" if values else Sql("1 = 0")
     if op not in _SQL_OPERATORS:
         raise ValueError(f"unknown operator {op!r}; use one of {', '.join(OPERATORS)}")
-    return Sql(f"{column} {_SQL_OPERATORS[op]} ?", (value,))
+    return left + Sql(f" {_SQL_OPERATORS[op]} ?", (value,))
 
 
-def _builtin_condition(d: Dialect, f: RunFilter) -> Sql:
+def _builtin_condition(d: Dialect, f: RunFilter, status: Sql) -> Sql:
     if f.column in ("start", "end"):
         if not isinstance(f.value, datetime):
             raise TypeError(f"column {f.column!r} compares with a datetime, not {f.value!r}")
@@ -94,7 +102,9 @@ def _builtin_condition(d: Dialect, f: RunFilter) -> Sql:
     is_list = f.op == "in" and all(isinstance(v, str) for v in f.value)
     if not isinstance(f.value, str) and not is_list:
         raise TypeError(f"column {f.column!r} compares with a string, not {f.value!r}")
-    text = {"pipeline": "pipelines.name", "name": "runs.name", "status": "runs.status"}[f.column]
+    if f.column == "status":
+        return _compare("(" + status + ")", f.op, f.value)
+    text = {"pipeline": "pipelines.name", "name": "runs.name"}[f.column]
     return _compare(d.text_key(text), f.op, f.value)
 
 
@@ -111,14 +121,17 @@ def _value_condition(d: Dialect, alias: str, f: RunFilter) -> Sql:
     raise TypeError(f"column {f.column!r} compares with a number, bool or string, not {value!r}")
 
 
-def _base(d: Dialect, pipeline_ids: Sequence[int] | None, filters: Sequence[RunFilter]) -> _Select:
-    select = _Select()
+def _base(
+    conn: Connection, pipeline_ids: Sequence[int] | None, filters: Sequence[RunFilter]
+) -> _Select:
+    d = conn.dialect
+    select = _Select(status_sql(conn, pipeline_ids))
     if pipeline_ids is not None:
         ids = list(pipeline_ids) or [-1]
         select = select.filtered("runs.pipeline_id IN (" + placeholders(ids) + ")")
     for i, f in enumerate(filters):
         if f.column in BUILTIN_COLUMNS:
-            select = select.filtered(_builtin_condition(d, f))
+            select = select.filtered(_builtin_condition(d, f, select.status))
             continue
         alias = f"v{i}"
         select = select.joined(
@@ -135,26 +148,26 @@ def _segments(
     direction = "DESC" if descending else "ASC"
     if sort in BUILTIN_COLUMNS:
         if sort == "start":
-            return [replace(base, order=f"runs.id {direction}")]  # id order is start order
+            return [replace(base, order=Sql(f"runs.id {direction}"))]  # id order: start order
         column = {
-            "pipeline": d.text_key("pipelines.name"),
-            "name": d.text_key("runs.name"),
-            "status": d.text_key("runs.status"),
-            "end": "runs.end_time",
-            "duration": d.seconds_between("runs.start_time", "runs.end_time"),
+            "pipeline": Sql(d.text_key("pipelines.name")),
+            "name": Sql(d.text_key("runs.name")),
+            "status": "(" + base.status + ")" + d.collation,
+            "end": Sql("runs.end_time"),
+            "duration": Sql(d.seconds_between("runs.start_time", "runs.end_time")),
         }[sort]
-        return [replace(base, order=f"{column} {direction} NULLS LAST, runs.id ASC")]
+        return [replace(base, order=column + f" {direction} NULLS LAST, runs.id ASC")]
     on = Sql(" JOIN run_values vs ON vs.run_id = runs.id AND vs.name = ?", (sort,))
     if pipeline_ids is not None:
         on = on + " AND vs.pipeline_id IN (" + placeholders(list(pipeline_ids) or [-1]) + ")"
     joined = base.joined(on)
     numbers = replace(
         joined.filtered(Sql("vs.num_value IS NOT NULL")),
-        order=f"vs.num_value {direction}, runs.id ASC",
+        order=Sql(f"vs.num_value {direction}, runs.id ASC"),
     )
     texts = replace(
         joined.filtered(Sql("vs.num_value IS NULL")),
-        order=f"{d.text_key('vs.text_value')} {direction} NULLS LAST, runs.id ASC",
+        order=Sql(f"{d.text_key('vs.text_value')} {direction} NULLS LAST, runs.id ASC"),
     )
     missing = replace(
         base.filtered(
@@ -164,7 +177,7 @@ def _segments(
                 (sort,),
             )
         ),
-        order="runs.id ASC",
+        order=Sql("runs.id ASC"),
     )
     return [numbers, texts, missing]
 
@@ -196,7 +209,7 @@ def _fetch(conn: Connection, segments: list[_Select], limit: int | None, offset:
         elif page.skip:  # the offset lies beyond this segment: skip its rows in the next ones
             total = conn.scalar(
                 "counting the runs table",
-                "SELECT count(*) FROM (" + replace(segment, order="").sql() + ") counted",
+                "SELECT count(*) FROM (" + replace(segment, order=NO_ORDER).sql() + ") counted",
             )
             page.skip = max(0, page.skip - int(total))
     return page.rows
@@ -218,9 +231,9 @@ def query(
     ``columns`` are ``(name, kind)`` pairs, kind ``builtin``, ``param`` or ``metric``; names
     are checked by the caller. Ties keep start order; missing values sort last either way.
     """
-    d = conn.dialect
-    base = _base(d, pipeline_ids, filters)
-    found = _fetch(conn, _segments(d, base, pipeline_ids, sort, descending), limit, offset)
+    base = _base(conn, pipeline_ids, filters)
+    segments = _segments(conn.dialect, base, pipeline_ids, sort, descending)
+    found = _fetch(conn, segments, limit, offset)
     run_ids = [r[0] for r in found]
     wanted = [name for name, kind in columns if kind != "builtin"]
     values = _values(conn, run_ids, wanted) if wanted else {}
@@ -252,8 +265,7 @@ def count(
     conn: Connection, pipeline_ids: Sequence[int] | None, filters: Sequence[RunFilter]
 ) -> int:
     """How many runs match every filter."""
-    base = _base(conn.dialect, pipeline_ids, filters)
-    sql = "SELECT count(*) FROM (" + base.sql() + ") counted"
+    sql = "SELECT count(*) FROM (" + _base(conn, pipeline_ids, filters).sql() + ") counted"
     return int(conn.scalar("counting the runs table", sql))
 
 

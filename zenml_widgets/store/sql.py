@@ -95,9 +95,12 @@ class Dialect:
         escaped = text.replace("/", "//").replace("%", "/%").replace("_", "/_")
         return Sql(f"lower({column}) LIKE '%' || lower(?) || '%' ESCAPE '/'", (escaped,))
 
+    #: What makes text compare and sort by its bytes (SQLite's default).
+    collation = ""
+
     def text_key(self, column: str) -> str:
         """``column`` as a sort key that orders strings by their bytes on every database."""
-        return column
+        return column + self.collation
 
     def table_exists(self, table: str) -> Sql:
         """A query with a row when ``table`` exists."""
@@ -142,8 +145,7 @@ class PostgresDialect(Dialect):
         escaped = text.replace("/", "//").replace("%", "/%").replace("_", "/_")
         return Sql(f"{column} ILIKE '%' || ? || '%' ESCAPE '/'", (escaped,))
 
-    def text_key(self, column: str) -> str:
-        return f'{column} COLLATE "C"'
+    collation = ' COLLATE "C"'
 
     def table_exists(self, table: str) -> Sql:
         return Sql("SELECT 1 WHERE to_regclass(?) IS NOT NULL", (table,))

@@ -6,6 +6,14 @@ from zenml_widgets.views.artifact import ArtifactView
 from zenml_widgets.views.pipeline import PipelineView
 from zenml_widgets.views.run import PipelineRunView
 from zenml_widgets.views.runs import RunSequence
+from zenml_widgets.views.runs_table import RunQuery
 from zenml_widgets.views.step import StepView
 
-__all__ = ["ArtifactView", "PipelineRunView", "PipelineView", "RunSequence", "StepView"]
+__all__ = [
+    "ArtifactView",
+    "PipelineRunView",
+    "PipelineView",
+    "RunQuery",
+    "RunSequence",
+    "StepView",
+]

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
     from zenml_widgets.stack import Stack
     from zenml_widgets.views.pipeline import PipelineView
-    from zenml_widgets.views.runs_table import RunsTable
+    from zenml_widgets.views.runs_table import RunQuery, RunsTable
 
 PAGE = 1000
 
@@ -152,56 +152,28 @@ class RunSequence(Sequence[PipelineRunView]):
 
     def table(
         self,
-        columns: Sequence[str] | None = None,
+        query: RunQuery | Sequence[str] | None = None,
         where: Any = None,
         *,
-        status: str | Sequence[str] | None = None,
-        since: Any = None,
-        until: Any = None,
-        sort: str | None = None,
-        ascending: bool | None = None,
-        descending: bool | None = None,
-        limit: int | None = None,
-        offset: int = 0,
         count: bool = False,
+        **options: Any,
     ) -> RunsTable:
-        """The runs as a :class:`RunsTable` (rows of plain values); see :meth:`to_dataframe`.
-
-        ``count=True`` also counts every matching run (``table.total``), for paging.
-        """
-        from zenml_widgets.views.runs_table import run_table
+        """The runs as a :class:`~zenml_widgets.views.runs_table.RunsTable` (rows of plain
+        values); the query as for :meth:`to_dataframe`. ``count=True`` also counts every
+        matching run (``table.total``), for paging."""
+        from zenml_widgets.views.runs_table import RunQuery, run_table
 
         return run_table(
             self._stack,
             [self._pipeline_id],
+            RunQuery.of(query, where, **options),
             title=f"pipeline {self._pipeline.name!r}",
             multi=False,
             count=count,
-            columns=columns,
-            where=where,
-            status=status,
-            since=since,
-            until=until,
-            sort=sort,
-            ascending=ascending,
-            descending=descending,
-            limit=limit,
-            offset=offset,
         )
 
     def to_dataframe(
-        self,
-        columns: Sequence[str] | None = None,
-        where: Any = None,
-        *,
-        status: str | Sequence[str] | None = None,
-        since: Any = None,
-        until: Any = None,
-        sort: str | None = None,
-        ascending: bool | None = None,
-        descending: bool | None = None,
-        limit: int | None = None,
-        offset: int = 0,
+        self, query: RunQuery | Sequence[str] | None = None, where: Any = None, **options: Any
     ) -> pd.DataFrame:
         """One row per run: ``name``, ``status``, ``start``, ``end``, ``duration`` (seconds),
         every step parameter (``trainer.epochs``) and every recorded scalar output
@@ -210,31 +182,15 @@ class RunSequence(Sequence[PipelineRunView]):
         Filtering, sorting and limiting happen in SQL.
 
         Args:
-            columns: the columns to return (``name`` is always there); default: all.
+            query: a :class:`~zenml_widgets.views.runs_table.RunQuery`, or the columns to
+                return (``name`` is always there; default: all).
             where: conditions such as ``"trainer.epochs >= 5 and evaluator.output.accuracy >
                 0.9"`` (see ``zenml_widgets.views.run_filters``), a ``(column, op, value)``
                 tuple, or a list of either. A run without the column does not match.
-            status: keep runs with this recorded status (or any of these).
-            since, until: keep runs started at or after ``since`` and before ``until``
-                (datetimes, dates or ISO strings; naive ones are UTC).
-            sort: the column to sort by (default ``start``); runs without it come last and
-                ties keep start order.
-            ascending, descending: the direction; default: descending (newest first, or the
-                highest value first).
-            limit, offset: a page of the result.
+            **options: any other field of ``RunQuery``: ``status``, ``since``, ``until``,
+                ``sort``, ``ascending`` / ``descending``, ``limit``, ``offset``.
 
         Raises:
             NotFoundError: a column that no run of the pipeline has (the message lists them).
         """
-        return self.table(
-            columns,
-            where,
-            status=status,
-            since=since,
-            until=until,
-            sort=sort,
-            ascending=ascending,
-            descending=descending,
-            limit=limit,
-            offset=offset,
-        ).to_dataframe()
+        return self.table(query, where, **options).to_dataframe()

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from zenml_widgets import rendering
 from zenml_widgets.exceptions import NotFoundError
 from zenml_widgets.store import RunFilter, RunTableRecord
+from zenml_widgets.store.run_table import BUILTIN_COLUMNS
 from zenml_widgets.views._common import did_you_mean, listing
 from zenml_widgets.views.run_filters import FilterSyntaxError, normalize_where
 
@@ -23,13 +24,72 @@ if TYPE_CHECKING:
 
     from zenml_widgets.stack import Stack
 
-BUILTIN = ("pipeline", "name", "status", "start", "end", "duration")
 _DATES = ("start", "end")
 
 
 @dataclass(frozen=True)
-class RunsQuery:
-    """What to ask for: the arguments of ``to_dataframe`` / ``table``, checked and normalised."""
+class RunQuery:
+    """Which runs to fetch as a table, and how: the one value every runs-as-data call takes.
+
+    ``pipeline.runs.to_dataframe(...)``, ``pipeline.runs.table(...)``,
+    ``Repository().runs_dataframe(...)`` and ``Repository().runs_table(...)`` accept a
+    ``RunQuery`` as their first argument, its fields as keyword arguments, or both (keywords
+    then change the query's fields). Filtering, sorting and limiting happen in SQL.
+
+    Attributes:
+        columns: the columns to return (``name`` is always there); default: all.
+        where: conditions such as ``"trainer.epochs >= 5 and evaluator.output.accuracy >
+            0.9"`` (see ``zenml_widgets.views.run_filters``), a ``(column, op, value)`` tuple,
+            or a list of either. A run without the column does not match.
+        status: keep runs with this status (or any of these).
+        since, until: keep runs started at or after ``since`` and before ``until`` (datetimes,
+            dates or ISO strings; naive ones are UTC).
+        sort: the column to sort by (default ``start``); runs without it come last and ties
+            keep start order.
+        ascending, descending: the direction; default: descending (newest first, or the
+            highest value first).
+        limit, offset: a page of the result.
+    """
+
+    columns: Sequence[str] | None = None
+    where: Any = None
+    status: str | Sequence[str] | None = None
+    since: Any = None
+    until: Any = None
+    sort: str | None = None
+    ascending: bool | None = None
+    descending: bool | None = None
+    limit: int | None = None
+    offset: int = 0
+
+    @classmethod
+    def of(
+        cls, query: RunQuery | Sequence[str] | None = None, where: Any = None, /, **options: Any
+    ) -> RunQuery:
+        """The query of a call: a ``RunQuery`` (or the columns) first, ``where`` second, then
+        any field as a keyword (which overrides the query's)."""
+        names = [f.name for f in fields(cls)]
+        unknown = sorted(set(options) - set(names))
+        if unknown:
+            raise TypeError(
+                f"Unknown runs-table option(s) {', '.join(map(repr, unknown))}; the options are "
+                f"{', '.join(names)}."
+            )
+        for name, value in (("columns", query), ("where", where)):
+            if value is not None and not isinstance(value, RunQuery):
+                if name in options:
+                    raise TypeError(f"{name} given twice, by position and as {name}=")
+                options[name] = value
+        if isinstance(options.get("columns"), str):
+            options["columns"] = [options["columns"]]
+        if isinstance(query, RunQuery):
+            return replace(query, **options)
+        return cls(**options)
+
+
+@dataclass(frozen=True)
+class CheckedQuery:
+    """A :class:`RunQuery` checked against the columns that exist, as the store takes it."""
 
     columns: tuple[tuple[str, str], ...]
     value_types: dict[str, tuple[str, ...]]
@@ -207,82 +267,78 @@ def _as_datetime(column: str, value: Any) -> datetime:
     raise TypeError(f"Column {column!r} compares with a date or time, not {value!r}")
 
 
-def build_query(
-    stack: Stack,
-    pipeline_ids: list[int] | None,
-    *,
-    where_label: str,
-    multi: bool,
-    columns: Sequence[str] | None,
-    where: Any,
-    status: str | Sequence[str] | None,
-    since: Any,
-    until: Any,
-    sort: str | None,
-    ascending: bool | None,
-    descending: bool | None,
-    limit: int | None,
-    offset: int,
-) -> RunsQuery:
-    """Check every name against what exists (a clear ``NotFoundError`` otherwise)."""
-    known = stack.metadata_store.list_value_columns(pipeline_ids)
-    kinds = {n: k for n, k, _ in known}
-    types = {n: t for n, _, t in known}
-    builtin = BUILTIN if multi else BUILTIN[1:]
-    available = list(builtin) + [n for n, _, _ in known]
+class _Columns:
+    """The columns a runs table can have, for checking names (a clear error otherwise)."""
 
-    def check(name: str, role: str) -> str:
-        if name in builtin or name in kinds:
-            return name
-        if name == "pipeline":
+    def __init__(self, stack: Stack, pipeline_ids: list[int] | None, label: str, multi: bool):
+        known = stack.metadata_store.list_value_columns(pipeline_ids)
+        self.kinds = {n: k for n, k, _ in known}
+        self.types = {n: t for n, _, t in known}
+        self.builtin = BUILTIN_COLUMNS if multi else BUILTIN_COLUMNS[1:]
+        self.available = [*self.builtin, *(n for n, _, _ in known)]
+        self.label = label
+
+    def check(self, name: str, role: str) -> str:
+        if name in self.builtin or name in self.kinds or name == "pipeline":
             return name
         raise NotFoundError(
-            f"No column {name!r} ({role}) in the runs of {where_label}. Its columns are: "
-            f"{listing(available, 40)}.{did_you_mean(name, available)} Parameters are "
-            "'<step>.<parameter>', recorded outputs '<step>.<output>[.<key>]'."
+            f"No column {name!r} ({role}) in the runs of {self.label}. Its columns are: "
+            f"{listing(self.available, 40)}.{did_you_mean(name, self.available)} Parameters "
+            "are '<step>.<parameter>', recorded outputs '<step>.<output>[.<key>]'."
         )
 
-    if columns is None:
-        chosen = available
+
+def check_query(
+    query: RunQuery, stack: Stack, pipeline_ids: list[int] | None, *, label: str, multi: bool
+) -> CheckedQuery:
+    """Check every name of ``query`` against the columns of these pipelines' runs."""
+    known = _Columns(stack, pipeline_ids, label, multi)
+    if query.columns is None:
+        chosen = list(known.available)
     else:
-        if isinstance(columns, str):
-            columns = [columns]
-        chosen = ["name"] + [check(c, "in columns=") for c in columns if c != "name"]
+        names = [query.columns] if isinstance(query.columns, str) else list(query.columns)
+        chosen = ["name"] + [known.check(c, "in columns=") for c in names if c != "name"]
         if multi and "pipeline" not in chosen:
             chosen.insert(0, "pipeline")
+    sort = known.check(query.sort, "in sort=") if query.sort is not None else "start"
+    if query.ascending is not None and query.ascending == query.descending:
+        raise ValueError("ascending= and descending= contradict each other; give one of them")
+    descending = (
+        (not query.ascending) if query.ascending is not None else query.descending is not False
+    )
+    if query.limit is not None and query.limit < 0:
+        raise ValueError(f"limit= must be 0 or more, got {query.limit}")
+    if query.offset < 0:
+        raise ValueError(f"offset= must be 0 or more, got {query.offset}")
+    return CheckedQuery(
+        columns=tuple((c, known.kinds.get(c, "builtin")) for c in chosen),
+        value_types={c: known.types[c] for c in chosen if c in known.types},
+        filters=_filters(query, known),
+        sort=sort,
+        descending=descending,
+        limit=query.limit,
+        offset=query.offset,
+    )
+
+
+def _filters(query: RunQuery, known: _Columns) -> tuple[RunFilter, ...]:
     filters: list[RunFilter] = []
-    for column, op, value in normalize_where(where):
-        check(column, "in where=")
+    for column, op, value in normalize_where(query.where):
+        known.check(column, "in where=")
         if column in _DATES:
             value = _as_datetime(column, value)
         if op == "in":
             raise ValueError("the 'in' operator is only for status=; write conditions with and")
-        _check_comparable(column, types.get(column), value)
+        _check_comparable(column, known.types.get(column), value)
         filters.append(RunFilter(column, op, value))
-    if status is not None:
-        statuses = [status] if isinstance(status, str) else list(status)
+    if query.status is not None:
+        statuses = [query.status] if isinstance(query.status, str) else list(query.status)
         filters.append(RunFilter("status", "in", tuple(statuses)))
-    if since is not None:
-        filters.append(RunFilter("start", ">=", _as_datetime("start", since)))
-    if until is not None:
-        filters.append(RunFilter("start", "<", _as_datetime("start", until)))
-    sort_column = check(sort, "in sort=") if sort is not None else "start"
-    if ascending is not None and descending is not None and ascending == descending:
-        raise ValueError("ascending= and descending= contradict each other; give one of them")
-    desc = (not ascending) if ascending is not None else (descending is not False)
-    if limit is not None and limit < 0:
-        raise ValueError(f"limit= must be 0 or more, got {limit}")
-    if offset < 0:
-        raise ValueError(f"offset= must be 0 or more, got {offset}")
-    return RunsQuery(
-        columns=tuple((c, kinds.get(c, "builtin")) for c in chosen),
-        value_types={c: types[c] for c in chosen if c in types},
-        filters=tuple(filters),
-        sort=sort_column,
-        descending=desc,
-        limit=limit,
-        offset=offset,
-    )
+    if query.since is not None:
+        filters.append(RunFilter("start", ">=", _as_datetime("start", query.since)))
+    if query.until is not None:
+        filters.append(RunFilter("start", "<", _as_datetime("start", query.until)))
+    return tuple(filters)
 
 
 def _check_comparable(column: str, recorded: tuple[str, ...] | None, value: Any) -> None:
@@ -304,14 +360,14 @@ def _check_comparable(column: str, recorded: tuple[str, ...] | None, value: Any)
 def run_table(
     stack: Stack,
     pipeline_ids: list[int] | None,
+    query: RunQuery,
     *,
     title: str,
     multi: bool,
     count: bool = False,
-    **options: Any,
 ) -> RunsTable:
-    """Build the query, run it in the store, wrap the rows (``count``: also the total)."""
-    q = build_query(stack, pipeline_ids, where_label=title, multi=multi, **options)
+    """Check the query, run it in the store, wrap the rows (``count``: also the total)."""
+    q = check_query(query, stack, pipeline_ids, label=title, multi=multi)
     store = stack.metadata_store
     record = store.query_run_table(
         pipeline_ids,
