@@ -23,14 +23,13 @@ from tqdm import tqdm
 from zenml_widgets import pipeline, step
 from zenml_widgets.repository import Repository
 from zenml_widgets.store import NewArtifact
-from zenml_widgets.store.schema import HEAD as SCHEMA_HEAD
 
 DATA = Path(__file__).parent / ".data"
 
 
 def build_history(root: Path, pipelines: int, runs: int, steps: int) -> Repository:
     """``pipelines x runs x steps`` of history through MetadataStore's write methods."""
-    marker = root / f"built-{pipelines}-{runs}-{steps}-{SCHEMA_HEAD}"
+    marker = root / f"built-{pipelines}-{runs}-{steps}"
     if marker.exists():
         return Repository(root)
     shutil.rmtree(root, ignore_errors=True)

@@ -21,7 +21,6 @@ from tqdm import tqdm
 
 from zenml_widgets.repository import Repository
 from zenml_widgets.store import NewArtifact
-from zenml_widgets.store.schema import HEAD as SCHEMA_HEAD
 
 DATA = Path(__file__).parent / ".data"
 BUILTIN = "zenml_widgets.materializers.builtin.BuiltInMaterializer"
@@ -58,25 +57,19 @@ def _write_runs(repo: Repository, pipeline: str, runs: int, bar: tqdm) -> None: 
                 bar.update(1)
 
 
-def build(root: Path, pipelines: int, runs: int, big: int) -> Repository:
-    """``pipelines x runs`` plus one pipeline of ``big`` runs, through the store's writes."""
-    marker = root / f"built-{pipelines}-{runs}-{big}-{SCHEMA_HEAD}"
-    if marker.exists():
-        return Repository(root)
-    progress = root / f"building-{SCHEMA_HEAD}"
-    if progress.exists():  # an interrupted build of this schema: resume it
+def build(root: Path, pipelines: int, runs: int, big: int, medium: int) -> Repository:
+    """``pipelines x runs``, one pipeline of ``big`` runs and one of ``medium`` runs, through
+    the store's writes; an interrupted or smaller earlier build is completed, not redone."""
+    if (root / ".zen").exists():
         repo = Repository(root)
     else:
         shutil.rmtree(root, ignore_errors=True)
         root.mkdir(parents=True)
         repo = Repository.init(root)
-        progress.touch()
-    with tqdm(total=pipelines * runs + big, desc="building history", unit="run") as bar:
-        for p in range(pipelines):
-            _write_runs(repo, f"pipeline_{p:03d}", runs, bar)
-        _write_runs(repo, "big", big, bar)
-    marker.touch()
-    progress.unlink()
+    sizes = {f"pipeline_{p:03d}": runs for p in range(pipelines)} | {"big": big, "medium": medium}
+    with tqdm(total=sum(sizes.values()), desc="building history", unit="run") as bar:
+        for name, count in sizes.items():
+            _write_runs(repo, name, count, bar)
     return repo
 
 
@@ -94,8 +87,9 @@ def main() -> None:
     parser.add_argument("--pipelines", type=int, default=100)
     parser.add_argument("--runs", type=int, default=1000)
     parser.add_argument("--big", type=int, default=100_000)
+    parser.add_argument("--medium", type=int, default=20_000)
     args = parser.parse_args()
-    repo = build(DATA / "runs-table", args.pipelines, args.runs, args.big)
+    repo = build(DATA / "runs-table", args.pipelines, args.runs, args.big, args.medium)
     where = [("trainer.p1", ">=", 5.0)]
     text = "trainer.p1 >= 5"
     sort = "evaluator.output.m3"

@@ -9,7 +9,7 @@ SQLAlchemy and Alembic are imported only to create or upgrade the schema.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from zenml_widgets.exceptions import StoreError
@@ -87,12 +87,14 @@ class MetadataStore(HistoryWrites):
         descending: bool = True,
         limit: int | None = None,
         offset: int = 0,
+        value_types: Mapping[str, Sequence[str]] | None = None,
     ) -> RunTableRecord:
         """Runs of these pipelines as rows, filtered, sorted and limited in SQL.
 
         ``columns`` are ``(name, kind)`` pairs (kind ``builtin``, ``param`` or ``metric``) that
-        the caller checked against :meth:`list_value_columns`. Ties keep start order and runs
-        missing the sort column come last.
+        the caller checked against :meth:`list_value_columns` (whose value types it may pass
+        on as ``value_types``). Ties keep start order and runs missing the sort column come
+        last.
         """
         return run_table.query(
             self._read(),
@@ -103,6 +105,7 @@ class MetadataStore(HistoryWrites):
             descending=descending,
             limit=limit,
             offset=offset,
+            value_types=value_types,
         )
 
     def count_run_table(

@@ -148,7 +148,8 @@ class RunValueRow(Base):
     __tablename__ = "run_values"
     __table_args__ = (
         UniqueConstraint("run_id", "name", name="uq_run_values_run_name"),
-        Index("ix_run_values_pipeline_name_num", "pipeline_id", "name", "num_value"),
+        Index("ix_run_values_pipeline_name_num_run", "pipeline_id", "name", "num_value", "run_id"),
+        Index("ix_run_values_name_num_run", "name", "num_value", "run_id"),
         Index("ix_run_values_step_id", "step_id"),
     )
 

@@ -8,15 +8,15 @@ run. The same statements run on SQLite and PostgreSQL (text sorts by bytes on bo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from zenml_widgets.store.liveness import status_sql
 from zenml_widgets.store.records import RunFilter, RunTableRecord, as_utc
+from zenml_widgets.store.run_columns import column_values
 from zenml_widgets.store.sql import Dialect, Sql, join, placeholders
-from zenml_widgets.store.values import decode
 
 if TYPE_CHECKING:
     from zenml_widgets.store.connection import Connection
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 BUILTIN_COLUMNS = ("pipeline", "name", "status", "start", "end", "duration")
 OPERATORS = ("==", "!=", "<", "<=", ">", ">=", "in")
 _SQL_OPERATORS = {"==": "=", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
-_CHUNK = 5000
 
 
 NO_ORDER = Sql("")
@@ -33,27 +32,34 @@ NO_ORDER = Sql("")
 
 @dataclass(frozen=True)
 class _Select:
-    """The runs query before ordering: the status readers report (``liveness.status_sql``),
-    its joins and conditions."""
+    """The runs query: the status readers report (``liveness.status_sql``), its tables in the
+    order they are walked, its conditions and its order.
+
+    Tables are joined with ``CROSS JOIN`` and their join conditions are in ``where``: SQLite
+    then walks them in the order given (a sort by a run value walks that value's index first
+    and stops at the limit, rather than filtering every run and sorting them); PostgreSQL's
+    planner orders them itself.
+    """
 
     status: Sql
-    joins: tuple[Sql, ...] = ()
-    where: tuple[Sql, ...] = ()
+    tables: tuple[str, ...] = ("runs", "pipelines")
+    where: tuple[Sql, ...] = (Sql("pipelines.id = runs.pipeline_id"),)
     order: Sql = NO_ORDER
 
     def sql(self) -> Sql:
         text = (
             "SELECT runs.id, pipelines.name, runs.name, "
             + self.status
-            + " AS status, runs.start_time, runs.end_time "
-            "FROM runs JOIN pipelines ON pipelines.id = runs.pipeline_id" + join(self.joins, "")
+            + " AS status, runs.start_time, runs.end_time FROM "
+            + " CROSS JOIN ".join(self.tables)
+            + " WHERE "
+            + join(self.where, " AND ")
         )
-        if self.where:
-            text = text + " WHERE " + join(self.where, " AND ")
         return text + (" ORDER BY " + self.order if self.order.text else "")
 
-    def joined(self, sql: Sql) -> _Select:
-        return replace(self, joins=(*self.joins, sql))
+    def joined(self, table: str, *conditions: Sql, first: bool = False) -> _Select:
+        tables = (table, *self.tables) if first else (*self.tables, table)
+        return replace(self, tables=tables, where=(*self.where, *conditions))
 
     def filtered(self, sql: Sql) -> _Select:
         return replace(self, where=(*self.where, sql))
@@ -135,9 +141,9 @@ def _base(
             continue
         alias = f"v{i}"
         select = select.joined(
-            f" JOIN run_values {alias} ON {alias}.run_id = runs.id AND "
-            + Sql(f"{alias}.name = ? AND ", (f.column,))
-            + _value_condition(d, alias, f)
+            f"run_values {alias}",
+            Sql(f"{alias}.run_id = runs.id AND {alias}.name = ?", (f.column,)),
+            _value_condition(d, alias, f),
         )
     return select
 
@@ -157,10 +163,12 @@ def _segments(
             "duration": Sql(d.seconds_between("runs.start_time", "runs.end_time")),
         }[sort]
         return [replace(base, order=column + f" {direction} NULLS LAST, runs.id ASC")]
-    on = Sql(" JOIN run_values vs ON vs.run_id = runs.id AND vs.name = ?", (sort,))
-    if pipeline_ids is not None:
-        on = on + " AND vs.pipeline_id IN (" + placeholders(list(pipeline_ids) or [-1]) + ")"
-    joined = base.joined(on)
+    # The value's index is walked first: (pipeline_id, name, num_value) for one pipeline,
+    # (name, num_value) for several, whose runs are then kept by the runs' own condition.
+    on = Sql("vs.run_id = runs.id AND vs.name = ?", (sort,))
+    if pipeline_ids is not None and len(pipeline_ids) == 1:
+        on = on + Sql(" AND vs.pipeline_id = ?", (pipeline_ids[0],))
+    joined = base.joined("run_values vs", on, first=True)
     numbers = replace(
         joined.filtered(Sql("vs.num_value IS NOT NULL")),
         order=Sql(f"vs.num_value {direction}, runs.id ASC"),
@@ -225,36 +233,40 @@ def query(
     descending: bool,
     limit: int | None,
     offset: int,
+    value_types: Mapping[str, Sequence[str]] | None = None,
 ) -> RunTableRecord:
     """Runs matching every filter, sorted and cut in SQL, with the chosen columns' values.
 
     ``columns`` are ``(name, kind)`` pairs, kind ``builtin``, ``param`` or ``metric``; names
-    are checked by the caller. Ties keep start order; missing values sort last either way.
+    are checked by the caller, who also knows each value column's recorded types
+    (``value_types``, from :func:`value_columns`; read here when not given). Ties keep start
+    order; missing values sort last either way.
     """
+    if value_types is None:
+        value_types = {n: t for n, _, t in value_columns(conn, pipeline_ids)}
     base = _base(conn, pipeline_ids, filters)
     segments = _segments(conn.dialect, base, pipeline_ids, sort, descending)
     found = _fetch(conn, segments, limit, offset)
     run_ids = [r[0] for r in found]
+    starts = [as_utc(r[4]) for r in found]
+    ends = [as_utc(r[5]) for r in found]
+    builtin: dict[str, list[Any]] = {
+        "pipeline": [r[1] for r in found],
+        "name": [r[2] for r in found],
+        "status": [r[3] for r in found],
+        "start": starts,
+        "end": ends,
+        "duration": [_seconds(s, e) for s, e in zip(starts, ends, strict=True)],
+    }
     wanted = [name for name, kind in columns if kind != "builtin"]
-    values = _values(conn, run_ids, wanted) if wanted else {}
-    # Per column: where its value comes from (a field of the run row, or the run's values).
-    sources = [(_BUILTIN_FIELD.get(n, -1) if k == "builtin" else -1, n) for n, k in columns]
-    rows = []
-    for r in found:
-        start, end = as_utc(r[4]), as_utc(r[5])
-        fields = (r[1], r[2], r[3], start, end, _seconds(start, end))
-        mine = values.get(r[0], _EMPTY)
-        rows.append(tuple(fields[i] if i >= 0 else mine.get(n) for i, n in sources))
+    values = column_values(conn, run_ids, wanted, value_types, pipeline_ids)
+    data = [builtin[n] if k == "builtin" else values[n] for n, k in columns]
     return RunTableRecord(
         columns=tuple(n for n, _ in columns),
         kinds=tuple(k for _, k in columns),
-        rows=tuple(rows),
+        data=tuple(data),
         run_ids=tuple(run_ids),
     )
-
-
-_BUILTIN_FIELD = {name: i for i, name in enumerate(BUILTIN_COLUMNS)}
-_EMPTY: dict[str, Any] = {}
 
 
 def _seconds(start: datetime | None, end: datetime | None) -> float | None:
@@ -267,33 +279,3 @@ def count(
     """How many runs match every filter."""
     sql = "SELECT count(*) FROM (" + _base(conn, pipeline_ids, filters).sql() + ") counted"
     return int(conn.scalar("counting the runs table", sql))
-
-
-def _values(conn: Connection, run_ids: list[int], names: list[str]) -> dict[int, dict[str, Any]]:
-    out: dict[int, dict[str, Any]] = {}
-    # A few columns: let SQL pick them; more: fetch the runs' rows and drop the rest here (one
-    # range of the (run_id, name) index per run instead of one lookup per value).
-    every = len(names) > 5
-    wanted = set(names)
-    for start in range(0, len(run_ids), _CHUNK):
-        chunk = run_ids[start : start + _CHUNK]
-        sql = (
-            "SELECT run_id, name, value_type, num_value, text_value FROM run_values "
-            "WHERE run_id IN (" + placeholders(chunk) + ")"
-        )
-        if not every:
-            sql = sql + " AND name IN (" + placeholders(names) + ")"
-        for run_id, name, value_type, num, text in conn.rows("reading run values", sql):
-            if every and name not in wanted:
-                continue
-            if value_type == "float" and num is not None:
-                value: Any = num
-            elif value_type == "str":
-                value = text
-            else:
-                value = decode(value_type, num, text)
-            row = out.get(run_id)
-            if row is None:
-                row = out[run_id] = {}
-            row[name] = value
-    return out

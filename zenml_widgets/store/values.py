@@ -19,7 +19,7 @@ MAX_TEXT = 256  # longer strings are not metrics
 MAX_KEY = 255  # longer dict / parameter keys are not columns
 MAX_ENTRIES = 200  # a dict with more entries is data, not metrics
 MAX_PARAMETER_JSON = 1024  # a list / dict parameter is kept as its JSON text up to this length
-_EXACT_FLOAT_INT = 2**53
+EXACT_FLOAT_INT = 2**53
 
 
 def _scalar(value: Any) -> Scalar | None:
@@ -82,7 +82,7 @@ def encode(value: Scalar) -> tuple[str, float | None, str | None]:
     if isinstance(value, bool):
         return "bool", 1.0 if value else 0.0, None
     if isinstance(value, int):
-        exact = None if -_EXACT_FLOAT_INT <= value <= _EXACT_FLOAT_INT else str(value)
+        exact = None if -EXACT_FLOAT_INT <= value <= EXACT_FLOAT_INT else str(value)
         try:
             return "int", float(value), exact
         except OverflowError:

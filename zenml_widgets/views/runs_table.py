@@ -113,6 +113,7 @@ class RunsTable:
         descending: bool = True, value_types: dict[str, tuple[str, ...]] | None = None,
     ) -> None:  # fmt: skip
         self._record = record
+        self._rows: tuple[tuple[Any, ...], ...] | None = None
         self._value_types = value_types or {}
         self.title = title
         self.total = total
@@ -123,7 +124,7 @@ class RunsTable:
         return f"<RunsTable {self.title}: {len(self)} runs x {len(self.columns)} columns>"
 
     def __len__(self) -> int:
-        return len(self._record.rows)
+        return len(self._record.run_ids)
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -138,7 +139,10 @@ class RunsTable:
     @property
     def rows(self) -> tuple[tuple[Any, ...], ...]:
         """One tuple per run, values in column order (``None`` where a run has no value)."""
-        return self._record.rows
+        rows = self._rows
+        if rows is None:
+            rows = self._rows = self._record.rows
+        return rows
 
     @property
     def run_ids(self) -> tuple[int, ...]:
@@ -154,7 +158,7 @@ class RunsTable:
                 f"No column {name!r} in this runs table. Its columns are: "
                 f"{listing(list(self.columns), 30)}.{did_you_mean(name, self.columns)}"
             ) from None
-        return [row[i] for row in self.rows]
+        return list(self._record.data[i]) if self._record.data else []
 
     def to_dataframe(self) -> pd.DataFrame:
         """A pandas DataFrame: one row per run, numbers as numbers (mixed int/float: float)."""
@@ -162,7 +166,7 @@ class RunsTable:
 
         data: dict[str, Any] = {}
         for i, (name, kind) in enumerate(zip(self.columns, self.kinds, strict=True)):
-            values = [row[i] for row in self.rows]
+            values = self._record.data[i]
             if name in _DATES:
                 data[name] = pd.to_datetime(pd.Series(values, dtype=object), utc=True)
             elif name == "duration":
@@ -377,6 +381,7 @@ def run_table(
         descending=q.descending,
         limit=q.limit,
         offset=q.offset,
+        value_types=q.value_types,
     )
     total = store.count_run_table(pipeline_ids, q.filters) if count else None
     return RunsTable(

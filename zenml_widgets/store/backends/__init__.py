@@ -58,6 +58,15 @@ class Backend(Protocol):
         ...
 
 
+def register_backend(url_scheme: str, target: str) -> None:
+    """Serve ``url_scheme://`` URLs with the backend class at ``target`` (``module:Class``,
+    imported when a store with such a URL is opened)."""
+    module, sep, name = target.partition(":")
+    if not sep or not module or not name.isidentifier():
+        raise ValueError(f"A backend target is 'module:Class', got {target!r}.")
+    BACKENDS[url_scheme.lower()] = target
+
+
 def scheme(url: str) -> str:
     """``postgresql`` for ``postgresql+psycopg://...``."""
     return url.partition(":")[0].partition("+")[0].lower()

@@ -1,0 +1,118 @@
+"""The run-value columns of a runs table: each column's values, aligned with the table's runs.
+
+A page of runs (a few dozen) reads its values in one query by run id. A large result (a whole
+pipeline's table) reads column by column from the ``(pipeline_id, name, num_value, run_id)`` or
+``(name, num_value, run_id)`` index alone: for a column that only ever held numbers (the usual
+parameter or metric) that is every value of the table without touching the ``run_values`` table,
+and values the index cannot give exactly (NaN, integers beyond 2**53, text) are read by row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from zenml_widgets.store.sql import Sql, placeholders
+from zenml_widgets.store.values import EXACT_FLOAT_INT, decode
+
+if TYPE_CHECKING:
+    from zenml_widgets.store.connection import Connection
+
+#: Above this many runs a table's values are read column by column from the index.
+BY_COLUMN_FROM = 1000
+_CHUNK = 5000
+_NUMERIC = {"bool", "int", "float"}
+
+
+def column_values(
+    conn: Connection,
+    run_ids: Sequence[int],
+    names: Sequence[str],
+    types: Mapping[str, Sequence[str]],
+    pipeline_ids: Sequence[int] | None,
+) -> dict[str, list[Any]]:
+    """For each column name, its value in each run of ``run_ids`` (``None`` where a run has
+    none). ``types``: the value types each column ever recorded (from the catalogue)."""
+    if not names or not run_ids:
+        return {name: [None] * len(run_ids) for name in names}
+    if len(run_ids) < BY_COLUMN_FROM:
+        by_run = _by_run(conn, run_ids, names)
+        return {name: [by_run.get((r, name)) for r in run_ids] for name in names}
+    return {
+        name: _column(conn, run_ids, name, set(types.get(name, ())), pipeline_ids) for name in names
+    }
+
+
+def _decoded(value_type: str, num: float | None, text: str | None) -> Any:
+    if value_type == "float" and num is not None:
+        return num
+    if value_type == "str":
+        return text
+    return decode(value_type, num, text)
+
+
+def _by_run(
+    conn: Connection, run_ids: Sequence[int], names: Sequence[str]
+) -> dict[tuple[int, str], Any]:
+    found: dict[tuple[int, str], Any] = {}
+    # A few columns: let SQL pick them; more: the runs' rows, the rest dropped here (one range
+    # of the (run_id, name) index per run instead of one lookup per value).
+    every = len(names) > 5
+    wanted = set(names)
+    for start in range(0, len(run_ids), _CHUNK):
+        chunk = list(run_ids[start : start + _CHUNK])
+        sql = (
+            "SELECT run_id, name, value_type, num_value, text_value FROM run_values "
+            "WHERE run_id IN (" + placeholders(chunk) + ")"
+        )
+        if not every:
+            sql = sql + " AND name IN (" + placeholders(list(names)) + ")"
+        for run_id, name, value_type, num, text in conn.rows("reading run values", sql):
+            if not every or name in wanted:
+                found[run_id, name] = _decoded(value_type, num, text)
+    return found
+
+
+def _scope(name: str, pipeline_ids: Sequence[int] | None) -> Sql:
+    if pipeline_ids is None:
+        return Sql("name = ?", (name,))
+    return (
+        "pipeline_id IN ("
+        + placeholders(list(pipeline_ids) or [-1])
+        + Sql(") AND name = ?", (name,))
+    )
+
+
+def _column(
+    conn: Connection,
+    run_ids: Sequence[int],
+    name: str,
+    types: set[str],
+    pipeline_ids: Sequence[int] | None,
+) -> list[Any]:
+    where = _scope(name, pipeline_ids)
+    if len(types) == 1 and types <= _NUMERIC:
+        (kind,) = types
+        sql = "SELECT run_id, num_value FROM run_values WHERE " + where
+        values: dict[int, Any] = dict(conn.rows("reading a run-value column", sql))
+        numbers = values.values()
+        inexact = None in numbers or (
+            kind == "int" and bool(numbers) and max(map(abs, numbers)) > EXACT_FLOAT_INT
+        )
+        if kind == "int":
+            values = dict(zip(values, map(int, numbers), strict=True)) if not inexact else values
+        elif kind == "bool":
+            values = dict(zip(values, map(bool, numbers), strict=True)) if not inexact else values
+        if inexact:  # NaN, or an integer a float cannot hold: the stored text says exactly
+            values = _exact(conn, where)
+    else:
+        sql = "SELECT run_id, value_type, num_value, text_value FROM run_values WHERE " + where
+        rows = conn.rows("reading a run-value column", sql)
+        values = {r: _decoded(t, n, x) for r, t, n, x in rows}
+    return list(map(values.get, run_ids))
+
+
+def _exact(conn: Connection, where: Sql) -> dict[int, Any]:
+    sql = "SELECT run_id, value_type, num_value, text_value FROM run_values WHERE " + where
+    rows = conn.rows("reading a run-value column", sql)
+    return {r: decode(t, n, x) for r, t, n, x in rows}
