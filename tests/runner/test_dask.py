@@ -31,7 +31,7 @@ from zenml_widgets.exceptions import (
 )
 from zenml_widgets.materializers import BaseMaterializer
 from zenml_widgets.repository import Repository
-from zenml_widgets.runner.dask_orchestrator import check_store_reachable
+from zenml_widgets.runner.orchestrators.dask import check_store_reachable
 from zenml_widgets.views import PipelineRunView
 from zenml_widgets.views.lineage import explain_step
 

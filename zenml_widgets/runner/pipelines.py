@@ -100,7 +100,7 @@ class BasePipeline:
             StepFailedError: a step raised; the run is recorded ``failed`` and every output
                 written before stays readable.
         """
-        from zenml_widgets.runner.orchestrator import run_pipeline
+        from zenml_widgets.runner.execution import run_pipeline
 
         return run_pipeline(self, run_name=run_name, repository=repository, stack_key=stack_key)
 

@@ -1,7 +1,7 @@
 """Running a composed pipeline and recording everything.
 
 ``run_pipeline`` records the run; an executor runs its steps: ``run_locally`` one after another
-in this process, or ``DaskExecutor`` (``dask_orchestrator.py``) as tasks on a Dask cluster. Both
+in this process, or ``DaskExecutor`` (``orchestrators/dask.py``) as tasks on a Dask cluster. Both
 run each step with ``execute_step``, so caching, lineage and failure handling are the same.
 """
 
@@ -170,7 +170,7 @@ def run_locally(stack: Stack, jobs: list[StepJob]) -> None:
 @contextmanager
 def _executor(stack: Stack, nodes: list[StepNode]) -> Iterator[Executor]:
     if stack.orchestrator == "dask":
-        from zenml_widgets.runner.dask_orchestrator import DaskExecutor
+        from zenml_widgets.runner.orchestrators.dask import DaskExecutor
 
         with DaskExecutor(stack, nodes) as dask_executor:
             yield dask_executor

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 from zenml_widgets.artifacts import safe_segment
 from zenml_widgets.exceptions import OrchestratorError, PipelineDefinitionError, StepFailedError
-from zenml_widgets.runner.orchestrator import StepJob, execute_step
+from zenml_widgets.runner.execution import StepJob, execute_step
 
 if TYPE_CHECKING:
     from zenml_widgets.runner.steps import StepNode

@@ -1,0 +1,1 @@
+"""The orchestrators: what runs the steps of a run (one module each)."""
