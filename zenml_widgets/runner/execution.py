@@ -1,8 +1,9 @@
 """Running a composed pipeline and recording everything.
 
-``run_pipeline`` records the run; an executor runs its steps: ``run_locally`` one after another
-in this process, or ``DaskExecutor`` (``orchestrators/dask.py``) as tasks on a Dask cluster. Both
-run each step with ``execute_step``, so caching, lineage and failure handling are the same.
+``run_pipeline`` records the run; the stack's orchestrator (``runner/orchestrators/``: local, one
+step after another in this process; dask, tasks on a Dask cluster; or a third-party one) runs its
+steps. Every orchestrator runs each step with ``execute_step``, so caching, lineage and failure
+handling are the same.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import sys
 import threading
 import traceback
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,6 +35,7 @@ from zenml_widgets.exceptions import (
 )
 from zenml_widgets.materializers import default_registry
 from zenml_widgets.materializers.loading import StoredArtifact
+from zenml_widgets.runner.orchestrators import open_orchestrator
 from zenml_widgets.stack import Stack, open_stack
 from zenml_widgets.store import ArtifactRecord, NewArtifact, metric_values
 from zenml_widgets.store.liveness import HEARTBEAT_INTERVAL, this_host
@@ -155,29 +157,6 @@ class StepJob:
         )
 
 
-# An executor runs the jobs of one run (in order of dependencies) on a stack.
-Executor = Callable[["Stack", list[StepJob]], None]
-
-
-def run_locally(stack: Stack, jobs: list[StepJob]) -> None:
-    """The local orchestrator: one step after another, in this process."""
-    outputs: dict[str, dict[str, ArtifactRecord]] = {}
-    for job in jobs:
-        inputs = {k: outputs[s][o] for k, (s, o) in job.inputs.items()}
-        outputs[job.name] = execute_step(stack, job, inputs)
-
-
-@contextmanager
-def _executor(stack: Stack, nodes: list[StepNode]) -> Iterator[Executor]:
-    if stack.orchestrator == "dask":
-        from zenml_widgets.runner.orchestrators.dask import DaskExecutor
-
-        with DaskExecutor(stack, nodes) as dask_executor:
-            yield dask_executor
-    else:
-        yield run_locally
-
-
 def run_pipeline(
     pipeline: BasePipeline,
     *,
@@ -195,7 +174,7 @@ def run_pipeline(
         _check_step(node)
     stack = _stack(repository, stack_key)
     # The orchestrator is ready (a cluster reached or started) before anything is recorded.
-    with _executor(stack, nodes) as execute:
+    with open_orchestrator(stack, nodes) as orchestrator:
         store = stack.create_metadata_store()
         pipeline_record = store.get_or_create_pipeline(pipeline.NAME)
         for attempt in range(_NAME_ATTEMPTS):
@@ -217,7 +196,7 @@ def run_pipeline(
         jobs = plan_jobs(pipeline, nodes, pipeline_record.id, run.id, name)
         with _Heartbeat(stack, run.id):
             try:
-                execute(stack, jobs)
+                orchestrator.run(jobs)
             except StepFailedError as e:
                 store.fail_running_steps(run.id, f"not finished: the run failed: {e}")
                 store.finish_run(run.id, "failed", error=str(e))

@@ -84,7 +84,8 @@ class BasePipeline:
         repository: str | Path | Any = None,
         stack_key: str | None = None,
     ) -> Any:
-        """Run the steps in dependency order in this process and record the run.
+        """Run the steps on the stack's orchestrator (in this process for ``local``) and record
+        the run.
 
         Args:
             run_name: unique per pipeline; default ``{pipeline}-{timestamp}``. A clash is refused
