@@ -37,7 +37,7 @@ from zenml_widgets.materializers import default_registry
 from zenml_widgets.materializers.loading import StoredArtifact
 from zenml_widgets.runner.orchestrators import open_orchestrator
 from zenml_widgets.stack import Stack, open_stack
-from zenml_widgets.store import ArtifactRecord, NewArtifact, metric_values
+from zenml_widgets.store import ArtifactRecord, NewArtifact, StepRecord, metric_values
 from zenml_widgets.store.liveness import HEARTBEAT_INTERVAL, this_host
 
 if TYPE_CHECKING:
@@ -254,18 +254,7 @@ def execute_step(
             return {a.name: a for a in store.list_outputs(record.id)}
         record = store.restart_step(record.id)
     else:
-        with store.transaction():
-            record = store.create_step(
-                job.run_id,
-                position=job.position,
-                name=job.name,
-                entrypoint_name=step.ENTRYPOINT_NAME,
-                parameters=params,
-                cache_key=cache_key,
-                code_hash=job.code_hash,
-                cache_enabled=cache_enabled,
-            )
-            store.add_inputs(record.id, {k: a.id for k, a in inputs.items()})
+        record = _create_record(stack, job, inputs, cache_key, cache_enabled)
     if cache_enabled:
         reused = _reuse(stack, record.id, cache_key, [n for n, _ in spec])
         if reused is not None:
@@ -294,6 +283,30 @@ def execute_step(
     elapsed = (datetime.now(UTC) - started).total_seconds()
     logger.info("Step %r of run %r: completed in %.3f s", job.name, job.run_name, elapsed)
     return {a.name: a for a in artifacts}
+
+
+def _create_record(
+    stack: Stack,
+    job: StepJob,
+    inputs: dict[str, ArtifactRecord],
+    cache_key: str,
+    cache_enabled: bool,
+) -> StepRecord:
+    """The step's record (running) with its inputs, in one transaction."""
+    store = stack.metadata_store
+    with store.transaction():
+        record = store.create_step(
+            job.run_id,
+            position=job.position,
+            name=job.name,
+            entrypoint_name=job.step.ENTRYPOINT_NAME,
+            parameters=job.parameters,
+            cache_key=cache_key,
+            code_hash=job.code_hash,
+            cache_enabled=cache_enabled,
+        )
+        store.add_inputs(record.id, {k: a.id for k, a in inputs.items()})
+    return record
 
 
 def _stored(stack: Stack, artifact: ArtifactRecord) -> StoredArtifact:
