@@ -44,9 +44,10 @@ def code_blocks(path: Path, language: str) -> list[str]:
 
 
 def doc_plugin() -> tuple[str, dict[str, str]]:
-    """The toy orchestrator's module and entry points, as the architecture doc gives them."""
-    [source] = code_blocks(DOC, "python")
-    [toml] = code_blocks(DOC, "toml")
+    """The toy orchestrator's module and entry points, as the architecture doc gives them (the
+    doc's only blocks that define ``ToyOrchestrator`` and use the entry-point group)."""
+    [source] = [b for b in code_blocks(DOC, "python") if "class ToyOrchestrator(" in b]
+    [toml] = [b for b in code_blocks(DOC, "toml") if orchestration.GROUP in b]
     points = tomllib.loads(toml)["project"]["entry-points"]["zenml_widgets.orchestrators"]
     return source, points
 
