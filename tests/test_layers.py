@@ -19,6 +19,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "zenml_widgets"
 RANKS: dict[str, float] = {
     "exceptions": 0,
     "hooks": 0,
+    "orchestration": 0.5,
     "store": 1,
     "materializers": 1,
     "artifacts": 0.9,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from zenml_widgets.exceptions import ZenMLWidgetsError
+from zenml_widgets.exceptions import OrchestratorOptionError, ZenMLWidgetsError
 
 
 def _init(args: argparse.Namespace) -> int:
@@ -54,11 +54,16 @@ def _stack_list(args: argparse.Namespace) -> int:
         orchestrator = stack.orchestrator + "".join(
             f" {k}={v}" for k, v in sorted(stack.orchestrator_options.items())
         )
+        try:
+            stack.checked()
+            problem = ""
+        except ZenMLWidgetsError as e:  # listed all the same: the other stacks stay usable
+            problem = f" [cannot run pipelines: {e}]"
         print(
             f"{mark} {name}: metadata {hide_password(stack.metadata_store_url)}, "
             f"artifacts {hide_password(stack.artifact_store)}"
             + (f" ({options.strip()})" if options else "")
-            + f", orchestrator {orchestrator}"
+            + f", orchestrator {orchestrator}{problem}"
         )
     return 0
 
@@ -134,23 +139,46 @@ def _backfill_values(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The command-line parser."""
-    parser = argparse.ArgumentParser(
-        prog="zenml-widgets", description="ML pipeline history, browsable from notebooks."
-    )
-    parser.add_argument(
-        "--repository", "-R", default=None, help="a folder inside the repository (default: cwd)"
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
+class _OrchestratorNames:
+    """The orchestrators' names as ``--orchestrator``'s choices, read from the orchestrator
+    table only when needed: a built-in name is checked without reading entry points."""
 
-    init = sub.add_parser("init", help="create a repository with the default stack")
-    init.add_argument("path", nargs="?", default=".", help="where (default: the current folder)")
-    init.set_defaults(func=_init)
+    def __contains__(self, name: object) -> bool:
+        from zenml_widgets.orchestration import is_orchestrator
 
+        return isinstance(name, str) and is_orchestrator(name)
+
+    def __iter__(self) -> Iterator[str]:
+        from zenml_widgets.orchestration import orchestrator_names
+
+        return iter(orchestrator_names())
+
+
+class _RegisterHelp(argparse.HelpFormatter):
+    """``stack register --help``: the orchestrators and their options from the orchestrator
+    table, written only when the help is shown (reading third-party entry points takes time
+    that other commands should not spend)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        from zenml_widgets import orchestration
+
+        if action.dest == "orchestrator":
+            text = f"what runs the pipelines: {orchestration.describe_orchestrators()}"
+        elif action.dest == "orchestrator_option":
+            text = (
+                "a setting of the orchestrator (repeatable; VALUE is read as JSON when it "
+                "parses, else as text), checked when the stack is registered. "
+                f"{orchestration.describe_options()}"
+            )
+        else:
+            return super()._get_help_string(action)
+        return text.replace("%", "%%")
+
+
+def _add_stack_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     stack = sub.add_parser("stack", help="manage stacks (metadata store + artifact store)")
     stack_sub = stack.add_subparsers(dest="stack_command", required=True)
-    register = stack_sub.add_parser("register", help="add a stack")
+    register = stack_sub.add_parser("register", help="add a stack", formatter_class=_RegisterHelp)
     register.add_argument("name")
     register.add_argument(
         "--metadata-url",
@@ -174,18 +202,16 @@ def build_parser() -> argparse.ArgumentParser:
     register.add_argument(
         "--orchestrator",
         default="local",
-        choices=["local", "dask"],
-        help="what runs the pipelines: local (in the calling process, one step after another; "
-        "the default) or dask (steps as tasks on a Dask cluster)",
+        choices=_OrchestratorNames(),
+        metavar="NAME",
+        help="(written by _RegisterHelp)",
     )
     register.add_argument(
         "--orchestrator-option",
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="a setting of the orchestrator (repeatable), for dask: address=tcp://host:8786 "
-        "(a running scheduler; without it a LocalCluster is started per run), n_workers=4, "
-        "threads_per_worker=1, memory_limit=4GB, timeout=10",
+        help="(written by _RegisterHelp)",
     )
     register.add_argument("--activate", action="store_true", help="make it the active stack")
     register.set_defaults(func=_stack_register)
@@ -198,6 +224,23 @@ def build_parser() -> argparse.ArgumentParser:
     delete = stack_sub.add_parser("delete", help="forget a stack")
     delete.add_argument("name")
     delete.set_defaults(func=_stack_delete)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line parser."""
+    parser = argparse.ArgumentParser(
+        prog="zenml-widgets", description="ML pipeline history, browsable from notebooks."
+    )
+    parser.add_argument(
+        "--repository", "-R", default=None, help="a folder inside the repository (default: cwd)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    init = sub.add_parser("init", help="create a repository with the default stack")
+    init.add_argument("path", nargs="?", default=".", help="where (default: the current folder)")
+    init.set_defaults(func=_init)
+
+    _add_stack_commands(sub)
 
     runs = sub.add_parser("runs", help="list the latest runs of each pipeline")
     runs.add_argument("pipeline", nargs="?", default=None)
@@ -233,6 +276,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         code: int = args.func(args)
+    except OrchestratorOptionError as e:  # a value argparse could not check: a usage error
+        print(f"zenml-widgets: error: {e}", file=sys.stderr)
+        return 2
     except (ZenMLWidgetsError, KeyError) as e:
         print(f"zenml-widgets: error: {e}", file=sys.stderr)
         return 1

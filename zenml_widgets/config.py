@@ -7,7 +7,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ try:
 except ImportError:  # Windows: writes stay atomic, but are not serialized between processes
     fcntl = None  # type: ignore[assignment]
 
+from zenml_widgets import orchestration
 from zenml_widgets.exceptions import (
     NotFoundError,
     RepositoryNotFoundError,
@@ -33,18 +34,6 @@ LOCK_FILE = "config.lock"
 ENV_REPOSITORY = "ZENML_WIDGETS_REPOSITORY"
 DEFAULT_STACK = "default"
 DEFAULT_ORCHESTRATOR = "local"
-# Orchestrators and the options each accepts (name -> what it means, shown in errors and help).
-ORCHESTRATORS: dict[str, dict[str, str]] = {
-    "local": {},
-    "dask": {
-        "address": "scheduler address of a running cluster (tcp://host:8786); without it a "
-        "LocalCluster of worker processes is started for each run",
-        "n_workers": "worker processes of the LocalCluster (default: the number of cores)",
-        "threads_per_worker": "threads per worker process of the LocalCluster (default 1)",
-        "memory_limit": "memory limit per worker of the LocalCluster (e.g. '4GB'; default: auto)",
-        "timeout": "seconds to wait when connecting to the scheduler (default 10)",
-    },
-}
 CONFIG_VERSION = 1
 
 
@@ -59,6 +48,11 @@ class StackConfig:
     ``artifact_store_options`` then holds non-secret file-system settings such as
     ``endpoint_url``. Credentials are refused here: they come from the environment
     (``AWS_ACCESS_KEY_ID``..., ``AWS_PROFILE``, ``~/.aws/``).
+
+    ``orchestrator`` names a row of the orchestrator table (``zenml_widgets.orchestration``);
+    its options are checked against that row by ``checked``, when the stack is registered and
+    when a run uses it, not when a config is read: a stack whose orchestrator is gone or whose
+    options are wrong does not keep the others from being used.
     """
 
     name: str
@@ -70,7 +64,17 @@ class StackConfig:
 
     def __post_init__(self) -> None:
         check_artifact_store_options(self.artifact_store_options)
-        check_orchestrator(self.orchestrator, self.orchestrator_options)
+
+    def checked(self) -> StackConfig:
+        """This stack with its orchestrator and options checked against the orchestrator table,
+        option values converted as the orchestrator's options say (``"4"`` -> ``4``).
+
+        Errors name the stack: ``OrchestratorOptionError`` for a value the option does not take,
+        ``ZenMLWidgetsError`` for an unknown orchestrator or option, or a credential;
+        ``OrchestratorError`` for a third-party orchestrator that cannot be imported.
+        """
+        options = check_orchestrator(self.name, self.orchestrator, self.orchestrator_options)
+        return replace(self, orchestrator_options=options)
 
     def to_json(self) -> dict[str, Any]:
         """The stack as written in the config file."""
@@ -107,27 +111,18 @@ def check_artifact_store_options(options: dict[str, Any]) -> None:
             )
 
 
-def check_orchestrator(orchestrator: str, options: dict[str, Any]) -> None:
-    """Refuse unknown orchestrators, unknown options and options that look like credentials."""
-    if orchestrator not in ORCHESTRATORS:
-        raise ZenMLWidgetsError(
-            f"Unknown orchestrator {orchestrator!r}; the orchestrators are: "
-            f"{', '.join(ORCHESTRATORS)}."
-        )
-    known = ORCHESTRATORS[orchestrator]
+def check_orchestrator(stack: str, orchestrator: str, options: dict[str, Any]) -> dict[str, Any]:
+    """The options of stack ``stack`` checked (see ``StackConfig.checked``): the orchestrator
+    exists, no option looks like a credential, and each is one it takes with a value it takes."""
+    entry = orchestration.get_orchestrator(orchestrator, stack)
     for name in options:
         if _looks_secret(name):
             raise ZenMLWidgetsError(
-                f"Orchestrator option {name!r} looks like a credential; credentials are never "
-                "stored in .zen/. Give them to the cluster's own configuration (Dask's "
-                "security settings or environment) instead."
+                f"Stack {stack!r}: orchestrator option {name!r} looks like a credential; "
+                "credentials are never stored in .zen/. Give them to the cluster's own "
+                "configuration (Dask's security settings or environment) instead."
             )
-        if name not in known:
-            accepted = ", ".join(known) if known else "none"
-            raise ZenMLWidgetsError(
-                f"Unknown option {name!r} for the {orchestrator!r} orchestrator; it accepts: "
-                f"{accepted}."
-            )
+    return entry.check(stack, options)
 
 
 def parse_option(text: str) -> tuple[str, Any]:

@@ -102,3 +102,8 @@ def _step_failed(message: str, step_name: str, run_name: str) -> StepFailedError
 
 class OrchestratorError(ZenMLWidgetsError):
     """The orchestrator could not run the pipeline (unreachable cluster, unusable setup)."""
+
+
+class OrchestratorOptionError(ZenMLWidgetsError, ValueError):
+    """A stack's orchestrator option has a value the orchestrator does not take, or options
+    that exclude each other are given together. ``zenml-widgets`` exits with status 2."""

@@ -91,10 +91,12 @@ class Repository:
 
         ``artifact_store`` is a folder or an object-storage URL (``s3://bucket/prefix``);
         ``artifact_store_options`` are non-secret settings for it (``endpoint_url``...).
-        ``orchestrator`` runs the stack's pipelines: ``"local"`` (one step after another in the
-        calling process) or ``"dask"`` (steps as tasks on a Dask cluster;
-        ``orchestrator_options``: ``address``, ``n_workers``, ``threads_per_worker``,
-        ``memory_limit``, ``timeout``).
+        ``orchestrator`` runs the stack's pipelines: a name of the orchestrator table,
+        ``zenml_widgets.orchestration`` (built in: ``"local"``, the default, and ``"dask"``; more
+        from installed distributions), which also says which ``orchestrator_options`` each one
+        takes (``zenml-widgets stack register --help`` lists them). The options are checked
+        here: an unknown option or a value it does not take (``OrchestratorOptionError``,
+        naming the stack and the option) refuses the stack with nothing saved.
 
         With ``validate`` (the default) both stores are opened first, and a stack whose store
         cannot be opened is refused with nothing saved; ``validate=False`` registers a stack
@@ -111,7 +113,7 @@ class Repository:
             dict(artifact_store_options or {}),
             orchestrator,
             dict(orchestrator_options or {}),
-        )
+        ).checked()
         if validate:
             # Both stores open before anything is saved: a wrong URL, an unreachable server or
             # a missing driver (s3fs, psycopg) fails here and leaves the config as it was.

@@ -73,7 +73,7 @@ class Stack:
 
     @property
     def orchestrator(self) -> str:
-        """What runs this stack's pipelines: ``local`` or ``dask``."""
+        """The name of what runs this stack's pipelines (see ``zenml_widgets.orchestration``)."""
         return self.config.orchestrator
 
     @cached_property

@@ -15,7 +15,7 @@ from zw_testing import make_repo, make_training
 
 from zenml_widgets.exceptions import RunNameClashError
 from zenml_widgets.repository import Repository
-from zenml_widgets.runner import orchestrator
+from zenml_widgets.runner import execution
 
 WRITERS = 8
 RUNS_EACH = 3
@@ -132,12 +132,12 @@ def test_same_run_name_race_has_exactly_one_winner(tmp_path: Path, store_url: st
 def test_generated_names_retry_on_a_clash(
     sqlite_repo: Repository, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = orchestrator.default_run_name
+    real = execution.default_run_name
 
     def same_microsecond(name: str, attempt: int = 0) -> str:
         return f"{name}-2026_01_01-00_00_00_000000" if attempt == 0 else real(name, attempt)
 
-    monkeypatch.setattr(orchestrator, "default_run_name", same_microsecond)
+    monkeypatch.setattr(execution, "default_run_name", same_microsecond)
     first = make_training().run(repository=sqlite_repo.root)
     second = make_training().run(repository=sqlite_repo.root)
     assert first.name == "training_pipeline-2026_01_01-00_00_00_000000"

@@ -31,7 +31,7 @@ from zenml_widgets.exceptions import (
 )
 from zenml_widgets.materializers import BaseMaterializer
 from zenml_widgets.repository import Repository
-from zenml_widgets.runner.dask_orchestrator import check_store_reachable
+from zenml_widgets.runner.orchestrators.dask import check_store_reachable
 from zenml_widgets.views import PipelineRunView
 from zenml_widgets.views.lineage import explain_step
 
@@ -422,17 +422,17 @@ def test_stack_config_and_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]
             "--orchestrator-option",
             "address=tcp://127.0.0.1:8786",
             "--orchestrator-option",
-            "n_workers=4",
+            "timeout=4",  # not n_workers: that only applies without an address (a LocalCluster)
         ]
     )
     assert code == 0
     assert main(["-R", str(root), "stack", "list"]) == 0
     out = capsys.readouterr().out
-    assert "orchestrator dask address=tcp://127.0.0.1:8786 n_workers=4" in out
+    assert "orchestrator dask address=tcp://127.0.0.1:8786 timeout=4" in out
     assert "default: " in out and "orchestrator local" in out
     stack = Repository(root).get_stack("team")
     assert stack.orchestrator == "dask"
-    assert stack.config.orchestrator_options == {"address": "tcp://127.0.0.1:8786", "n_workers": 4}
+    assert stack.config.orchestrator_options == {"address": "tcp://127.0.0.1:8786", "timeout": 4}
 
     assert main([*args[:4], "t2", *args[5:], "--orchestrator-option", "api_token=x"]) == 1
     assert "looks like a credential" in capsys.readouterr().err

@@ -84,7 +84,8 @@ class BasePipeline:
         repository: str | Path | Any = None,
         stack_key: str | None = None,
     ) -> Any:
-        """Run the steps in dependency order in this process and record the run.
+        """Run the steps on the stack's orchestrator (in this process for ``local``) and record
+        the run.
 
         Args:
             run_name: unique per pipeline; default ``{pipeline}-{timestamp}``. A clash is refused
@@ -100,7 +101,7 @@ class BasePipeline:
             StepFailedError: a step raised; the run is recorded ``failed`` and every output
                 written before stays readable.
         """
-        from zenml_widgets.runner.orchestrator import run_pipeline
+        from zenml_widgets.runner.execution import run_pipeline
 
         return run_pipeline(self, run_name=run_name, repository=repository, stack_key=stack_key)
 

@@ -1,8 +1,9 @@
 """Running a composed pipeline and recording everything.
 
-``run_pipeline`` records the run; an executor runs its steps: ``run_locally`` one after another
-in this process, or ``DaskExecutor`` (``dask_orchestrator.py``) as tasks on a Dask cluster. Both
-run each step with ``execute_step``, so caching, lineage and failure handling are the same.
+``run_pipeline`` records the run; the stack's orchestrator (``runner/orchestrators/``: local, one
+step after another in this process; dask, tasks on a Dask cluster; or a third-party one) runs its
+steps. Every orchestrator runs each step with ``execute_step``, so caching, lineage and failure
+handling are the same.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import sys
 import threading
 import traceback
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,8 +35,9 @@ from zenml_widgets.exceptions import (
 )
 from zenml_widgets.materializers import default_registry
 from zenml_widgets.materializers.loading import StoredArtifact
+from zenml_widgets.runner.orchestrators import open_orchestrator
 from zenml_widgets.stack import Stack, open_stack
-from zenml_widgets.store import ArtifactRecord, NewArtifact, metric_values
+from zenml_widgets.store import ArtifactRecord, NewArtifact, StepRecord, metric_values
 from zenml_widgets.store.liveness import HEARTBEAT_INTERVAL, this_host
 
 if TYPE_CHECKING:
@@ -155,29 +157,6 @@ class StepJob:
         )
 
 
-# An executor runs the jobs of one run (in order of dependencies) on a stack.
-Executor = Callable[["Stack", list[StepJob]], None]
-
-
-def run_locally(stack: Stack, jobs: list[StepJob]) -> None:
-    """The local orchestrator: one step after another, in this process."""
-    outputs: dict[str, dict[str, ArtifactRecord]] = {}
-    for job in jobs:
-        inputs = {k: outputs[s][o] for k, (s, o) in job.inputs.items()}
-        outputs[job.name] = execute_step(stack, job, inputs)
-
-
-@contextmanager
-def _executor(stack: Stack, nodes: list[StepNode]) -> Iterator[Executor]:
-    if stack.orchestrator == "dask":
-        from zenml_widgets.runner.dask_orchestrator import DaskExecutor
-
-        with DaskExecutor(stack, nodes) as dask_executor:
-            yield dask_executor
-    else:
-        yield run_locally
-
-
 def run_pipeline(
     pipeline: BasePipeline,
     *,
@@ -195,7 +174,7 @@ def run_pipeline(
         _check_step(node)
     stack = _stack(repository, stack_key)
     # The orchestrator is ready (a cluster reached or started) before anything is recorded.
-    with _executor(stack, nodes) as execute:
+    with open_orchestrator(stack, nodes) as orchestrator:
         store = stack.create_metadata_store()
         pipeline_record = store.get_or_create_pipeline(pipeline.NAME)
         for attempt in range(_NAME_ATTEMPTS):
@@ -217,7 +196,7 @@ def run_pipeline(
         jobs = plan_jobs(pipeline, nodes, pipeline_record.id, run.id, name)
         with _Heartbeat(stack, run.id):
             try:
-                execute(stack, jobs)
+                orchestrator.run(jobs)
             except StepFailedError as e:
                 store.fail_running_steps(run.id, f"not finished: the run failed: {e}")
                 store.finish_run(run.id, "failed", error=str(e))
@@ -275,18 +254,7 @@ def execute_step(
             return {a.name: a for a in store.list_outputs(record.id)}
         record = store.restart_step(record.id)
     else:
-        with store.transaction():
-            record = store.create_step(
-                job.run_id,
-                position=job.position,
-                name=job.name,
-                entrypoint_name=step.ENTRYPOINT_NAME,
-                parameters=params,
-                cache_key=cache_key,
-                code_hash=job.code_hash,
-                cache_enabled=cache_enabled,
-            )
-            store.add_inputs(record.id, {k: a.id for k, a in inputs.items()})
+        record = _create_record(stack, job, inputs, cache_key, cache_enabled)
     if cache_enabled:
         reused = _reuse(stack, record.id, cache_key, [n for n, _ in spec])
         if reused is not None:
@@ -315,6 +283,30 @@ def execute_step(
     elapsed = (datetime.now(UTC) - started).total_seconds()
     logger.info("Step %r of run %r: completed in %.3f s", job.name, job.run_name, elapsed)
     return {a.name: a for a in artifacts}
+
+
+def _create_record(
+    stack: Stack,
+    job: StepJob,
+    inputs: dict[str, ArtifactRecord],
+    cache_key: str,
+    cache_enabled: bool,
+) -> StepRecord:
+    """The step's record (running) with its inputs, in one transaction."""
+    store = stack.metadata_store
+    with store.transaction():
+        record = store.create_step(
+            job.run_id,
+            position=job.position,
+            name=job.name,
+            entrypoint_name=job.step.ENTRYPOINT_NAME,
+            parameters=job.parameters,
+            cache_key=cache_key,
+            code_hash=job.code_hash,
+            cache_enabled=cache_enabled,
+        )
+        store.add_inputs(record.id, {k: a.id for k, a in inputs.items()})
+    return record
 
 
 def _stored(stack: Stack, artifact: ArtifactRecord) -> StoredArtifact:

@@ -20,14 +20,16 @@ import ipaddress
 import logging
 import socket
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from zenml_widgets.artifacts import safe_segment
 from zenml_widgets.exceptions import OrchestratorError, PipelineDefinitionError, StepFailedError
-from zenml_widgets.runner.orchestrator import StepJob, execute_step
+from zenml_widgets.orchestration import BUILTIN
+from zenml_widgets.runner.execution import StepJob, execute_step
+from zenml_widgets.runner.orchestrators.base import Orchestrator
 
 if TYPE_CHECKING:
     from zenml_widgets.runner.steps import StepNode
@@ -40,23 +42,28 @@ DEFAULT_TIMEOUT = 10.0
 WORKER_DEATHS_ALLOWED = 1
 
 
-class DaskExecutor:
+class DaskOrchestrator(Orchestrator):
     """Runs the jobs of a run on a Dask cluster: the stack's ``address``, or a ``LocalCluster``
     of worker processes started on entering and closed on leaving.
 
-    Entering checks everything that can be checked before a run is recorded: that every step
-    can be sent to workers, that the scheduler answers, and that the workers can reach the
-    metadata store.
+    Making one checks that every step can be sent to workers; entering checks that the
+    scheduler answers and that the workers can reach the metadata store, all before a run is
+    recorded.
     """
 
-    def __init__(self, stack: Stack, nodes: Sequence[StepNode]) -> None:
-        self.stack = stack
-        self.options = dict(stack.config.orchestrator_options)
+    NAME = "dask"
+    SUMMARY = BUILTIN[NAME].summary
+    OPTIONS = BUILTIN[NAME].options
+
+    def __init__(self, stack: Stack, nodes: Sequence[StepNode], options: Mapping[str, Any]) -> None:
+        """See ``Orchestrator``; refuses a step that cannot be sent to workers."""
+        super().__init__(stack, nodes, options)
         self.client: Any = None
         self.cluster: Any = None
-        check_picklable(nodes)
+        check_picklable(self.nodes)
 
-    def __enter__(self) -> DaskExecutor:
+    def __enter__(self) -> DaskOrchestrator:
+        """Reach the stack's scheduler, or start a LocalCluster."""
         try:
             import dask
             import distributed
@@ -113,6 +120,7 @@ class DaskExecutor:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        """Close the client, and the LocalCluster if one was started."""
         for closable in (self.client, self.cluster):
             if closable is not None:
                 try:
@@ -121,9 +129,12 @@ class DaskExecutor:
                     logger.debug("closing Dask failed", exc_info=True)
         self.client = self.cluster = None
 
-    def __call__(self, stack: Stack, jobs: list[StepJob]) -> None:
+    def run(self, jobs: list[StepJob]) -> None:
+        """Submit each job as a task once its upstream jobs have finished; when one fails, the
+        independent ones still run, then the run fails naming it."""
         import distributed
 
+        stack = self.stack
         client = self.client
         jobs = [replace(job, resume=True) for job in jobs]
         waiting = {job.name: set(job.upstream) for job in jobs}
@@ -170,15 +181,7 @@ class DaskExecutor:
                 client.cancel(list(running))
                 raise
         if failures:
-            first = failures[0]
-            extra = ""
-            if len(failures) > 1:
-                extra += f" Also failed: {', '.join(repr(f.step_name) for f in failures[1:])}."
-            if waiting:
-                extra += f" Not run because of it: {', '.join(map(repr, waiting))}."
-            raise StepFailedError(
-                str(first) + extra, step_name=first.step_name, run_name=first.run_name
-            ) from first
+            raise _run_failed(failures, list(waiting)) from failures[0]
 
     def _failure(self, stack: Stack, job: StepJob, future: Any) -> StepFailedError:
         error = future.exception() if future.status == "error" else None
@@ -202,6 +205,17 @@ class DaskExecutor:
         reason = f"it could not run on a Dask worker: {type(error).__name__}: {error}"
         _record_failure(stack, job, reason)
         return job.fail(reason)
+
+
+def _run_failed(failures: list[StepFailedError], not_run: list[str]) -> StepFailedError:
+    """The error of a run whose steps ``failures`` failed: the first, naming the others."""
+    first = failures[0]
+    extra = ""
+    if len(failures) > 1:
+        extra += f" Also failed: {', '.join(repr(f.step_name) for f in failures[1:])}."
+    if not_run:
+        extra += f" Not run because of it: {', '.join(map(repr, not_run))}."
+    return StepFailedError(str(first) + extra, step_name=first.step_name, run_name=first.run_name)
 
 
 def run_task(
