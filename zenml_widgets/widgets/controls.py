@@ -2,67 +2,44 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
 from zenml_widgets.config import find_repository_root
-from zenml_widgets.display.html import fmt_duration, fmt_size, fmt_time
-from zenml_widgets.exceptions import NotFoundError, RepositoryNotFoundError
-from zenml_widgets.views._common import did_you_mean, listing
+from zenml_widgets.exceptions import RepositoryNotFoundError
+from zenml_widgets.widgets.options import (
+    Options,
+    get_output,
+    output_options,
+    run_options,
+    stack_options,
+    step_options,
+)
 
 if TYPE_CHECKING:
     from zenml_widgets.repository import Repository
-    from zenml_widgets.views import ArtifactView, PipelineRunView, StepView
     from zenml_widgets.widgets.explorer import HistoryExplorer
 
-Options = list[tuple[str, str]]
-SEP = "  ·  "
+__all__ = [
+    "Controls",
+    "Options",
+    "get_output",
+    "output_options",
+    "repository_argument",
+    "run_options",
+    "stack_options",
+    "step_options",
+]
+
 _LABEL = {"description_width": "64px"}
 
 
 def _wide() -> w.Layout:
     # A Layout per widget: a shared one would hide them all when one is hidden.
     return w.Layout(width="min(100%, 760px)")
-
-
-def stack_options(repository: Repository) -> Options:
-    """The stacks, the active one first."""
-    active = repository.active_stack_key
-    keys = [active, *sorted(k for k in repository.stacks if k != active)]
-    return [(f"{k} (active)" if k == active else k, k) for k in keys]
-
-
-def run_options(runs: Sequence[PipelineRunView]) -> Options:
-    """``name · status · start time`` for each run, in the given (newest first) order."""
-    return [(f"{r.name}{SEP}{r.status}{SEP}{fmt_time(r.start_time)}", r.name) for r in runs]
-
-
-def step_options(run: PipelineRunView) -> Options:
-    """``name · status · duration`` for each step, in execution order."""
-    return [(f"{s.name}{SEP}{s.status}{SEP}{fmt_duration(s.duration)}", s.name) for s in run.steps]
-
-
-def output_options(step: StepView) -> Options:
-    """``name · data type · size`` for each output."""
-    return [
-        (f"{name}{SEP}{a.data_type}{SEP}{fmt_size(a.size_bytes)}", name)
-        for name, a in step.outputs.items()
-    ]
-
-
-def get_output(step: StepView, name: str) -> ArtifactView:
-    """The step's output ``name``; ``NotFoundError`` listing the outputs otherwise."""
-    outputs = step.outputs
-    if name in outputs:
-        return outputs[name]
-    names = list(outputs)
-    raise NotFoundError(
-        f"No output {name!r} of step {step.name!r}. Its outputs are: {listing(names)}."
-        f"{did_you_mean(name, names)}"
-    )
 
 
 def repository_argument(repository: Repository) -> str | None:
