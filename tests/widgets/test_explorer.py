@@ -159,7 +159,7 @@ def test_big_outputs_are_read_only_on_request(history: Repository) -> None:
     explorer.auto_read_limit = 10
     explorer.select("training_pipeline", "first", "importer", "train")
     assert "Data not read yet" in explorer.ui.data.value and "it is big" in explorer.ui.data.value
-    explorer.on_read()
+    explorer.ui.read.click()
     assert "40 rows" in explorer.ui.data.value
 
 

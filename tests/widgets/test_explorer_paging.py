@@ -184,3 +184,14 @@ def test_newer_keeps_the_name_filter(big_history: Repository, no_full_listing: N
     explorer.ui.newer.click()
     assert names(explorer.ui.run) == third
     assert all("7" in n for n in third)
+
+
+def test_the_filter_box_shows_the_filter_in_use(big_history: Repository) -> None:
+    explorer = HistoryExplorer(page_size=50).select("bulk")
+    explorer.ui.filter.value = "0012"
+    explorer.select("bulk", "bulk-00003")  # not matching the filter: the filter is cleared
+    assert explorer.name_filter == "" and explorer.ui.filter.value == ""
+    explorer.name_filter = "0029"
+    assert explorer.ui.filter.value == "0029"
+    explorer.pipeline_name = None  # another pipeline starts unfiltered
+    assert explorer.ui.filter.value == ""

@@ -35,7 +35,7 @@ def test_big_dataframe_shows_schema_rows_and_head_without_a_read(
     first_x = train.get_step("importer").outputs["train"].head(1)["x"].iloc[0]
     assert f"{first_x:.6f}"[:6] in html
 
-    explorer.on_statistics()  # streamed: bigger than the limit
+    explorer.ui.statistics.click()  # streamed: bigger than the limit
     assert reads == []
     output = train.get_step("importer").outputs["train"]
     cached = (output.cache_dir / "facets_statistics.pb").read_bytes()

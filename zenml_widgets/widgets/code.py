@@ -4,6 +4,13 @@ from __future__ import annotations
 
 import keyword
 import re
+from typing import TYPE_CHECKING
+
+from zenml_widgets.config import find_repository_root
+from zenml_widgets.exceptions import RepositoryNotFoundError
+
+if TYPE_CHECKING:
+    from zenml_widgets.repository import Repository
 
 
 def py_str(value: str) -> str:
@@ -16,6 +23,15 @@ def py_str(value: str) -> str:
     if literal.startswith("'") and '"' not in value and "'" not in value:
         literal = '"' + literal[1:-1] + '"'
     return literal
+
+
+def repository_argument(repository: Repository) -> str | None:
+    """The repository root when ``Repository()`` here would find another one (or none)."""
+    try:
+        found = find_repository_root()
+    except RepositoryNotFoundError:
+        found = None
+    return None if found == repository.root else str(repository.root)
 
 
 def accessor_code(

@@ -1,25 +1,13 @@
-"""The explorer's child widgets, their layout, and the labels of the choices they offer."""
+"""The explorer's controls (dropdowns, buttons, the code line, the preview boxes) and how a
+dropdown is shown a new list of options. Nothing here reacts to them: the explorer wires them.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
-
 import ipywidgets as w
 
-from zenml_widgets.config import find_repository_root
-from zenml_widgets.display.html import fmt_duration, fmt_size, fmt_time
-from zenml_widgets.exceptions import NotFoundError, RepositoryNotFoundError
-from zenml_widgets.views._common import did_you_mean, listing
+from zenml_widgets.widgets.options import Options
 
-if TYPE_CHECKING:
-    from zenml_widgets.repository import Repository
-    from zenml_widgets.views import ArtifactView, PipelineRunView, StepView
-    from zenml_widgets.widgets.explorer import HistoryExplorer
-
-Options = list[tuple[str, str]]
-SEP = "  ·  "
 _LABEL = {"description_width": "64px"}
 
 
@@ -28,57 +16,35 @@ def _wide() -> w.Layout:
     return w.Layout(width="min(100%, 760px)")
 
 
-def stack_options(repository: Repository) -> Options:
-    """The stacks, the active one first."""
-    active = repository.active_stack_key
-    keys = [active, *sorted(k for k in repository.stacks if k != active)]
-    return [(f"{k} (active)" if k == active else k, k) for k in keys]
+def show_options(dropdown: w.Dropdown, options: Options, value: str | None) -> None:
+    """Show ``options`` with ``value`` selected (if offered), or nothing selected.
+
+    New options are set with no selection first: a Dropdown given new options while something
+    is selected selects the first one by itself. Unchanged options are not sent again.
+    """
+    if [tuple(o) for o in dropdown.options] == options:
+        show_value(dropdown, value)
+        return
+    with dropdown.hold_sync():
+        dropdown.index = None
+        dropdown.options = options
+        if value is not None and any(v == value for _, v in options):
+            dropdown.value = value
 
 
-def run_options(runs: Sequence[PipelineRunView]) -> Options:
-    """``name · status · start time`` for each run, in the given (newest first) order."""
-    return [(f"{r.name}{SEP}{r.status}{SEP}{fmt_time(r.start_time)}", r.name) for r in runs]
-
-
-def step_options(run: PipelineRunView) -> Options:
-    """``name · status · duration`` for each step, in execution order."""
-    return [(f"{s.name}{SEP}{s.status}{SEP}{fmt_duration(s.duration)}", s.name) for s in run.steps]
-
-
-def output_options(step: StepView) -> Options:
-    """``name · data type · size`` for each output."""
-    return [
-        (f"{name}{SEP}{a.data_type}{SEP}{fmt_size(a.size_bytes)}", name)
-        for name, a in step.outputs.items()
-    ]
-
-
-def get_output(step: StepView, name: str) -> ArtifactView:
-    """The step's output ``name``; ``NotFoundError`` listing the outputs otherwise."""
-    outputs = step.outputs
-    if name in outputs:
-        return outputs[name]
-    names = list(outputs)
-    raise NotFoundError(
-        f"No output {name!r} of step {step.name!r}. Its outputs are: {listing(names)}."
-        f"{did_you_mean(name, names)}"
-    )
-
-
-def repository_argument(repository: Repository) -> str | None:
-    """The repository root when ``Repository()`` here would find another one (or none)."""
-    try:
-        found = find_repository_root()
-    except RepositoryNotFoundError:
-        found = None
-    return None if found == repository.root else str(repository.root)
+def show_value(dropdown: w.Dropdown, value: str | None) -> None:
+    """Select ``value`` (or nothing) if the dropdown offers it."""
+    offered = value is not None and any(v == value for _, v in dropdown.options)
+    dropdown.value = value if offered else None
 
 
 class Controls:
-    """Every child widget of the explorer, made once; the explorer only changes their values."""
+    """Every control of the explorer, made once; the explorer only changes their values.
+
+    Panels (``panel.py``) bring their own widgets; ``HistoryExplorer.parts`` lays both out.
+    """
 
     def __init__(self) -> None:
-        self.quiet = 0
         self.stack = w.Dropdown(description="stack", style=_LABEL, layout=_wide())
         self.pipeline = w.Dropdown(description="pipeline", style=_LABEL, layout=_wide())
         self.filter = w.Text(
@@ -120,79 +86,14 @@ class Controls:
         self.preview = w.HTML()
         self.data = w.HTML()
         self.stats = w.Output()
-
-    def layout(self) -> list[w.Widget]:
-        """The explorer's children, top to bottom."""
-        paging = w.HBox([self.filter, self.newer, self.older, self.page_label, self.refresh])
-        actions = w.HBox(
+        self.dropdowns = {  # by the name of the state trait each one shows
+            "stack_key": self.stack,
+            "pipeline_name": self.pipeline,
+            "run_name": self.run,
+            "step_name": self.step,
+            "output_name": self.output,
+        }
+        self.paging = w.HBox([self.filter, self.newer, self.older, self.page_label, self.refresh])
+        self.actions = w.HBox(
             [self.variable, self.load, self.read, self.statistics, self.progress, self.status]
         )
-        return [
-            self.stack,
-            self.pipeline,
-            paging,
-            self.run,
-            self.step,
-            self.output,
-            self.code,
-            actions,
-            self.message,
-            self.preview,
-            self.data,
-            self.stats,
-        ]
-
-    @contextmanager
-    def quietly(self) -> Iterator[None]:
-        """Change widgets without the explorer reacting to it."""
-        self.quiet += 1
-        try:
-            yield
-        finally:
-            self.quiet -= 1
-
-    def set_options(self, dropdown: w.Dropdown, options: Options, value: str | None) -> None:
-        """Replace a dropdown's options without it selecting the first one by itself."""
-        with self.quietly(), dropdown.hold_sync():
-            dropdown.index = None
-            dropdown.options = options
-            if value is not None and any(v == value for _, v in options):
-                dropdown.value = value
-
-    def set_value(self, dropdown: w.Dropdown, value: str | None) -> None:
-        """Select ``value`` (or nothing) if the dropdown offers it."""
-        with self.quietly():
-            offered = value is not None and any(v == value for _, v in dropdown.options)
-            dropdown.value = value if offered else None
-
-    def wire(self, explorer: HistoryExplorer) -> None:
-        """Connect the widgets to the explorer (done last, once everything exists)."""
-        for trait, dropdown in (
-            ("stack_key", self.stack),
-            ("pipeline_name", self.pipeline),
-            ("run_name", self.run),
-            ("step_name", self.step),
-            ("output_name", self.output),
-        ):
-            dropdown.observe(_choice(explorer, trait), names="value")
-        self.filter.observe(lambda change: explorer.on_filter(change.new), names="value")
-        self.code.observe(lambda change: self._keep_code(explorer), names="value")
-        self.older.on_click(lambda _: explorer.on_page("older"))
-        self.newer.on_click(lambda _: explorer.on_page("newer"))
-        self.refresh.on_click(lambda _: explorer.on_refresh())
-        self.load.on_click(lambda _: explorer.on_load())
-        self.read.on_click(lambda _: explorer.on_read())
-        self.statistics.on_click(lambda _: explorer.on_statistics())
-
-    def _keep_code(self, explorer: HistoryExplorer) -> None:
-        # The code line is for copying; an edit in the page is undone.
-        if not self.quiet and self.code.value != explorer.code:
-            with self.quietly():
-                self.code.value = explorer.code
-
-
-def _choice(explorer: HistoryExplorer, trait: str) -> Any:
-    def on_change(change: Any) -> None:
-        explorer.on_choice(trait, change.new)
-
-    return on_change

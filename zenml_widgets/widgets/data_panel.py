@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import os
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from zenml_widgets.display.html import block, esc, fmt_size
 from zenml_widgets.widgets.object_preview import (
@@ -16,9 +16,19 @@ from zenml_widgets.widgets.object_preview import (
 
 if TYPE_CHECKING:
     from zenml_widgets.views import ArtifactView
-    from zenml_widgets.widgets.controls import Controls
 
 FACETS_MODULE = "zenml_widgets.integrations.facets.visualizers.facet_statistics_visualizer"
+
+
+class DataWidgets(Protocol):
+    """The widgets the data panel writes (the explorer's ``Controls`` has them all)."""
+
+    data: Any
+    status: Any
+    progress: Any
+    read: Any
+    statistics: Any
+    stats: Any
 
 
 class DataPanel:
@@ -28,7 +38,7 @@ class DataPanel:
         ui: the explorer's widgets (``data``, ``status``, ``progress``, ``read``, ``stats``).
     """
 
-    def __init__(self, ui: Controls) -> None:
+    def __init__(self, ui: DataWidgets) -> None:
         self.ui = ui
         self.output: ArtifactView | None = None
         self._value: tuple[ArtifactView, Any] | None = None

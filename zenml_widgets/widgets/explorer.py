@@ -1,36 +1,53 @@
 """``HistoryExplorer``: browse pipeline -> run -> step -> output in a notebook.
 
-The explorer's traits (``pipeline_name``, ``run_name``, ``step_name``, ``output_name``) are the
-truth; the dropdowns mirror them. Changing a trait (from code, from ``select``, or by choosing
-in a dropdown) cascades down: lower levels are cleared and their choices reloaded -- that part
-lives in ``ExplorerSelection`` (``selection.py``). This module shows the selection (preview,
-data, DAG, comparison, code line) and holds the actions (refresh, load into a variable, read).
+The explorer is the view of an ``ExplorerState`` (``state.py``, ``explorer.state``), which holds
+the selection, refuses wrong names and cascades a change down. The explorer's name traits
+(``pipeline_name``, ...) pass what is set on them to the state and mirror it back; its
+dropdowns show the state, and a choice in one sets the state. When the state has settled
+(``revision``, ``runs_revision``), the explorer writes the screen once: its controls, the
+preview and code line, then each panel's ``show(state)`` (``panel.py``). While it writes,
+the change events of its own widgets are dropped (``_writing``). See
+docs/ARCHITECTURE-explorer.md.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, Self, TypeAlias
 
+import ipywidgets as w
 from traitlets import Any as AnyTrait
-from traitlets import Bool, Int, Unicode
+from traitlets import Bool, Int, TraitError, Unicode, observe, validate
 
 from zenml_widgets import rendering
 from zenml_widgets.display.html import esc
 from zenml_widgets.display.views import pipeline_bundle
+from zenml_widgets.exceptions import NotFoundError, StoreError
 from zenml_widgets.repository import Repository
-from zenml_widgets.widgets import controls
-from zenml_widgets.widgets.code import accessor_code, is_variable_name, suggest_variable_name
+from zenml_widgets.widgets.code import (
+    accessor_code,
+    is_variable_name,
+    repository_argument,
+    suggest_variable_name,
+)
+from zenml_widgets.widgets.controls import Controls, show_options
 from zenml_widgets.widgets.data_panel import DataPanel
 from zenml_widgets.widgets.object_preview import describe
+from zenml_widgets.widgets.panel import Panel, close_all
 from zenml_widgets.widgets.run_panels import ComparePanel, DagPanel, NewerRuns
 from zenml_widgets.widgets.runs_table_panel import RunsTablePanel
-from zenml_widgets.widgets.selection import LATEST, ExplorerSelection, reporting
+from zenml_widgets.widgets.state import LATEST, LEVELS, NAMES, ExplorerState
 
-__all__ = ["LATEST", "HistoryExplorer"]
+__all__ = ["LATEST", "HistoryExplorer", "Part"]
+
+P = ParamSpec("P")
+Part: TypeAlias = "w.Widget | Panel"  # an entry of HistoryExplorer.parts()
 
 
-class HistoryExplorer(ExplorerSelection):
+class HistoryExplorer(w.VBox):  # type: ignore[misc]
     """Dropdowns cascading pipeline -> run -> step -> output, a preview, and the code line.
 
     Args:
@@ -46,6 +63,16 @@ class HistoryExplorer(ExplorerSelection):
         'Repository().get_pipeline("training").get_run("nightly-12").get_step("trainer")'
     """
 
+    stack_key = Unicode(help="The stack being browsed.")
+    pipeline_name = Unicode(None, allow_none=True, help="The selected pipeline's name.")
+    run_name = Unicode(None, allow_none=True, help="The selected run's name.")
+    step_name = Unicode(None, allow_none=True, help="The selected step's name.")
+    output_name = Unicode(None, allow_none=True, help="The selected output's name.")
+    compare_run_name = Unicode(
+        None, allow_none=True, help="A run of the same pipeline to compare the selected run with."
+    )
+    name_filter = Unicode("", help="List only runs whose name contains this text.")
+    page_size = Int(50, help="How many runs the run dropdown lists at a time.")
     read_on_select = Bool(True, help="Read the selected output to preview its data.")
     auto_read_limit = Int(
         200_000_000, help="Outputs bigger than this many bytes are read only on request."
@@ -64,66 +91,105 @@ class HistoryExplorer(ExplorerSelection):
         page_size: int = 50,
         **kwargs: Any,
     ) -> None:
-        self.repository = (
-            repository if isinstance(repository, Repository) else Repository(repository)
-        )
+        self._panels: list[Panel] = []
+        self._writes = 0
+        self._failure: Exception | None = None
+        repo = repository if isinstance(repository, Repository) else Repository(repository)
+        self.state = ExplorerState(repo, stack_key=stack_key, page_size=page_size)
         self.loaded: dict[str, Any] = {}
-        self._init_selection()
-        self.ui = controls.Controls()
+        self.ui = Controls()
         self._data = DataPanel(self.ui)
-        self.dag = DagPanel(self.on_dag_step)
-        self.comparison = ComparePanel(self.on_compare_choice, self.on_compare_output)
-        self.newer_runs = NewerRuns(self.jump_to_newest)
-        self.runs_table = RunsTablePanel(self.on_table_run)
-        children = self.ui.layout()
-        children.insert(children.index(self.ui.run), self.newer_runs.box)
-        children.insert(children.index(self.ui.run), self.runs_table.box)
-        children.insert(children.index(self.ui.preview), self.dag.box)
-        children.insert(children.index(self.ui.preview), self.comparison.box)
+        self.newer_runs = NewerRuns(self._action(self.jump_to_newest))
+        self.runs_table = RunsTablePanel(self._action(partial(self._choose, "run_name")))
+        self.dag = DagPanel(self._action(partial(self._choose, "step_name")))
+        self.comparison = ComparePanel(
+            self._action(partial(self._choose, "compare_run_name")),
+            self._action(self._compare_output),
+        )
+        parts = self.parts()
+        self._panels = [p for p in parts if isinstance(p, Panel)]
+        children = [p.widget if isinstance(p, Panel) else p for p in parts]
         super().__init__(children=children, **kwargs)
         self.add_class("zw-explorer")
-        self.page_size = page_size
-        self._assign("stack_key", stack_key or self.repository.active_stack_key)
-        self.ui.wire(self)
-        self._render()
+        self._wire()
+        self._on_state_runs_revision_change(None)
+        self._on_state_revision_change(None)
+
+    def parts(self) -> list[Part]:
+        """The explorer's children top to bottom, controls and panels: its whole layout.
+
+        A panel listed here is shown each time the selection settles (``Panel.show``).
+        """
+        ui = self.ui
+        return [
+            ui.stack,
+            ui.pipeline,
+            ui.paging,
+            self.newer_runs,
+            self.runs_table,
+            ui.run,
+            ui.step,
+            ui.output,
+            ui.code,
+            ui.actions,
+            ui.message,
+            self.dag,
+            self.comparison,
+            ui.preview,
+            ui.data,
+            ui.stats,
+        ]
+
+    @property
+    def repository(self) -> Repository:
+        """The repository being browsed."""
+        return self.state.repository
 
     # -- programmatic use ------------------------------------------------------------------------
 
+    def select(
+        self,
+        pipeline: str | None = None,
+        run: str | None = None,
+        step: str | None = None,
+        output: str | None = None,
+    ) -> Self:
+        """Select a pipeline and optionally a run (``"latest"`` for the newest), step, output.
+
+        Raises:
+            NotFoundError: a name does not exist; the message lists what does.
+            StoreError: the store failed (the error shows in the explorer as well).
+        """
+        self._failure = None
+        try:
+            self.state.select(pipeline, run, step, output)
+        except (TraitError, NotFoundError):
+            raise
+        except StoreError as e:
+            self.show_error(e)
+            raise
+        except Exception as e:
+            self.show_error(e)
+        if isinstance(self._failure, StoreError):
+            raise self._failure
+        return self
+
     def refresh(self) -> None:
         """Ask the store again: new pipelines and runs appear, statuses update."""
-        with self._batch():
-            if self._pager is not None:
-                self._pager.recount()
-            self.newer_runs.remember(self._pipeline, self._run_count())
-            self.dag.forget()
-            self.runs_table.forget()
-            self.ui.set_options(self.ui.pipeline, self._pipeline_options(), self.pipeline_name)
-            if self._pager is not None:
-                self._show_runs(self._pager.load())
-            if self._run is not None and self._pipeline is not None:
-                self._run = self._pipeline.get_run(self._run.name)
-                self.ui.set_options(self.ui.step, controls.step_options(self._run), self.step_name)
-            if self._step is not None and self._run is not None:
-                self._step = self._run.get_step(self._step.name)
-                outputs = controls.output_options(self._step)
-                self.ui.set_options(self.ui.output, outputs, self.output_name)
+        self.state.refresh()
 
     def check_for_newer_runs(self) -> int:
         """How many runs of the selected pipeline appeared since it was selected or refreshed;
         when there are some, a notice with a "Jump to newest" button shows."""
-        return self.newer_runs.check(self._pipeline)
+        return self.newer_runs.check(self.state.pipeline)
 
     def jump_to_newest(self) -> None:
         """Refresh and select the newest run of the selected pipeline."""
-        if self._pipeline is None:
-            return
-        with self._batch():
-            self.refresh()
-            self.select(self._pipeline.name, LATEST)
+        self.state.jump_to_newest()
 
     def compare_with(self, run: str | None) -> HistoryExplorer:
         """Compare the selected run with run ``run`` of the same pipeline (``None``: stop)."""
-        self._assign("compare_run_name", run)
+        self.state.compare_with(run)
         return self
 
     def load_into(self, name: str | None = None) -> Any:
@@ -138,7 +204,7 @@ class HistoryExplorer(ExplorerSelection):
         name = name or suggest_variable_name(self.current.name)
         if not is_variable_name(name):
             raise ValueError(f"{name!r} is not a valid Python variable name.")
-        value = self._data.read() if self._output is not None else self.current
+        value = self._data.read() if self.state.output is not None else self.current
         self.loaded[name] = value
         where = "explorer.loaded"
         from IPython import get_ipython
@@ -160,92 +226,167 @@ class HistoryExplorer(ExplorerSelection):
         self.ui.status.value = ""
         self.ui.message.value = f"<div style='color:#b00;white-space:pre-wrap'>⚠ {esc(text)}</div>"
 
-    # -- reactions to the panels and buttons (wired by Controls.wire and the panels) -----------
+    def close(self) -> None:
+        """Close the explorer, its panels and its controls."""
+        for panel in self._panels:
+            panel.close()
+        for child in self.children:
+            close_all(child)
+        super().close()
 
-    @reporting
-    def on_dag_step(self, name: str) -> None:
-        """A step node of the DAG was clicked."""
-        if self.step_name != name:
-            self.step_name = name
+    # -- the name traits: the state decides, the explorer mirrors it ---------------------------
 
-    @reporting
-    def on_table_run(self, name: str) -> None:
-        """A run's row in the runs table was clicked: select that run."""
-        if self.run_name != name:
-            self.run_name = name
+    @validate(*NAMES)
+    def _validate_name(self, proposal: Any) -> Any:
+        name = proposal.trait.name
+        self._push(name, proposal.value)  # a name the state refuses raises TraitError here
+        return getattr(self.state, name)
 
-    @reporting
-    def on_compare_choice(self, name: str | None) -> None:
-        """A run to compare with was chosen."""
-        if self.compare_run_name != name:
-            self.compare_run_name = name
+    @observe(*NAMES)
+    def _on_name_change(self, change: Any) -> None:
+        self._push(change.name, change.new)  # None is not validated: it reaches the state here
 
-    @reporting
-    def on_compare_output(self) -> None:
-        """ "Compare output" was clicked: the output in both runs, side by side."""
-        if self._run is not None and self._compare_run is not None and self._output is not None:
-            self.comparison.show_output(self._run, self._compare_run, self._output)
+    def _push(self, name: str, value: Any) -> None:
+        if getattr(self.state, name) == value:
+            return
+        try:
+            setattr(self.state, name, value)
+        except TraitError:
+            raise
+        except Exception as e:  # the cascade failed (a store error): shown, not raised
+            self.show_error(e)
 
-    @reporting
-    def on_refresh(self) -> None:
-        """The refresh button was clicked."""
-        self.refresh()
+    def _mirror(self) -> None:
+        for name in NAMES:
+            value = getattr(self.state, name)
+            if getattr(self, name) != value:
+                self.set_trait(name, value)
 
-    @reporting
-    def on_load(self) -> None:
-        """The "load into variable" button was clicked."""
-        self.load_into()
+    # -- the page: controls -> state ------------------------------------------------------------
 
-    @reporting
-    def on_read(self) -> None:
-        """The "read & preview" button was clicked."""
-        self._data.preview(force=True, read_on_select=True, limit=0)
+    def _wire(self) -> None:
+        """Connect the controls to the state, and the state to the screen (done last)."""
+        ui, state, data, choose = self.ui, self.state, self._data, self._choose
+        for name in LEVELS:
+            chosen = self._action(lambda change, name=name: choose(name, change.new))
+            ui.dropdowns[name].observe(chosen, names="value")
+        ui.filter.observe(self._action(lambda c: choose("name_filter", c.new)), names="value")
+        ui.code.observe(self._action(self._keep_code), names="value")
+        ui.older.on_click(self._action(lambda _: state.older()))
+        ui.newer.on_click(self._action(lambda _: state.newer()))
+        ui.refresh.on_click(self._action(lambda _: state.refresh()))
+        ui.load.on_click(self._action(lambda _: self.load_into()))
+        ui.read.on_click(
+            self._action(lambda _: data.preview(force=True, read_on_select=True, limit=0))
+        )
+        ui.statistics.on_click(
+            self._action(lambda _: data.statistics(streaming_min_bytes=self.auto_read_limit))
+        )
+        state.observe(self._on_state_runs_revision_change, names="runs_revision")
+        state.observe(self._on_state_revision_change, names="revision")
 
-    @reporting
-    def on_statistics(self) -> None:
-        """The "Statistics" button was clicked: Facets statistics of the selected output."""
-        self._data.statistics(streaming_min_bytes=self.auto_read_limit)
+    def _choose(self, name: str, value: Any) -> None:
+        """A value of state trait ``name`` was chosen in the page."""
+        if getattr(self.state, name) != value:
+            setattr(self.state, name, value)
 
-    # -- showing the selection ------------------------------------------------------------------
+    def _compare_output(self) -> None:
+        self.comparison.show_output(self.state)
 
-    def _stack_argument(self) -> str | None:
-        return None if self.stack_key == self.repository.active_stack_key else self.stack_key
+    def _keep_code(self, change: Any) -> None:
+        # The code line is for copying; an edit in the page is undone.
+        if self.ui.code.value != self.code:
+            with self._writing():
+                self.ui.code.value = self.code
 
-    @reporting
+    def _action(self, do: Callable[P, object]) -> Callable[P, None]:
+        """A callback from the page: dropped while the explorer writes the screen (the change
+        events of its own widgets); an error is shown in the explorer, not raised."""
+
+        def act(*args: P.args, **kwargs: P.kwargs) -> None:
+            if not self._writes:
+                with self._reporting():
+                    do(*args, **kwargs)
+
+        return act
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """The explorer writes the state onto the screen: nothing it writes goes back."""
+        self._writes += 1
+        try:
+            yield
+        finally:
+            self._writes -= 1
+
+    @contextmanager
+    def _reporting(self) -> Iterator[None]:
+        try:
+            yield
+        except Exception as e:
+            self._failure = e
+            self.show_error(e)
+
+    # -- the screen: state -> page --------------------------------------------------------------
+
+    def _on_state_runs_revision_change(self, change: Any) -> None:
+        state, ui = self.state, self.ui
+        with self._reporting(), self._writing():
+            self._mirror()
+            show_options(ui.run, state.options("run_name"), state.run_name)
+            ui.filter.value = state.name_filter
+            ui.older.disabled = not state.has_older
+            ui.newer.disabled = not state.has_newer
+            ui.page_label.value = esc(state.runs_description)
+            self.comparison.show_runs(state)
+
+    def _on_state_revision_change(self, change: Any) -> None:
+        state = self.state
+        with self._reporting(), self._writing():
+            self._mirror()
+            for level in LEVELS:
+                show_options(self.ui.dropdowns[level], state.options(level), getattr(state, level))
+            self.ui.stack.layout.display = "" if len(state.options("stack_key")) > 1 else "none"
+            self._render()
+
     def _render(self) -> None:
-        current = self._output or self._step or self._run or self._pipeline
+        """The preview, the code line, then every panel; the data is read last."""
+        state, ui = self.state, self.ui
+        current = state.current
         self.set_trait("current", current)
         self.set_trait("error", "")
-        self.ui.message.value = ""
+        ui.message.value = ""
         code = accessor_code(
-            repository_path=controls.repository_argument(self.repository),
+            repository_path=repository_argument(state.repository),
             stack_key=self._stack_argument(),
-            pipeline=self.pipeline_name,
-            run=self.run_name,
-            step=self.step_name,
-            output=self.output_name,
+            pipeline=state.pipeline_name,
+            run=state.run_name,
+            step=state.step_name,
+            output=state.output_name,
         )
         self.set_trait("code", code)
-        with self.ui.quietly():
-            self.ui.code.value = code
-        self.ui.preview.value = self._preview_html(current)
-        self._data.clear(self._output)
-        self.dag.show(self._run, self.step_name)
-        self.runs_table.show(self._pipeline)
-        self.comparison.show(self._run, self._compare_run, self._output)
-        self.check_for_newer_runs()
+        ui.code.value = code
+        ui.preview.value = self._preview_html(current)
+        self._data.clear(state.output)
+        for panel in self._panels:
+            panel.show(state)
         self._data.preview(
             force=False, read_on_select=self.read_on_select, limit=self.auto_read_limit
         )
 
+    def _stack_argument(self) -> str | None:
+        key = self.state.stack_key
+        return None if key == self.state.repository.active_stack_key else key
+
     def _preview_html(self, current: Any) -> str:
         """The selection's rich display; a pipeline's reuses the run count of the selection."""
-        pipeline, pager = self._pipeline, self._pager
+        pipeline = self.state.pipeline
         builtin = rendering.get("pipeline") is pipeline_bundle  # not replaced by the user
-        if builtin and pipeline is not None and current is pipeline and pager is not None:
-            bundle = pipeline_bundle(pipeline, run_count=pager.total)
+        count = self.state.run_count if builtin and current is pipeline else None
+        if pipeline is not None and count is not None:
+            bundle = pipeline_bundle(pipeline, run_count=count)
         else:
-            target = current if current is not None else self.repository
+            target = current if current is not None else self.state.repository
             bundle = target._repr_mimebundle_(include=["text/html"])
         html: str = bundle.get("text/html") or f"<pre>{esc(bundle['text/plain'])}</pre>"
         return html

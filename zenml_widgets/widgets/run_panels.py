@@ -1,5 +1,5 @@
 """The explorer's run panels: the selected run's DAG, a comparison with another run, and a
-notice when newer runs of the pipeline exist.
+notice when newer runs of the pipeline exist. Each is a ``Panel`` (``panel.py``).
 
 The DAG picture is SVG (``zenml_widgets.display.dag``); SVG inside an ``HTML`` widget cannot call
 Python, so the clickable part is a row of buttons laid out like the DAG's layers (one column of
@@ -17,9 +17,11 @@ from zenml_widgets.display.dag import dag_html, dag_svg, layout
 from zenml_widgets.display.html import block, esc
 from zenml_widgets.views.compare import compare_runs
 from zenml_widgets.views.lineage import StepExplanation, explain_run
+from zenml_widgets.widgets.panel import close_all
 
 if TYPE_CHECKING:
     from zenml_widgets.views import ArtifactView, PipelineRunView, PipelineView, StepView
+    from zenml_widgets.widgets.state import ExplorerState
 
 NO_RUN = "(choose a run to compare with)"
 BUTTON_STYLES = {"completed": "success", "cached": "info", "failed": "danger", "running": "warning"}
@@ -43,9 +45,26 @@ class DagPanel:
         self.explanations: dict[str, StepExplanation] = {}
         self._run: PipelineRunView | None = None
         self._svgs: dict[str | None, str] = {}
+        self._generation = 0
 
-    def show(self, run: PipelineRunView | None, selected: str | None) -> None:
-        """Draw ``run`` with ``selected`` outlined; nothing is asked again for the same run."""
+    @property
+    def widget(self) -> w.VBox:
+        """The panel's box."""
+        return self.box
+
+    def show(self, state: ExplorerState) -> None:
+        """Draw the selected run with the selected step outlined (after a refresh, the run is
+        asked again; otherwise nothing is, for the same run)."""
+        if state.generation != self._generation:
+            self._generation = state.generation
+            self._run = None
+        self._draw(state.run, state.step_name)
+
+    def close(self) -> None:
+        """Close the panel's widgets."""
+        close_all(self.box)
+
+    def _draw(self, run: PipelineRunView | None, selected: str | None) -> None:
         if run is None:
             self._run = None
             self.box.layout.display = "none"
@@ -59,10 +78,6 @@ class DagPanel:
         for name, button in self.buttons.items():
             button.icon = "check" if name == selected else ""
         self.box.layout.display = ""
-
-    def forget(self) -> None:
-        """Ask the store again on the next ``show`` (after a refresh)."""
-        self._run = None
 
     def _load(self, run: PipelineRunView) -> None:
         self._run = run
@@ -102,9 +117,12 @@ class DagPanel:
 class ComparePanel:
     """Compare the selected run with another run of the pipeline, and one output of both.
 
+    The choice of run lists the explorer's page of runs. The explorer calls ``show`` and
+    ``show_runs`` while it writes the screen, and drops ``on_choose`` calls meanwhile.
+
     Args:
         on_choose: called with a run name (or ``None``) when a run to compare with is chosen.
-        on_output: called when "Compare output" is clicked.
+        on_output: called when "Compare output" is clicked (see ``show_output``).
     """
 
     def __init__(self, on_choose: Callable[[str | None], None], on_output: Callable[[], None]):
@@ -123,33 +141,41 @@ class ComparePanel:
             [self.against, self.summary, self.output_button, self.output_view],
             layout=w.Layout(display="none"),
         )
-        self.quiet = 0
-        self.against.observe(
-            lambda c: None if self.quiet else on_choose(c.new or None), names="value"
-        )
+        self.against.observe(lambda c: on_choose(c.new or None), names="value")
         self.output_button.on_click(lambda _: on_output())
 
-    def set_runs(self, runs: list[PipelineRunView], value: str | None) -> None:
-        """Offer ``runs`` (one page, newest first) as runs to compare with."""
+    @property
+    def widget(self) -> w.VBox:
+        """The panel's box."""
+        return self.box
+
+    def show_runs(self, state: ExplorerState) -> None:
+        """Offer the listed page of runs (newest first) as runs to compare with."""
+        value = state.compare_run_name
         # "" rather than None: a Dropdown shows no label at all for the value None
         options: list[tuple[str, str]] = [(NO_RUN, "")]
-        options += [(f"{r.name}  ·  {r.status}", r.name) for r in runs]
+        options += [(f"{r.name}  ·  {r.status}", r.name) for r in state.runs]
         if value is not None and all(v != value for _, v in options):
             options.append((value, value))
-        self.quiet += 1
-        try:
-            self.against.options = options
-            self.against.value = value or ""
-        finally:
-            self.quiet -= 1
+        self.against.options = options
+        self.against.value = value or ""
 
-    def show(
+    def show(self, state: ExplorerState) -> None:
+        """Offer the runs, summarise the run compared with (A) vs the selected run (B), and
+        offer to compare the selected output."""
+        self.show_runs(state)
+        self._summarise(state.run, state.compare_run, state.output)
+
+    def close(self) -> None:
+        """Close the panel's widgets."""
+        close_all(self.box)
+
+    def _summarise(
         self,
         run: PipelineRunView | None,
         against: PipelineRunView | None,
         output: ArtifactView | None,
     ) -> None:
-        """Summarise ``against`` (A) vs ``run`` (B); offer to compare the selected output."""
         self.box.layout.display = "" if run is not None else "none"
         self.output_view.value = ""
         if run is None or against is None:
@@ -167,10 +193,12 @@ class ComparePanel:
         if output is not None:
             self.output_button.description = f"Compare output {output.name!r} with {against.name}"
 
-    def show_output(
-        self, run: PipelineRunView, against: PipelineRunView, output: ArtifactView
-    ) -> None:
-        """Read the output in both runs: column diff and Facets statistics side by side."""
+    def show_output(self, state: ExplorerState) -> None:
+        """Read the selected output in both runs: column diff and Facets statistics side by
+        side (nothing without a run, a run to compare with and an output)."""
+        run, against, output = state.run, state.compare_run, state.output
+        if run is None or against is None or output is None:
+            return
         item = compare_runs(against, run).output(output.step.name, output.name)
         bundle = item._repr_mimebundle_(include=["text/html"])
         self.output_view.value = bundle.get("text/html") or block(
@@ -193,6 +221,24 @@ class NewerRuns:
         self.box = w.HBox([self.label, self.jump], layout=w.Layout(display="none"))
         self.box.add_class("zw-newer-runs")
         self._seen: tuple[int, int] | None = None  # (newest run id, run count)
+        self._baseline: tuple[PipelineView | None, int] | None = None  # (pipeline, generation)
+
+    @property
+    def widget(self) -> w.HBox:
+        """The notice's box."""
+        return self.box
+
+    def show(self, state: ExplorerState) -> None:
+        """A newly selected (or refreshed) pipeline's runs are the baseline; then check."""
+        baseline = (state.pipeline, state.generation)
+        if baseline != self._baseline:
+            self._baseline = baseline
+            self.remember(state.pipeline, state.run_count)
+        self.check(state.pipeline)
+
+    def close(self) -> None:
+        """Close the notice's widgets."""
+        close_all(self.box)
 
     def remember(self, pipeline: PipelineView | None, run_count: int | None = None) -> None:
         """The runs of ``pipeline`` known now are the baseline; the notice is hidden.

@@ -16,9 +16,11 @@ import ipywidgets as w
 from zenml_widgets.display.html import STYLE, esc, status_badge
 from zenml_widgets.display.runs_table import chart_svg, format_value
 from zenml_widgets.views.runs_table import RunsTable
+from zenml_widgets.widgets.panel import close_all
 
 if TYPE_CHECKING:
     from zenml_widgets.views import PipelineView
+    from zenml_widgets.widgets.state import ExplorerState
 
 PAGE_SIZE = 15
 MAX_VALUE_COLUMNS = 12
@@ -76,6 +78,7 @@ class RunsTablePanel:
         self.offset = 0
         self.table: RunsTable | None = None
         self._stale = True
+        self._generation = 0
         self.toggle.observe(self._on_toggle_change, "value")
         self.where.observe(self._on_where_change, "value")
         self.older.on_click(lambda _: self.page(+1))
@@ -85,8 +88,18 @@ class RunsTablePanel:
 
     # -- driving it ------------------------------------------------------------------------------
 
-    def show(self, pipeline: PipelineView | None) -> None:
-        """Show the runs of ``pipeline`` (queried when the table is open)."""
+    @property
+    def widget(self) -> w.VBox:
+        """The panel's box."""
+        return self.box
+
+    def show(self, state: ExplorerState) -> None:
+        """Show the runs of the selected pipeline (queried when the table is open; again after
+        a refresh)."""
+        if state.generation != self._generation:
+            self._generation = state.generation
+            self._stale = True
+        pipeline = state.pipeline
         if pipeline != self.pipeline:
             self.pipeline = pipeline
             self.sort, self.descending, self.offset = "start", True, 0
@@ -97,9 +110,9 @@ class RunsTablePanel:
         if self.toggle.value:
             self.reload()
 
-    def forget(self) -> None:
-        """Ask the store again on the next ``show`` (after a refresh)."""
-        self._stale = True
+    def close(self) -> None:
+        """Close the panel's widgets."""
+        close_all(self.box)
 
     def sort_by(self, column: str) -> None:
         """Sort by ``column``; the same column again reverses the order."""
