@@ -171,7 +171,12 @@ def test_a_silent_heartbeat_means_interrupted_even_when_the_pid_lives(pid: int) 
     from datetime import timedelta
 
     from zenml_widgets.store import RunRecord, utcnow
-    from zenml_widgets.store.liveness import HEARTBEAT_INTERVAL, STALE_AFTER, interruption, this_host
+    from zenml_widgets.store.liveness import (
+        HEARTBEAT_INTERVAL,
+        STALE_AFTER,
+        interruption,
+        this_host,
+    )
 
     def run(silent: timedelta) -> RunRecord:
         start = utcnow() - timedelta(hours=1)
