@@ -20,9 +20,9 @@ import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from zenml_widgets.display.html import esc, fmt_duration
 from zenml_widgets.views.lineage import StepExplanation, explain_run
 from zenml_widgets.visualizers.base import BaseVisualizer
+from zenml_widgets.visualizers.html import esc, fmt_duration
 
 if TYPE_CHECKING:
     from zenml_widgets.views import ArtifactView, PipelineRunView, StepView

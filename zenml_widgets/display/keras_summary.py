@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from zenml_widgets.display.html import STYLE
+from zenml_widgets.visualizers.html import STYLE
 
 _UNKNOWN = "?"
 _HEADERS = ("Layer", "Type", "Output shape", "Params")

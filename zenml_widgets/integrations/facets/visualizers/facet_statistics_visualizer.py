@@ -28,7 +28,6 @@ from typing import Any
 import pandas as pd
 
 from zenml_widgets.visualizers.base import BaseVisualizer
-from zenml_widgets.visualizers.html import standalone_html, statistics_html
 from zenml_widgets.visualizers.statistics import (
     DEFAULT_MAX_RANK_BUCKETS,
     combine_statistics,
@@ -36,6 +35,7 @@ from zenml_widgets.visualizers.statistics import (
     statistics_from_bytes,
     statistics_to_bytes,
 )
+from zenml_widgets.visualizers.statistics_html import standalone_html, statistics_html
 from zenml_widgets.visualizers.streaming_statistics import streaming_statistics
 
 __all__ = ["CACHE_FILENAME", "FacetStatisticsDisplay", "FacetStatisticsVisualizer"]
