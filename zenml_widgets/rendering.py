@@ -1,8 +1,15 @@
 """The renderer registry: views say *what* they are, ``zenml_widgets.display`` says *how*.
 
-Views call ``mimebundle(self, kind)``. The first call imports ``zenml_widgets.display``, which
-registers the built-in renderers; users may ``register`` their own for a kind. A renderer that
-fails never hides the object: the bundle then holds its repr and a short error.
+Views call ``mimebundle(self, kind)``. This module is in the Visual layer, below the views; the
+displays are above them, because they read views. The built-in renderers are therefore plug-ins:
+:data:`BUILTIN_RENDERERS` names each one by its dotted path (``"module:function"``), and their
+modules are imported the first time something is displayed. Nothing else here imports the display
+layer. ``tests/test_layers.py`` reads this table: its entries are the only upward edge it allows
+from this module, it counts them as registrations (not dependencies) when it looks for import
+circles, and it checks that each one resolves to a function.
+
+Users ``register`` their own renderer for a kind; theirs is used instead of the built-in one. A
+renderer that fails never hides the object: the bundle then holds its repr and a short error.
 """
 
 from __future__ import annotations
@@ -16,7 +23,21 @@ from typing import Any
 MimeBundle = dict[str, Any]
 Renderer = Callable[[Any], MimeBundle]
 
+#: The built-in renderer of each kind of object, as ``"module:function"``.
+BUILTIN_RENDERERS: dict[str, str] = {
+    "repository": "zenml_widgets.display.views:repository_bundle",
+    "pipeline": "zenml_widgets.display.views:pipeline_bundle",
+    "run": "zenml_widgets.display.views:run_bundle",
+    "step": "zenml_widgets.display.views:step_bundle",
+    "artifact": "zenml_widgets.display.views:artifact_bundle",
+    "run_comparison": "zenml_widgets.display.compare:run_comparison_bundle",
+    "output_comparison": "zenml_widgets.display.compare:output_comparison_bundle",
+    "runs_table": "zenml_widgets.display.runs_table:runs_table_bundle",
+    "runs_chart": "zenml_widgets.display.runs_table:runs_chart_bundle",
+}
+
 _renderers: dict[str, Renderer] = {}
+_builtin: dict[str, Renderer] = {}
 _loaded = False
 
 
@@ -25,15 +46,24 @@ def register(kind: str, renderer: Renderer) -> None:
     _renderers[kind] = renderer
 
 
+def load(path: str) -> Renderer:
+    """The function that the dotted ``"module:function"`` path names, importing its module."""
+    module, _, name = path.partition(":")
+    renderer: Renderer = getattr(importlib.import_module(module), name)
+    return renderer
+
+
 def get(kind: str) -> Renderer | None:
-    """The renderer for ``kind``, loading the built-in ones on first use."""
+    """The renderer for ``kind``: a registered one, else the built-in one (``None``: none)."""
     global _loaded
+    if kind in _renderers:
+        return _renderers[kind]
     if not _loaded:
-        # Marked loaded only once the import worked: a failing import is reported by every
+        # Marked loaded only once every import worked: a failing import is reported by every
         # display (see ``mimebundle``), never swallowed after the first.
-        importlib.import_module("zenml_widgets.display")
+        _builtin.update({k: load(path) for k, path in BUILTIN_RENDERERS.items()})
         _loaded = True
-    return _renderers.get(kind)
+    return _builtin.get(kind)
 
 
 def mimebundle(

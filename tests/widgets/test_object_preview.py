@@ -52,7 +52,7 @@ def test_keras_without_the_summary_module(monkeypatch: Any) -> None:
 
     import keras
 
-    monkeypatch.setitem(sys.modules, "zenml_widgets.display.keras_summary", None)
+    monkeypatch.setitem(sys.modules, "zenml_widgets.integrations.tensorflow.model_summary", None)
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
     html = object_preview_html(model)
     assert "rich Keras summary is not available" in html and "Sequential" in html

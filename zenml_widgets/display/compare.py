@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from zenml_widgets.display.html import block, esc, fmt_duration, status_badge, table, text_table
 from zenml_widgets.views.compare import MISSING
+from zenml_widgets.visualizers.html import block, esc, fmt_duration, status_badge, table, text_table
 
 if TYPE_CHECKING:
     from zenml_widgets.views.compare import FrameDiff, OutputComparison, RunComparison, StepDiff
@@ -132,7 +132,7 @@ def statistics_html(output: OutputComparison) -> str:
     from zenml_widgets.integrations.facets.visualizers.facet_statistics_visualizer import (
         FacetStatisticsVisualizer,
     )
-    from zenml_widgets.visualizers.html import statistics_html as facets_html
+    from zenml_widgets.visualizers.statistics_html import statistics_html as facets_html
 
     statistics = FacetStatisticsVisualizer().statistics(output.artifacts)
     return facets_html(statistics)

@@ -10,7 +10,7 @@ import math
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from zenml_widgets.display.html import block, esc, fmt_time, status_badge, text_table
+from zenml_widgets.visualizers.html import block, esc, fmt_time, status_badge, text_table
 
 if TYPE_CHECKING:
     from zenml_widgets.views.runs_table import RunsChart, RunsTable

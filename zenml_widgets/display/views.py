@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from zenml_widgets.display.html import (
+from zenml_widgets.visualizers.html import (
     block,
     esc,
     fmt_duration,

@@ -9,6 +9,11 @@ A plain object with only a local ``uri`` works too. ``handle_return(data)`` writ
 the folder; ``handle_input(data_type)`` reads it back as ``data_type``. The runner gives a
 materializer a fresh temporary folder to write into and publishes it only when writing
 succeeded, so a materializer never needs to worry about half-written artifacts.
+
+A materializer also says what its types can show (see
+:mod:`zenml_widgets.materializers.capabilities`): ``preview_html`` and ``describe`` for every
+type, and ``capabilities(data_type)`` with what goes with them: ``table()`` and
+``table_preview_html`` for tables, ``model_summary`` for models.
 """
 
 from __future__ import annotations
@@ -16,9 +21,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import IO, Any, ClassVar, Protocol, cast
+from typing import IO, TYPE_CHECKING, Any, ClassVar, Protocol, cast
 
 from zenml_widgets.materializers.registry import default_registry
+from zenml_widgets.visualizers.html import block, esc, preformatted
+
+if TYPE_CHECKING:
+    from zenml_widgets.materializers.capabilities import TableFacts, TableReader
+    from zenml_widgets.visualizers.model_summary import ModelSummary
 
 
 class ArtifactLike(Protocol):
@@ -35,11 +45,20 @@ class BaseMaterializer:
     library is heavy and must not be imported eagerly, in ``ASSOCIATED_TYPE_NAMES`` (dotted
     paths such as ``"keras.src.models.model.Model"``). Defining a subclass registers it; set
     ``REGISTER = False`` on a subclass that should not be picked automatically.
+
+    Attributes:
+        PREVIEW_TYPE_NAMES: Dotted paths of types this materializer shows (previews,
+            summaries) but does not write, e.g. models of older Keras versions.
+        NOTEBOOK_PREVIEW: Whether notebook cells show objects of these types with
+            :meth:`preview_html` once the IPython extension is loaded; for types whose own
+            display is a plain repr (a DataFrame keeps its own).
     """
 
     ASSOCIATED_TYPES: ClassVar[tuple[type[Any], ...]] = ()
     ASSOCIATED_TYPE_NAMES: ClassVar[tuple[str, ...]] = ()
+    PREVIEW_TYPE_NAMES: ClassVar[tuple[str, ...]] = ()
     REGISTER: ClassVar[bool] = True
+    NOTEBOOK_PREVIEW: ClassVar[bool] = False
 
     def __init__(self, artifact: ArtifactLike) -> None:
         self.artifact = artifact
@@ -114,6 +133,47 @@ class BaseMaterializer:
     def dotted_path(cls) -> str:
         """``module.ClassName`` of this materializer, as recorded in the metadata store."""
         return f"{cls.__module__}.{cls.__qualname__}"
+
+    # --- what the types can show -------------------------------------------------------------
+
+    @classmethod
+    def capabilities(cls, data_type: type[Any]) -> frozenset[str]:
+        """What objects of ``data_type`` can show besides a preview: ``"table"``, ``"model"``
+        (see :mod:`zenml_widgets.materializers.capabilities`). Nothing, unless overridden."""
+        return frozenset()
+
+    @classmethod
+    def preview_html(cls, obj: Any) -> str:
+        """A short HTML preview of ``obj`` (an object read back), every string in it escaped.
+
+        The default shows the type and the (truncated) repr.
+        """
+        return block(f"<code>{esc(type_path(obj))}</code>", preformatted(repr(obj)))
+
+    @classmethod
+    def describe(cls, obj: Any) -> str:
+        """One line of plain text saying what ``obj`` is; the default is its class name."""
+        return type(obj).__name__
+
+    def table(self) -> TableReader:
+        """Tables: parts of the stored table without reading it whole."""
+        raise NotImplementedError(f"{type(self).__name__} stores no tables")
+
+    @classmethod
+    def table_preview_html(cls, table: TableFacts) -> str:
+        """Tables: a preview of a stored table from its facts (shape, schema, first rows)."""
+        raise NotImplementedError(f"{cls.__name__} stores no tables")
+
+    @classmethod
+    def model_summary(cls, model: Any) -> ModelSummary:
+        """Models: ``model``'s layers, output shapes and parameter counts."""
+        raise NotImplementedError(f"{cls.__name__} stores no models")
+
+
+def type_path(obj: Any) -> str:
+    """``module.Name`` of ``obj``'s class."""
+    cls = type(obj)
+    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 def type_names(data_type: type[Any]) -> list[str]:

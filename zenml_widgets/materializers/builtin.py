@@ -1,12 +1,17 @@
-"""JSON materializer for Python builtins: int, float, str, bool, None, list, tuple, dict."""
+"""JSON materializer for Python builtins: int, float, str, bool, None, list, tuple, dict.
+
+Read back, containers preview as indented JSON (truncated), other values as their repr.
+"""
 
 from __future__ import annotations
 
 import json
 import math
+import reprlib
 from typing import Any, ClassVar
 
 from zenml_widgets.materializers.base import BaseMaterializer
+from zenml_widgets.visualizers.html import block, esc, preformatted
 
 _FILENAME = "data.json"
 # A one-key dict with one of these keys is read as a tag, so a user's dict shaped like one is
@@ -82,3 +87,18 @@ class BuiltInMaterializer(BaseMaterializer):
         if data_type in (tuple, list) and isinstance(value, list | tuple):
             return data_type(value)
         return value
+
+    @classmethod
+    def preview_html(cls, obj: Any) -> str:
+        """Dicts, lists and tuples as indented JSON (a short repr if they hold other things);
+        other values as their type and repr."""
+        if not isinstance(obj, dict | list | tuple):
+            return super().preview_html(obj)
+        try:
+            text = json.dumps(obj, indent=1, default=repr, sort_keys=isinstance(obj, dict))
+        except (TypeError, ValueError):
+            short = reprlib.Repr()
+            short.maxlevel, short.maxdict, short.maxlist = 3, 50, 50
+            text = short.repr(obj)
+        what = "keys" if isinstance(obj, dict) else "items"
+        return block(esc(f"{type(obj).__name__} with {len(obj):,} {what}"), preformatted(text))

@@ -3,7 +3,10 @@
 
 A :class:`StoredArtifact` is what loading needs to know of an artifact: the artifact store it lives
 in, its key there, and the type and materializer recorded when it was written. It knows no
-metadata store. Every failure is an ``ArtifactReadError`` that names the artifact and its URI.
+metadata store. It also gives what the artifact can show, as that materializer declares it for
+the stored type (:mod:`zenml_widgets.materializers.capabilities`): its ``capabilities()`` and,
+for tables, parts of the table (``with_table``). Every failure is an ``ArtifactReadError`` that
+names the artifact and its URI.
 """
 
 from __future__ import annotations
@@ -17,7 +20,13 @@ from zenml_widgets.exceptions import (
     ArtifactStoreError,
     MaterializerNotFoundError,
 )
-from zenml_widgets.materializers.base import BaseMaterializer, type_names
+from zenml_widgets.materializers.base import BaseMaterializer
+from zenml_widgets.materializers.capabilities import (
+    TABLE,
+    TableReader,
+    stored_capabilities,
+    stored_type,
+)
 from zenml_widgets.materializers.registry import default_registry
 
 if TYPE_CHECKING:
@@ -138,14 +147,29 @@ class StoredArtifact:
     def stored_type(self, materializer_class: type[BaseMaterializer]) -> type[Any]:
         """The stored type among the materializer's own types: a type path read from a
         database is never imported."""
-        for t in materializer_class.ASSOCIATED_TYPES:
-            if self.data_type == type_names(t)[0]:
-                return t
-        return (
-            materializer_class.ASSOCIATED_TYPES[0]
-            if materializer_class.ASSOCIATED_TYPES
-            else object
-        )
+        return stored_type(materializer_class, self.data_type)
+
+    def capabilities(self) -> frozenset[str]:
+        """What the artifact can show besides a preview (``"table"``, ``"model"``), as the
+        materializer that wrote it declares for the stored type; nothing when that materializer
+        is not registered in this process."""
+        return stored_capabilities(self.materializer, self.data_type)
+
+    def with_table(self, what: str, use: Callable[[TableReader], Any]) -> Any:
+        """Run ``use`` on the artifact's table (see :meth:`with_materializer` for the errors).
+
+        Raises:
+            ArtifactReadError: the materializer is not registered, or the artifact is not a
+                table (``what`` names what was asked of it).
+        """
+        cls = self.materializer_class()
+        if TABLE not in cls.capabilities(self.stored_type(cls)):
+            raise ArtifactReadError(
+                f"Artifact {self.name!r} ({self.data_type}, written by {self.materializer}) is "
+                f"not a table: {what} and subset reads work for DataFrame outputs only. "
+                "Use read() to load it whole."
+            )
+        return self.with_materializer(lambda m: use(m.table()))
 
     def _uri(self) -> str:
         try:

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from zenml_widgets.materializers.base import BaseMaterializer
+from zenml_widgets.visualizers.html import block, esc, preformatted
 
 _FILENAME = "data.npy"
 
@@ -36,3 +37,19 @@ class NumpyMaterializer(BaseMaterializer):
         with self.open(_FILENAME, "rb") as f:
             streamed: np.ndarray[Any, Any] = np.load(f, allow_pickle=False)
         return streamed
+
+    @classmethod
+    def preview_html(cls, obj: Any) -> str:
+        """Shape, dtype and the (truncated) repr of an array."""
+        if not isinstance(obj, np.ndarray):
+            return super().preview_html(obj)
+        return block(
+            f"ndarray <span class='zw-muted'>shape {esc(obj.shape)}, dtype {esc(obj.dtype)}</span>",
+            preformatted(repr(obj)),
+        )
+
+    @classmethod
+    def describe(cls, obj: Any) -> str:
+        """``ndarray (2, 3)``."""
+        shape = getattr(obj, "shape", None)
+        return f"{type(obj).__name__} {shape}" if shape is not None else super().describe(obj)

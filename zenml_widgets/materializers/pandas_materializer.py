@@ -1,19 +1,34 @@
-"""pandas DataFrames and Series as parquet, written and read in place with pyarrow."""
+"""pandas DataFrames and Series as parquet, written and read in place with pyarrow.
+
+A DataFrame is a *table* type: a stored one is read in parts (schema, head, column / row / filter
+reads, chunks; see :mod:`~zenml_widgets.materializers.parquet_access`) and previewed from those
+parts. Read objects preview as their shape, dtypes and head (DataFrames) or their first values
+(Series).
+"""
 
 from __future__ import annotations
 
 import json
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pandas as pd
 
 from zenml_widgets.materializers.base import BaseMaterializer
 from zenml_widgets.materializers.builtin import decode_json, decode_key, encode_json
+from zenml_widgets.materializers.capabilities import TABLE
 from zenml_widgets.materializers.parquet_access import ParquetArtifact, row_group_rows
+from zenml_widgets.visualizers.html import block, esc, preformatted
+from zenml_widgets.visualizers.html import table as html_table
+
+if TYPE_CHECKING:
+    from zenml_widgets.materializers.capabilities import TableFacts
 
 _FILENAME = "df.parquet"
 _SERIES_MARKER = "series.json"
 _COLUMNS_FILE = "columns.json"
+#: Rows and columns a preview shows.
+HEAD_ROWS = 10
+MAX_COLUMNS = 30
 
 
 class PandasMaterializer(BaseMaterializer):
@@ -27,10 +42,45 @@ class PandasMaterializer(BaseMaterializer):
 
     ASSOCIATED_TYPES: ClassVar[tuple[type[Any], ...]] = (pd.DataFrame, pd.Series)
 
-    def parquet(self) -> ParquetArtifact:
+    @classmethod
+    def capabilities(cls, data_type: type[Any]) -> frozenset[str]:
+        """DataFrames are tables."""
+        return frozenset({TABLE}) if issubclass(data_type, pd.DataFrame) else frozenset()
+
+    def table(self) -> ParquetArtifact:
         """Random access to the artifact's parquet file: schema, row count, head, subsets
         (see :class:`~zenml_widgets.materializers.parquet_access.ParquetArtifact`)."""
         return ParquetArtifact(self)
+
+    def parquet(self) -> ParquetArtifact:
+        """The same as :meth:`table`."""
+        return self.table()
+
+    @classmethod
+    def preview_html(cls, obj: Any) -> str:
+        """Shape, dtypes and head of a DataFrame; length, dtype and first values of a Series."""
+        if isinstance(obj, pd.DataFrame):
+            return _frame_html(obj.shape, obj.dtypes, obj.head(HEAD_ROWS), "")
+        if isinstance(obj, pd.Series):
+            return block(
+                f"Series <span class='zw-muted'>{len(obj):,} values, dtype {esc(obj.dtype)}</span>",
+                preformatted(repr(obj.head(HEAD_ROWS))),
+            )
+        return super().preview_html(obj)
+
+    @classmethod
+    def describe(cls, obj: Any) -> str:
+        """``DataFrame (50 rows, 2 columns)``; the class name for a Series."""
+        if isinstance(obj, pd.DataFrame):
+            return f"DataFrame ({obj.shape[0]:,} rows, {obj.shape[1]:,} columns)"
+        return super().describe(obj)
+
+    @classmethod
+    def table_preview_html(cls, table: TableFacts) -> str:
+        """A stored DataFrame previewed without reading it whole: its recorded shape, its
+        schema (column -> dtype) and its first rows (read alone from the first row group)."""
+        shape = (table.num_rows, table.num_columns)
+        return _frame_html(shape, table.schema, table.head(HEAD_ROWS), " (not read whole)")
 
     def handle_return(self, data: pd.DataFrame | pd.Series) -> None:
         if isinstance(data, pd.Series):
@@ -91,4 +141,21 @@ def _plain_string_columns(df: pd.DataFrame) -> bool:
         and columns.is_unique
         and columns.name is None
         and all(isinstance(c, str) for c in columns)
+    )
+
+
+def _frame_html(shape: tuple[int, int], dtypes: Any, head: pd.DataFrame, note: str) -> str:
+    """Shape, dtypes (``column -> dtype``) and the first rows of a DataFrame, all escaped."""
+    n_rows, n_cols = shape
+    items = list(dtypes.items())
+    dtype_rows = [(str(name), str(dtype)) for name, dtype in items[:MAX_COLUMNS]]
+    more = f"<div class='zw-muted'>and {len(items) - MAX_COLUMNS} more columns</div>"
+    html_head = head.head(HEAD_ROWS).to_html(max_cols=MAX_COLUMNS, border=0, escape=True)
+    return block(
+        f"DataFrame <span class='zw-muted'>{n_rows:,} rows, {n_cols:,} columns{note}</span>",
+        "<div class='zw-title'>dtypes</div>",
+        html_table(("column", "dtype"), dtype_rows),
+        more if len(items) > MAX_COLUMNS else "",
+        f"<div class='zw-title'>head({HEAD_ROWS})</div>",
+        f"<div style='overflow:auto'>{html_head}</div>",
     )

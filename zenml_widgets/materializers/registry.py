@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from zenml_widgets.exceptions import MaterializerNotFoundError
@@ -11,11 +12,21 @@ if TYPE_CHECKING:
     from zenml_widgets.materializers.base import BaseMaterializer
 
 # Materializers that live in optional integrations. They are imported only when a type with one
-# of these dotted names is written, or an artifact naming the materializer is read, so that
-# ``import zenml_widgets`` never imports TensorFlow.
+# of these dotted names is written or shown, or an artifact naming the materializer is read, so
+# that ``import zenml_widgets`` never imports TensorFlow.
 # pandas and numpy are lazy too: reading history (listing runs, steps) never needs them.
 LAZY_MATERIALIZERS: dict[str, str] = {
     "keras.src.models.model.Model": (
+        "zenml_widgets.integrations.tensorflow.materializers.keras_materializer"
+    ),
+    # Keras 2 and tf-keras models: shown (summary, preview), not written
+    "keras.src.engine.training.Model": (
+        "zenml_widgets.integrations.tensorflow.materializers.keras_materializer"
+    ),
+    "keras.engine.training.Model": (
+        "zenml_widgets.integrations.tensorflow.materializers.keras_materializer"
+    ),
+    "tf_keras.src.engine.training.Model": (
         "zenml_widgets.integrations.tensorflow.materializers.keras_materializer"
     ),
     # pandas 3 names its classes `pandas.DataFrame`; pandas 2.x `pandas.core.frame.DataFrame`
@@ -25,6 +36,17 @@ LAZY_MATERIALIZERS: dict[str, str] = {
     "pandas.core.series.Series": "zenml_widgets.materializers.pandas_materializer",
     "numpy.ndarray": "zenml_widgets.materializers.numpy_materializer",
 }
+
+# Of those, the types whose materializer has ``NOTEBOOK_PREVIEW``: the IPython extension shows
+# them with the materializer's preview, registering them by name so that nothing is imported.
+LAZY_NOTEBOOK_PREVIEWS: tuple[str, ...] = (
+    "keras.src.models.model.Model",
+    "keras.src.engine.training.Model",
+    "keras.engine.training.Model",
+    "tf_keras.src.engine.training.Model",
+)
+
+Listener = Callable[["type[BaseMaterializer]"], None]
 
 
 class MaterializerRegistry:
@@ -37,31 +59,58 @@ class MaterializerRegistry:
     def __init__(self) -> None:
         self._by_type: dict[type[Any], type[BaseMaterializer]] = {}
         self._by_name: dict[str, type[BaseMaterializer]] = {}
+        self._shown_by_name: dict[str, type[BaseMaterializer]] = {}
         self._by_path: dict[str, type[BaseMaterializer]] = {}
+        self._listeners: list[Listener] = []
 
     def register(self, materializer: type[BaseMaterializer]) -> None:
-        """Register ``materializer`` for its ``ASSOCIATED_TYPES`` and ``ASSOCIATED_TYPE_NAMES``."""
+        """Register ``materializer`` for its ``ASSOCIATED_TYPES``, ``ASSOCIATED_TYPE_NAMES`` and
+        (to show, not to write) ``PREVIEW_TYPE_NAMES``; then tell the subscribers."""
         for t in materializer.ASSOCIATED_TYPES:
             self._by_type[t] = materializer
         for name in materializer.ASSOCIATED_TYPE_NAMES:
             self._by_name[name] = materializer
+        for name in materializer.PREVIEW_TYPE_NAMES:
+            self._shown_by_name[name] = materializer
         self._by_path[materializer.dotted_path()] = materializer
+        for listener in list(self._listeners):
+            listener(materializer)
+
+    def subscribe(self, listener: Listener) -> None:
+        """Call ``listener(materializer)`` for every materializer registered from now on."""
+        if listener not in self._listeners:
+            self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Listener) -> None:
+        """Stop calling ``listener``."""
+        if listener in self._listeners:
+            self._listeners.remove(listener)
 
     def find(self, data_type: type[Any]) -> type[BaseMaterializer] | None:
-        """The materializer for ``data_type`` or ``None``."""
+        """The materializer that writes and reads ``data_type``, or ``None``."""
+        return self._lookup(data_type, shown=False)
+
+    def find_preview(self, data_type: type[Any]) -> type[BaseMaterializer] | None:
+        """The materializer that shows ``data_type``: the one that writes it, or one that only
+        shows it (``PREVIEW_TYPE_NAMES``); ``None`` if there is none."""
+        return self._lookup(data_type, shown=True)
+
+    def _lookup(self, data_type: type[Any], shown: bool) -> type[BaseMaterializer] | None:
         for klass in getattr(data_type, "__mro__", (data_type,)):
-            if klass in self._by_type:
-                return self._by_type[klass]
             name = f"{klass.__module__}.{klass.__qualname__}"
-            if name in self._by_name:
-                return self._by_name[name]
-            if name in LAZY_MATERIALIZERS:
+            found = self._known(klass, name, shown)
+            if found is None and name in LAZY_MATERIALIZERS:
                 importlib.import_module(LAZY_MATERIALIZERS[name])
-                if klass in self._by_type:
-                    return self._by_type[klass]
-                if name in self._by_name:
-                    return self._by_name[name]
+                found = self._known(klass, name, shown)
+            if found is not None:
+                return found
         return None
+
+    def _known(self, klass: type[Any], name: str, shown: bool) -> type[BaseMaterializer] | None:
+        found = self._by_type.get(klass) or self._by_name.get(name)
+        if found is None and shown:
+            found = self._shown_by_name.get(name)
+        return found
 
     def get(self, data_type: type[Any]) -> type[BaseMaterializer]:
         """The materializer for ``data_type``; a clear error saying how to add one if none."""
@@ -97,8 +146,31 @@ class MaterializerRegistry:
             "pass materializer_class=... to read()."
         )
 
+    def notebook_previews(self) -> tuple[list[type[Any]], list[str]]:
+        """The types notebook cells show with their materializer's preview: the classes and
+        the dotted names (``LAZY_NOTEBOOK_PREVIEWS`` included) of materializers registered with
+        ``NOTEBOOK_PREVIEW``."""
+        classes: list[type[Any]] = []
+        names = list(LAZY_NOTEBOOK_PREVIEWS)
+        for materializer in dict.fromkeys(self._by_path.values()):
+            more_classes, more_names = notebook_preview_types(materializer)
+            classes += [c for c in more_classes if c not in classes]
+            names += [n for n in more_names if n not in names]
+        return classes, names
+
     def __contains__(self, data_type: object) -> bool:
         return isinstance(data_type, type) and self.find(data_type) is not None
+
+
+def notebook_preview_types(
+    materializer: type[BaseMaterializer],
+) -> tuple[list[type[Any]], list[str]]:
+    """The classes and dotted names ``materializer`` shows in notebook cells (none without
+    ``NOTEBOOK_PREVIEW``)."""
+    if not materializer.NOTEBOOK_PREVIEW:
+        return [], []
+    names = [*materializer.ASSOCIATED_TYPE_NAMES, *materializer.PREVIEW_TYPE_NAMES]
+    return list(materializer.ASSOCIATED_TYPES), names
 
 
 default_registry = MaterializerRegistry()

@@ -7,7 +7,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from zenml_widgets.exceptions import ArtifactReadError
 from zenml_widgets.materializers.loading import StoredArtifact
 from zenml_widgets.views._common import View
 
@@ -99,6 +98,14 @@ class ArtifactView(View):
         """Whether the artifact's folder is present in the artifact store."""
         return self._stack.artifact_store.exists(self._record.uri)
 
+    @property
+    def capabilities(self) -> frozenset[str]:
+        """What this output can show besides a preview of its object, as the materializer that
+        wrote it declares for its type: ``"table"`` (schema, head, column / row / filter reads,
+        statistics, comparison) or ``"model"`` (a layer summary). Empty when that materializer
+        is not registered in this process."""
+        return self._stored.capabilities()
+
     # --- cheap facts of table artifacts (DataFrames) -------------------------------------------
 
     @property
@@ -147,15 +154,8 @@ class ArtifactView(View):
         )
 
     def _table_access(self, what: str, use: Callable[[Any], Any]) -> Any:
-        """Run ``use`` on the parquet access of this artifact, with the errors of ``read``."""
-        materializer_class = self._stored.materializer_class()
-        if not hasattr(materializer_class, "parquet"):
-            raise ArtifactReadError(
-                f"Artifact {self.name!r} ({self.data_type}, written by {self.materializer}) is "
-                f"not a table: {what} and subset reads work for DataFrame outputs only. "
-                "Use read() to load it whole."
-            )
-        return self._stored.with_materializer(lambda m: use(m.parquet()))  # type: ignore[attr-defined]
+        """Run ``use`` on this artifact's table, with the errors of ``read``."""
+        return self._stored.with_table(what, use)
 
     def read(
         self,

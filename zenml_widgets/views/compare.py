@@ -3,7 +3,8 @@
 Steps are matched by name, so runs of different pipelines compare too when their step names
 match. The comparison is plain data (``parameter_diff``, ``differing_steps``, ``output_types``,
 ``steps``) with a rich notebook display; ``comparison.output(step, name)`` compares one output
-(columns, dtypes and row counts of DataFrames; Facets statistics side by side when displayed).
+(columns, dtypes and row counts of tables such as DataFrames, from their schema and recorded
+shape; Facets statistics side by side when displayed).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from zenml_widgets import rendering
 from zenml_widgets.exceptions import NotFoundError
+from zenml_widgets.materializers.capabilities import TABLE
 from zenml_widgets.views._common import did_you_mean, listing
 
 if TYPE_CHECKING:
@@ -155,27 +157,24 @@ class OutputComparison:
 
     @property
     def are_frames(self) -> bool:
-        """Both sides were stored as DataFrames."""
-        return all(
-            a is not None and a.data_type.rsplit(".", 1)[-1] == "DataFrame"
-            for a in (self.a, self.b)
-        )
+        """Both sides are tables (DataFrames), as the materializers that wrote them say."""
+        return all(a is not None and TABLE in a.capabilities for a in (self.a, self.b))
 
     def frame_diff(self) -> FrameDiff:
-        """Read both DataFrames and compare their columns, dtypes and row counts."""
+        """Compare the columns, dtypes and row counts of both tables (from their schema and
+        recorded shape: neither is read whole)."""
         if self.a is None or self.b is None:
             raise ValueError(f"Output {self.step}/{self.name} exists in one run only.")
-        fa, fb = self.a.read(), self.b.read()
-        for side, frame in (("A", fa), ("B", fb)):
-            if not hasattr(frame, "dtypes") or not hasattr(frame, "columns"):
+        for side, artifact in (("A", self.a), ("B", self.b)):
+            if TABLE not in artifact.capabilities:
                 raise TypeError(
                     f"Output {self.step}/{self.name} of run {side} is a "
-                    f"{type(frame).__name__}, not a DataFrame."
+                    f"{artifact.data_type.rsplit('.', 1)[-1]}, not a DataFrame."
                 )
-        da = {str(c): str(t) for c, t in fa.dtypes.items()}
-        db = {str(c): str(t) for c, t in fb.dtypes.items()}
+        da = {str(c): str(t) for c, t in self.a.schema.items()}
+        db = {str(c): str(t) for c, t in self.b.schema.items()}
         return FrameDiff(
-            rows=(len(fa), len(fb)),
+            rows=(self.a.num_rows, self.b.num_rows),
             added=tuple(c for c in db if c not in da),
             removed=tuple(c for c in da if c not in db),
             dtype_changed={c: (da[c], db[c]) for c in da if c in db and da[c] != db[c]},

@@ -1,9 +1,11 @@
-"""Visualizers: statistics and HTML renderings of DataFrames, independent of pipelines.
+"""Visualizers: data -> HTML/SVG, independent of pipelines and history.
 
-This layer takes plain pandas DataFrames; it does not know about the store, runs or views.
-Importing it is light: the statistics functions (and with them pandas and pyarrow) load on
-first use, so that drawing a run's DAG never imports pandas; facets-overview, tqdm and IPython
-are imported only when used.
+This layer takes plain data: DataFrames (Facets statistics and their HTML), a run's steps as
+plain records (the DAG drawing, ``visualizers.dag``), model summaries, and the escaped HTML
+building blocks every rendering uses (``visualizers.html``). It does not know about the store,
+runs or views. Importing it is light: the statistics functions (and with them pandas and pyarrow)
+load on first use, so that drawing a run's DAG never imports pandas; facets-overview, tqdm and
+IPython are imported only when used.
 """
 
 from __future__ import annotations

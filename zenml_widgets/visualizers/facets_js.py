@@ -4,7 +4,7 @@ This follows the facets README for notebooks: it loads the webcomponents polyfil
 ``facets-jupyter.html`` from raw.githubusercontent.com, then hands the base64-encoded proto to a
 ``<facets-overview>`` element. **It needs internet access** (and a notebook that runs output
 scripts, i.e. a trusted one); without it, the element shows the note inside it instead.
-The default, :func:`zenml_widgets.visualizers.html.statistics_html`, needs neither.
+The default, :func:`zenml_widgets.visualizers.statistics_html.statistics_html`, needs neither.
 """
 
 from __future__ import annotations

@@ -1,336 +1,152 @@
-"""Facets-overview statistics as self-contained HTML: tables, inline SVG, scoped CSS, no JavaScript.
+"""Small, escaped HTML building blocks shared by every rendering: tables, key/value tables,
+titled blocks, status badges, formatted times and sizes, and their plain-text counterparts.
 
-The default rendering needs no network and no script, so it shows the same in JupyterLab 4,
-Notebook 7, VS Code, nbconvert's HTML export and a plain browser; it is byte-for-byte the same for
-the same statistics (no random ids, no timestamps), so notebooks compare exactly under nbval.
-
-Numeric and categorical features get one table each. Each feature has one row per dataset, each
-dataset its own colour; as in Facets Overview, a missing share above 2 %, a zeros share above
-10 % and a count of zero are shown in red. Every name and value is HTML-escaped.
-
-``use_facets_js=True`` instead returns the official ``<facets-overview>`` web component (see
-:mod:`zenml_widgets.visualizers.facets_js`), which loads its code from the internet.
+This is the one home of the package's HTML helpers (``zenml_widgets.display.html`` re-exports
+them). It imports only the standard library, so drawing a run or previewing an object never
+imports pandas. The Facets statistics rendering lives in
+:mod:`zenml_widgets.visualizers.statistics_html`; ``statistics_html``, ``standalone_html`` and
+``COLORS`` can also be imported from here, and are loaded (with pandas) on first use.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from html import escape
-from typing import Any
+import html
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
-from zenml_widgets.visualizers import _svg
-from zenml_widgets.visualizers._format import (
-    MISSING_RATIO_HIGH,
-    ZEROS_RATIO_HIGH,
-    ValueFormat,
-    count,
-    number,
-    percent,
-    ratio,
-    truncate,
-)
-from zenml_widgets.visualizers.statistics import feature_dtype, feature_stats
+if TYPE_CHECKING:
+    from zenml_widgets.visualizers.statistics_html import COLORS, standalone_html, statistics_html
 
-__all__ = ["COLORS", "standalone_html", "statistics_html"]
+__all__ = [
+    "COLORS",
+    "CSS_CLASS",
+    "MAX_TEXT",
+    "STYLE",
+    "block",
+    "esc",
+    "fmt_duration",
+    "fmt_size",
+    "fmt_time",
+    "key_values",
+    "preformatted",
+    "standalone_html",
+    "statistics_html",
+    "status_badge",
+    "table",
+    "text_table",
+    "truncate_text",
+]
 
-#: Dataset colours, in order (cycled past ten datasets).
-COLORS = (
-    "#1f77b4",
-    "#ff7f0e",
-    "#2ca02c",
-    "#d62728",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#7f7f7f",
-    "#bcbd22",
-    "#17becf",
-)
-TOP_VALUES_SHOWN = 5
-TOP_LABEL_CHARS = 28
-_RED = "color:#c62828;font-weight:600"
+_STATISTICS_HTML = ("COLORS", "standalone_html", "statistics_html")
+#: Longest text a preview shows before cutting it (see :func:`preformatted`).
+MAX_TEXT = 4000
 
-_CSS = """
-.zwfs-root{font-family:-apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,Helvetica,Arial,
-sans-serif;font-size:12px;line-height:1.35;color:#212121;background:#fff;padding:8px 10px;
-overflow-x:auto;max-width:100%;box-sizing:border-box}
-.zwfs-root .zwfs-title{font-size:14px;font-weight:600;margin:0 0 6px 0}
-.zwfs-root .zwfs-legend{margin:0 0 8px 0}
-.zwfs-root .zwfs-legend span.zwfs-ds{display:inline-block;margin-right:14px;white-space:nowrap}
-.zwfs-root .zwfs-swatch{display:inline-block;width:10px;height:10px;margin-right:4px;
-vertical-align:middle;border-radius:2px}
-.zwfs-root .zwfs-section{font-size:13px;font-weight:600;margin:10px 0 4px 0;color:#37474f}
-.zwfs-root table.zwfs-table{border-collapse:collapse;margin:0 0 12px 0;table-layout:auto;
-width:auto;font-size:12px}
-.zwfs-root table.zwfs-table th,.zwfs-root table.zwfs-table td{padding:3px 8px;text-align:right;
-vertical-align:middle;white-space:nowrap;border:none;background:transparent;color:#212121}
-.zwfs-root table.zwfs-table th{font-weight:600;color:#546e7a;border-bottom:2px solid #cfd8dc}
-.zwfs-root table.zwfs-table tr.zwfs-first td{border-top:1px solid #e0e0e0}
-.zwfs-root table.zwfs-table tbody tr,
-.zwfs-root table.zwfs-table tbody tr:hover{background:transparent}
-.zwfs-root table.zwfs-table td.zwfs-feat,.zwfs-root table.zwfs-table td.zwfs-dsname,
-.zwfs-root table.zwfs-table th.zwfs-left,.zwfs-root table.zwfs-table td.zwfs-left{text-align:left}
-.zwfs-root .zwfs-fname{font-weight:600;white-space:normal;word-break:break-all;max-width:220px;
-display:inline-block;min-width:110px}
-.zwfs-root .zwfs-dtype{color:#78909c;font-size:10px}
-.zwfs-root .zwfs-high{color:#c62828;font-weight:600}
-.zwfs-root .zwfs-note{color:#78909c;font-style:italic}
-.zwfs-root svg.zwfs-chart{display:block;overflow:visible;max-width:none;height:auto}
-"""
+CSS_CLASS = "zw"
+# Selectors start with div.zw so that they outrank JupyterLab's own table rules
+# (.jp-RenderedHTMLCommon tbody td aligns right and drops borders).
+STYLE = """<style>
+div.zw{font-family:var(--jp-ui-font-family,system-ui,sans-serif);font-size:13px;color:var(--jp-ui-font-color1,#222)}
+div.zw table{border-collapse:collapse;margin:4px 0;table-layout:auto}
+div.zw table th,div.zw table td{padding:2px 8px;border:none;border-bottom:1px solid #ddd;
+text-align:left;vertical-align:top;white-space:normal}
+div.zw table th{font-weight:600;background:rgba(127,127,127,.08)}
+div.zw .zw-title{font-weight:600;margin:2px 0}
+div.zw .zw-muted{color:#777}
+div.zw code{font-family:var(--jp-code-font-family,monospace);font-size:12px}
+div.zw pre{margin:0;white-space:pre-wrap}
+div.zw .zw-status{padding:0 6px;border-radius:8px;color:#fff;font-size:11px}
+div.zw .zw-completed{background:#2e7d32}div.zw .zw-cached{background:#1565c0}
+div.zw .zw-failed{background:#c62828}div.zw .zw-running{background:#ef6c00}
+</style>"""
 
 
-def statistics_html(
-    statistics: Any,
-    *,
-    title: str | None = None,
-    use_facets_js: bool = False,
-    top_values: int = TOP_VALUES_SHOWN,
-) -> str:
-    """An HTML fragment showing a ``DatasetFeatureStatisticsList``.
-
-    Args:
-        statistics: the proto, e.g. from :func:`~zenml_widgets.visualizers.compute_statistics`.
-        title: a heading shown above the tables.
-        use_facets_js: return the official ``<facets-overview>`` web component instead; it loads
-            its JavaScript from public CDNs, so it shows nothing offline.
-        top_values: how many most frequent values to chart per categorical feature.
-
-    Returns:
-        HTML to embed in a notebook output or a page.
-    """
-    if use_facets_js:
-        from zenml_widgets.visualizers.facets_js import facets_overview_html
-
-        return facets_overview_html(statistics, title=title)
-    datasets = list(statistics.datasets)
-    names, by_dataset = _features_by_name(datasets)
-    numeric = [n for n in names if _is_numeric(_first(by_dataset, n))]
-    categorical = [n for n in names if n not in set(numeric)]
-    parts = ['<div class="zwfs-root">', f"<style>{_CSS}</style>"]
-    if title:
-        parts.append(f'<div class="zwfs-title">{escape(title)}</div>')
-    parts.append(_legend(datasets))
-    if not names:
-        parts.append('<div class="zwfs-note">No features: the data has no columns.</div>')
-    if numeric:
-        parts.append(f'<div class="zwfs-section">Numeric features ({len(numeric)})</div>')
-        parts.append(_table(datasets, by_dataset, numeric, numeric=True, top_values=top_values))
-    if categorical:
-        parts.append(f'<div class="zwfs-section">Categorical features ({len(categorical)})</div>')
-        parts.append(
-            _table(datasets, by_dataset, categorical, numeric=False, top_values=top_values)
-        )
-    parts.append("</div>")
-    return "\n".join(parts)
+def esc(value: Any) -> str:
+    """``value`` as escaped HTML text (quotes included)."""
+    return html.escape(str(value), quote=True)
 
 
-def standalone_html(
-    statistics: Any, *, title: str | None = None, use_facets_js: bool = False
-) -> str:
-    """A complete HTML document showing the statistics, for a file opened in a browser.
+def fmt_time(value: datetime | None) -> str:
+    """A timestamp to the second, UTC, or ``-``."""
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value is not None else "-"
 
-    Args:
-        statistics: a ``DatasetFeatureStatisticsList``.
-        title: the page title and heading.
-        use_facets_js: use the official web component (needs internet access).
-    """
-    heading = title or "Facets statistics"
-    body = statistics_html(statistics, title=heading, use_facets_js=use_facets_js)
-    return (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f"<title>{escape(heading)}</title>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
+
+def fmt_duration(value: timedelta | None) -> str:
+    """``1.23 s``, ``2 min 03 s``, or ``-`` while unfinished."""
+    if value is None:
+        return "-"
+    seconds = value.total_seconds()
+    if seconds < 60:
+        return f"{seconds:.2f} s"
+    minutes, sec = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {sec:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def fmt_size(value: int | None) -> str:
+    """Bytes as ``12.3 MB``."""
+    if value is None:
+        return "-"
+    size = float(value)
+    for unit in ("B", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size:.1f} TB"
+
+
+def status_badge(status: str) -> str:
+    """A coloured status label."""
+    return f'<span class="zw-status zw-{esc(status)}">{esc(status)}</span>'
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[str]], *, raw: bool = False) -> str:
+    """An HTML table; cells are escaped unless ``raw`` (then the caller escaped them)."""
+    head = "".join(f"<th>{esc(h)}</th>" for h in headers)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{c if raw else esc(c)}</td>" for c in row) + "</tr>" for row in rows
     )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-# --- tables ------------------------------------------------------------------------------------
-
-_NUMERIC_HEADERS = ("count", "missing", "mean", "std dev", "zeros", "min", "median", "max")
-_STRING_HEADERS = ("count", "missing", "unique", "top", "freq top", "avg str len")
-
-
-def _table(
-    datasets: Sequence[Any],
-    by_dataset: list[dict[str, Any]],
-    names: Sequence[str],
-    *,
-    numeric: bool,
-    top_values: int,
-) -> str:
-    several = len(datasets) > 1
-    headers = _NUMERIC_HEADERS if numeric else _STRING_HEADERS
-    chart = "histogram" if numeric else "top values"
-    head = ['<th class="zwfs-left">feature</th>']
-    if several:
-        head.append('<th class="zwfs-left">dataset</th>')
-    # The chart comes right after the names, so it stays in view in a narrow notebook cell
-    # (the numbers may scroll; the picture is what people look at first).
-    head.append(f'<th class="zwfs-left">{chart}</th>')
-    head.extend(f"<th>{h}</th>" for h in headers)
-    rows: list[str] = []
-    for name in names:
-        features = [features_of.get(name) for features_of in by_dataset]
-        shared = _shared_histogram_scale(features) if numeric else None
-        for index, (dataset, feature) in enumerate(zip(datasets, features, strict=True)):
-            cells: list[str] = []
-            if index == 0:
-                cells.append(_feature_cell(name, features, len(datasets)))
-            if several:
-                cells.append(_dataset_cell(dataset.name, index))
-            stats, chart_cell = _row_cells(
-                feature, dataset, index, numeric, len(headers), shared, top_values
-            )
-            cells.append(chart_cell)
-            cells.extend(stats)
-            css = ' class="zwfs-first"' if index == 0 else ""
-            rows.append(f"<tr{css}>{''.join(cells)}</tr>")
-    return (
-        f'<table class="zwfs-table"><thead><tr>{"".join(head)}</tr></thead>'
-        f"<tbody>\n{chr(10).join(rows)}\n</tbody></table>"
-    )
+def key_values(pairs: Iterable[tuple[str, str]]) -> str:
+    """A two-column table of already-escaped values, keys escaped here."""
+    body = "".join(f"<tr><th>{esc(k)}</th><td>{v}</td></tr>" for k, v in pairs)
+    return f"<table><tbody>{body}</tbody></table>"
 
 
-def _row_cells(
-    feature: Any,
-    dataset: Any,
-    index: int,
-    numeric: bool,
-    width: int,
-    shared: tuple[tuple[float, float], float] | None,
-    top_values: int,
-) -> tuple[list[str], str]:
-    """The statistics cells of one feature in one dataset, and its chart cell."""
-    no_chart = "<td></td>"
-    if feature is None:
-        note = f'<td class="zwfs-note zwfs-left" colspan="{width}">not in this dataset</td>'
-        return [note], no_chart
-    stats, common = feature_stats(feature)
-    if _is_numeric(feature) != numeric:
-        kind = "numeric" if _is_numeric(feature) else "categorical"
-        note = f"{kind} in this dataset ({feature_dtype(feature) or 'unknown dtype'})"
-        return [
-            *_common_cells(common),
-            f'<td class="zwfs-note zwfs-left" colspan="{width - 2}">{escape(note)}</td>',
-        ], no_chart
-    cells = _common_cells(common)
-    color = COLORS[index % len(COLORS)]
-    if common.num_non_missing == 0:
-        return [*cells, *["<td>-</td>"] * (width - 2)], no_chart
-    if numeric:
-        fmt = ValueFormat.for_dtype(feature_dtype(feature))
-        values = common.num_non_missing * (common.avg_num_values or 1.0)
-        zeros_high = ratio(stats.num_zeros, values) > ZEROS_RATIO_HIGH
-        cells += [
-            _value_cell(stats.mean, fmt.value(stats.mean, rounded=True)),
-            _value_cell(stats.std_dev, fmt.spread(stats.std_dev)),
-            _text_cell(percent(stats.num_zeros, values), high=zeros_high),
-            _value_cell(stats.min, fmt.value(stats.min)),
-            _value_cell(stats.median, fmt.value(stats.median, rounded=True)),
-            _value_cell(stats.max, fmt.value(stats.max)),
-        ]
-        chart = ""
-        standard = [h for h in stats.histograms if h.type == 0 and h.buckets]
-        if standard and shared is not None:
-            span, peak = shared
-            chart = _svg.histogram_svg(standard[0], color=color, span=span, peak=peak, fmt=fmt)
-        return cells, f'<td class="zwfs-left">{chart}</td>'
-    top = stats.top_values[0] if stats.top_values else None
-    top_text = top.value if top is not None else "-"
-    cells += [
-        _text_cell(count(stats.unique)),
-        f'<td class="zwfs-left" title="{escape(top_text)}">'
-        f"{escape(truncate(top_text, TOP_LABEL_CHARS))}</td>",
-        _text_cell(count(top.frequency) if top is not None else "-"),
-        _value_cell(stats.avg_length, number(stats.avg_length)),
-    ]
-    chart = _svg.top_values_svg(
-        stats.rank_histogram.buckets,
-        total=common.num_non_missing,
-        color=color,
-        limit=top_values,
-    )
-    return cells, f'<td class="zwfs-left">{chart}</td>'
+def block(title: str, *parts: str) -> str:
+    """A styled container with an escaped title and raw (already escaped) parts."""
+    inner = "".join(parts)
+    return f'{STYLE}<div class="{CSS_CLASS}"><div class="zw-title">{title}</div>{inner}</div>'
 
 
-def _common_cells(common: Any) -> list[str]:
-    total = common.num_non_missing + common.num_missing
-    missing_high = ratio(common.num_missing, total) > MISSING_RATIO_HIGH
-    return [
-        _text_cell(count(common.num_non_missing), high=common.num_non_missing <= 0),
-        _text_cell(percent(common.num_missing, total), high=missing_high, exact=common.num_missing),
-    ]
+def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A plain-text table with aligned columns."""
+    widths = [len(h) for h in headers]
+    for row in rows:
+        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
+    return "\n".join(line.rstrip() for line in lines)
 
 
-def _feature_cell(name: str, features: Sequence[Any], rows: int) -> str:
-    dtypes = [feature_dtype(f) for f in features if f is not None]
-    dtypes = [d for d in dict.fromkeys(dtypes) if d and d != "(absent)"]
-    span = f' rowspan="{rows}"' if rows > 1 else ""
-    return (
-        f'<td class="zwfs-feat"{span}><div class="zwfs-fname">{escape(name)}</div>'
-        f'<div class="zwfs-dtype">{escape(" / ".join(dtypes))}</div></td>'
-    )
+def truncate_text(text: str, limit: int = MAX_TEXT) -> str:
+    """``text`` cut after ``limit`` characters, saying how many more there were."""
+    return text if len(text) <= limit else text[:limit] + f"\n... ({len(text) - limit:,} more)"
 
 
-def _dataset_cell(name: str, index: int) -> str:
-    return f'<td class="zwfs-dsname">{_swatch(index)}{escape(name)}</td>'
+def preformatted(text: str, limit: int = MAX_TEXT) -> str:
+    """``text`` (escaped here, cut after ``limit`` characters) in a scrolling ``<pre>``."""
+    style = "margin:2px 0;max-height:24em;overflow:auto"
+    return f"<pre style='{style}'>{esc(truncate_text(text, limit))}</pre>"
 
 
-def _legend(datasets: Sequence[Any]) -> str:
-    entries = [
-        f'<span class="zwfs-ds">{_swatch(i) if len(datasets) > 1 else ""}'
-        f"<strong>{escape(d.name)}</strong>: {count(d.num_examples)} examples</span>"
-        for i, d in enumerate(datasets)
-    ]
-    return f'<div class="zwfs-legend">{"".join(entries)}</div>'
+def __getattr__(name: str) -> Any:
+    if name in _STATISTICS_HTML:
+        import zenml_widgets.visualizers.statistics_html as module
 
-
-def _swatch(index: int) -> str:
-    color = COLORS[index % len(COLORS)]
-    return f'<span class="zwfs-swatch" style="background:{color}"></span>'
-
-
-def _text_cell(text: str, *, high: bool = False, exact: float | None = None) -> str:
-    style = f' class="zwfs-high" style="{_RED}"' if high else ""
-    tip = f' title="{escape(count(exact))}"' if exact is not None else ""
-    return f"<td{style}{tip}>{escape(text)}</td>"
-
-
-def _value_cell(value: float, text: str) -> str:
-    high = value != value or value in (float("inf"), float("-inf"))
-    style = f' class="zwfs-high" style="{_RED}"' if high else ""
-    return f'<td{style} title="{escape(repr(float(value)))}">{escape(text)}</td>'
-
-
-# --- helpers -----------------------------------------------------------------------------------
-
-
-def _features_by_name(datasets: Sequence[Any]) -> tuple[list[str], list[dict[str, Any]]]:
-    names: dict[str, None] = {}
-    by_dataset: list[dict[str, Any]] = []
-    for dataset in datasets:
-        features: dict[str, Any] = {}
-        for feature in dataset.features:
-            names.setdefault(feature.name, None)
-            features.setdefault(feature.name, feature)
-        by_dataset.append(features)
-    return list(names), by_dataset
-
-
-def _first(by_dataset: Sequence[dict[str, Any]], name: str) -> Any:
-    return next(features[name] for features in by_dataset if name in features)
-
-
-def _is_numeric(feature: Any) -> bool:
-    return bool(feature.WhichOneof("stats") == "num_stats")
-
-
-def _shared_histogram_scale(
-    features: Sequence[Any],
-) -> tuple[tuple[float, float], float]:
-    histograms = [
-        h
-        for f in features
-        if f is not None and _is_numeric(f)
-        for h in f.num_stats.histograms[:1]
-        if h.buckets
-    ]
-    return _svg.histogram_span(histograms), _svg.histogram_peak(histograms)
+        return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

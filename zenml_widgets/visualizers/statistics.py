@@ -2,8 +2,8 @@
 
 The result is facets-overview's ``DatasetFeatureStatisticsList`` proto, filled field by field the
 way facets-overview's own generator fills it, so that both the official ``<facets-overview>`` web
-component and :mod:`zenml_widgets.visualizers.html` show the same numbers. Differences from that
-generator, on purpose:
+component and :mod:`zenml_widgets.visualizers.statistics_html` show the same numbers. Differences
+from that generator, on purpose:
 
 * it is vectorized (about two orders of magnitude faster on a million rows) and works on pandas 3;
 * NaT, ``pd.NA`` and ``None`` count as missing everywhere (the generator counts NaT as a number);

@@ -1,22 +1,25 @@
-"""``DataPanel``: reads the selected output (only when asked) and previews its data."""
+"""``DataPanel``: reads the selected output (only when asked) and previews its data.
+
+What an output shows is up to the materializer that wrote it (``default_registry``): a table
+gets its shape, schema and first rows before it is read, and a Statistics button; any read
+object its type's preview (:mod:`zenml_widgets.widgets.object_preview`).
+"""
 
 from __future__ import annotations
 
-import importlib
 import os
 import time
 from typing import TYPE_CHECKING, Any, Protocol
 
-from zenml_widgets.display.html import block, esc, fmt_size
-from zenml_widgets.widgets.object_preview import (
-    HEAD_ROWS,
-    object_preview_html,
-    table_facts_html,
-)
+from zenml_widgets.materializers.capabilities import TABLE
+from zenml_widgets.materializers.registry import default_registry
+from zenml_widgets.visualizers.html import block, esc, fmt_size
+from zenml_widgets.widgets.object_preview import object_preview_html
 
 if TYPE_CHECKING:
     from zenml_widgets.views import ArtifactView
 
+#: The module of the statistics visualizer, imported when statistics are asked for.
 FACETS_MODULE = "zenml_widgets.integrations.facets.visualizers.facet_statistics_visualizer"
 
 
@@ -50,8 +53,8 @@ class DataPanel:
         self.output = output
         self.ui.data.value = ""
         self.ui.stats.outputs = ()
-        is_frame = output is not None and output.data_type.endswith("DataFrame")
-        self.ui.statistics.layout.display = "" if is_frame else "none"
+        is_table = output is not None and TABLE in output.capabilities
+        self.ui.statistics.layout.display = "" if is_table else "none"
         self.ui.read.layout.display = "none"
 
     def preview(self, *, force: bool, read_on_select: bool, limit: int) -> None:
@@ -74,14 +77,12 @@ class DataPanel:
 
     @staticmethod
     def _table_facts(output: ArtifactView) -> str:
-        """Shape, schema and head of a DataFrame output, from its record and the parquet file's
-        footer and first row group: never the whole file. Empty for other outputs."""
-        if not output.data_type.endswith("DataFrame"):
+        """Shape, schema and head of a table output, from its record and the stored table's
+        footer and first rows: never the whole table. Empty for other outputs."""
+        if TABLE not in output.capabilities:
             return ""
         try:
-            return table_facts_html(
-                output.num_rows, output.num_columns, output.schema, output.head(HEAD_ROWS)
-            )
+            return default_registry.by_path(output.materializer).table_preview_html(output)
         except Exception as e:
             return block(
                 "Preview not available",
@@ -136,8 +137,11 @@ class DataPanel:
             {} if streaming_min_bytes is None else {"streaming_min_bytes": streaming_min_bytes}
         )
         try:
-            module = importlib.import_module(FACETS_MODULE)
-            visualizer = module.FacetStatisticsVisualizer(**options)
+            from zenml_widgets.integrations.facets.visualizers.facet_statistics_visualizer import (
+                FacetStatisticsVisualizer,
+            )
+
+            visualizer = FacetStatisticsVisualizer(**options)
         except (ImportError, AttributeError) as e:
             raise ImportError(
                 f"Facets statistics are not available ({e}). They need zenml_widgets' facets "

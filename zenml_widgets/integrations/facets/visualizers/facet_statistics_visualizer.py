@@ -8,9 +8,12 @@
     FacetStatisticsVisualizer().visualize(step)                        # its DataFrame outputs
     FacetStatisticsVisualizer().visualize({"train": train, "test": test})  # side by side
 
-Artifacts are duck-typed (``name``, ``data_type``, ``read()``, optionally ``cache_dir`` and
-``producer_step``), so this module imports nothing from the views. The statistics of an artifact
-are computed once and kept in ``artifact.cache_dir / "facets_statistics.pb"``.
+Artifacts are duck-typed (``name``, ``data_type``, ``read()``, optionally ``materializer``,
+``cache_dir`` and ``producer_step``), so this module imports nothing from the views. An artifact is
+a table when the materializer that wrote it says so for its type (``default_registry``, see
+:mod:`zenml_widgets.materializers.capabilities`); any other artifact is read to see whether it is
+a DataFrame. The statistics of an artifact are computed once and kept in
+``artifact.cache_dir / "facets_statistics.pb"``.
 """
 
 from __future__ import annotations
@@ -27,8 +30,8 @@ from typing import Any
 
 import pandas as pd
 
+from zenml_widgets.materializers.capabilities import TABLE, stored_capabilities
 from zenml_widgets.visualizers.base import BaseVisualizer
-from zenml_widgets.visualizers.html import standalone_html, statistics_html
 from zenml_widgets.visualizers.statistics import (
     DEFAULT_MAX_RANK_BUCKETS,
     combine_statistics,
@@ -36,6 +39,7 @@ from zenml_widgets.visualizers.statistics import (
     statistics_from_bytes,
     statistics_to_bytes,
 )
+from zenml_widgets.visualizers.statistics_html import standalone_html, statistics_html
 from zenml_widgets.visualizers.streaming_statistics import streaming_statistics
 
 __all__ = ["CACHE_FILENAME", "FacetStatisticsDisplay", "FacetStatisticsVisualizer"]
@@ -192,9 +196,7 @@ class FacetStatisticsVisualizer(BaseVisualizer):
 
     def _streams(self, artifact: Any) -> bool:
         """Whether the artifact is a table big enough to be read chunk by chunk."""
-        if not hasattr(artifact, "iter_frames"):
-            return False
-        if not str(getattr(artifact, "data_type", "")).endswith("DataFrame"):
+        if not hasattr(artifact, "iter_frames") or not _is_table(artifact):
             return False
         threshold = self.streaming_min_bytes
         return threshold is not None and (getattr(artifact, "size_bytes", 0) or 0) > threshold
@@ -284,8 +286,7 @@ def _checked(item: Any) -> Any:
     if isinstance(item, pd.DataFrame):
         return item
     if _is_artifact(item):
-        frame_like = _looks_like_frame(item)
-        if frame_like:
+        if _is_table(item):
             return item
         # Not said to be a DataFrame: read it to be sure (a subclass may be stored under its name).
         value = item.read()
@@ -295,7 +296,7 @@ def _checked(item: Any) -> Any:
 
 def _step_frames(step: Any) -> list[tuple[str, Any]]:
     outputs = dict(step.outputs)
-    frames = [(str(name), out) for name, out in outputs.items() if _looks_like_frame(out)]
+    frames = [(str(name), out) for name, out in outputs.items() if _is_table(out)]
     if not frames:
         listed = ", ".join(
             f"{name!r} ({getattr(out, 'data_type', '?')})" for name, out in outputs.items()
@@ -340,10 +341,10 @@ def _is_step(obj: Any) -> bool:
     return isinstance(getattr(obj, "outputs", None), Mapping) and not _is_artifact(obj)
 
 
-def _looks_like_frame(artifact: Any) -> bool:
-    data_type = str(getattr(artifact, "data_type", ""))
+def _is_table(artifact: Any) -> bool:
+    """Whether the materializer that wrote ``artifact`` says it is a table."""
     materializer = str(getattr(artifact, "materializer", ""))
-    return data_type.rsplit(".", 1)[-1] == "DataFrame" or "PandasMaterializer" in materializer
+    return TABLE in stored_capabilities(materializer, str(getattr(artifact, "data_type", "")))
 
 
 # --- cache -------------------------------------------------------------------------------------

@@ -51,6 +51,11 @@ that you pass to ``read``::
         SAFE_MODE = False
 
     model = output.read(materializer_class=TrustedKerasMaterializer)
+
+A Keras model is a *model* type: it shows a summary of its layers, output shapes and parameter
+counts (:mod:`zenml_widgets.integrations.tensorflow.model_summary`), which is also its preview,
+in the explorer and, once the IPython extension is loaded, in notebook cells. Models of Keras 2
+and tf-keras are shown that way too, though not written.
 """
 
 from __future__ import annotations
@@ -60,13 +65,17 @@ import zipfile
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from zenml_widgets.exceptions import ArtifactReadError
-from zenml_widgets.materializers.base import BaseMaterializer
+from zenml_widgets.materializers.base import BaseMaterializer, type_path
+from zenml_widgets.materializers.capabilities import MODEL
+from zenml_widgets.visualizers.html import block, esc, preformatted
+from zenml_widgets.visualizers.model_summary import summary_html
 
 if TYPE_CHECKING:
     from pathlib import Path
     from types import ModuleType
 
     from zenml_widgets.materializers.base import ArtifactLike
+    from zenml_widgets.visualizers.model_summary import ModelSummary
 
 MODEL_FILENAME = "model.keras"
 """Name of the file written into the artifact folder."""
@@ -86,6 +95,12 @@ class KerasMaterializer(BaseMaterializer):
     """
 
     ASSOCIATED_TYPE_NAMES: ClassVar[tuple[str, ...]] = ("keras.src.models.model.Model",)
+    PREVIEW_TYPE_NAMES: ClassVar[tuple[str, ...]] = (
+        "keras.src.engine.training.Model",
+        "keras.engine.training.Model",
+        "tf_keras.src.engine.training.Model",
+    )
+    NOTEBOOK_PREVIEW: ClassVar[bool] = True
     SAFE_MODE: ClassVar[bool] = True
     VERIFY_ON_WRITE: ClassVar[bool] = True
 
@@ -99,6 +114,33 @@ class KerasMaterializer(BaseMaterializer):
         """
         super().__init__(artifact)
         self.safe_mode = self.SAFE_MODE if safe_mode is None else safe_mode
+
+    @classmethod
+    def capabilities(cls, data_type: type[Any]) -> frozenset[str]:
+        """Keras models are models (deciding so imports nothing)."""
+        return frozenset({MODEL})
+
+    @classmethod
+    def model_summary(cls, model: Any) -> ModelSummary:
+        """The model's layers, output shapes and parameter counts, read duck-typed."""
+        # Imported here: a summary module that cannot be imported leaves the preview a repr.
+        from zenml_widgets.integrations.tensorflow.model_summary import summarize
+
+        return summarize(model)
+
+    @classmethod
+    def preview_html(cls, obj: Any) -> str:
+        """The model's summary; its repr when the summary cannot be made."""
+        try:
+            summary = cls.model_summary(obj)
+        except ImportError as e:
+            return block(
+                f"Keras model <code>{esc(type_path(obj))}</code>",
+                "<div class='zw-muted'>The rich Keras summary is not available "
+                f"({esc(e)}); showing the model's repr.</div>",
+                preformatted(repr(obj)),
+            )
+        return summary_html(summary)
 
     @property
     def model_path(self) -> str:
