@@ -1,22 +1,20 @@
-"""docs/ARCHITECTURE-types.md stays true: its picture is the one tests/test_layers.py enforces,
+"""docs/ARCHITECTURE.md stays true: its picture is the one tests/test_layers.py enforces,
 and its worked example runs as written."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 import test_layers
+from zw_testing import ARCHITECTURE_DOC, doc_blocks
 
-DOC = Path(__file__).resolve().parents[1] / "docs" / "ARCHITECTURE-types.md"
+DOC = ARCHITECTURE_DOC
 
 
 def blocks(language: str, section: str) -> list[str]:
     """The ``language`` code blocks of the doc's ``## section``."""
-    text = DOC.read_text(encoding="utf-8")
-    body = text.split(f"## {section}\n", 1)[1].split("\n## ", 1)[0]
-    return re.findall(rf"```{language}\n(.*?)```", body, flags=re.DOTALL)
+    return doc_blocks(section, language)
 
 
 def test_the_picture_is_the_one_the_layer_test_enforces() -> None:

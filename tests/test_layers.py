@@ -3,7 +3,8 @@
 Every import counts: ``import`` / ``from`` statements anywhere (inside functions too), string
 imports (``importlib.import_module("...")``, ``__import__("...")`` with a literal), and dotted
 paths in tables: any string literal that is a whole ``zenml_widgets.x.y`` or
-``zenml_widgets.x.y:attr`` counts as an import of that module. Three rules:
+``zenml_widgets.x.y:attr`` naming a module of the package counts as an import of that module.
+Three rules:
 
 1. **Ranks.** A module may import its own top-level part and parts of a lower rank (``RANKS``).
 2. **The picture.** The architecture picture's parts (``PARTS``) never import the parts its
@@ -13,14 +14,16 @@ paths in tables: any string literal that is a whole ``zenml_widgets.x.y`` or
 
 Two choices, encoded here:
 
-* **Plug-in tables.** Two tables of dotted paths register implementations that live in a higher
-  layer and are imported on first use: ``rendering.BUILTIN_RENDERERS`` (the display functions
-  that render each kind of view: Visual -> Display) and ``materializers/registry.py``'s
+* **Plug-in tables.** Three tables of dotted paths register implementations that live in a
+  higher layer and are imported on first use: ``rendering.BUILTIN_RENDERERS`` (the display
+  functions that render each kind of view: Visual -> Display), ``materializers/registry.py``'s
   ``LAZY_MATERIALIZERS`` (materializers imported when their type shows up: Artifacts ->
-  Integrations). Their entries are registrations, not dependencies: the ranks do not apply to
-  them and they are no edge of the circle graph. Only entries of exactly those assignments are
-  treated so, only towards the parts listed in ``PLUGIN_TABLES``; they still obey the picture's
-  never pairs, and each entry must resolve (``test_plugin_entries_resolve``).
+  Integrations) and ``orchestration.BUILTIN`` (the built-in orchestrators, whose options the
+  config checks without importing the runner: Base -> Runner). Their entries are registrations,
+  not dependencies: the ranks do not apply to them and they are no edge of the circle graph.
+  Only entries of exactly those assignments are treated so, only towards the parts listed in
+  ``PLUGIN_TABLES``; they still obey the picture's never pairs, and each entry must resolve
+  (``test_plugin_entries_resolve``).
 * **TYPE_CHECKING.** Imports under ``if TYPE_CHECKING:`` count for the ranks and the never pairs
   (an annotation depends on that layer's API), not for the circle test (they never run).
 """
@@ -83,7 +86,7 @@ Integrations = zenml_widgets/integrations/
 History = zenml_widgets/store/, zenml_widgets/stack.py, zenml_widgets/config.py
 Artifacts = zenml_widgets/artifacts/, zenml_widgets/materializers/
 Visual = zenml_widgets/visualizers/, zenml_widgets/rendering.py
-Base = zenml_widgets/exceptions.py, zenml_widgets/hooks.py
+Base = zenml_widgets/exceptions.py, zenml_widgets/hooks.py, zenml_widgets/orchestration/
 """
 NEVER = {
     ("Runner", "Views"): "executing a step never reads through the read-only views",
@@ -106,6 +109,7 @@ OUTSIDE_PICTURE = {"__init__", "examples"}
 PLUGIN_TABLES: dict[tuple[str, str], set[str]] = {
     ("rendering.py", "BUILTIN_RENDERERS"): {"display"},
     ("materializers/registry.py", "LAZY_MATERIALIZERS"): {"integrations", "materializers"},
+    ("orchestration/__init__.py", "BUILTIN"): {"runner"},
 }
 
 DOTTED = re.compile(r"zenml_widgets(?:\.[A-Za-z_]\w*)+(?::[A-Za-z_][\w.]*)?")
@@ -181,8 +185,14 @@ def _string_name(node: ast.AST) -> str | None:
             return str(first.value)
     text = node.value if isinstance(node, ast.Constant) else None
     if isinstance(text, str) and DOTTED.fullmatch(text):
-        return text.partition(":")[0]
+        name = text.partition(":")[0]
+        return name if _is_module(name) else None  # e.g. an entry-point group's name
     return None
+
+
+def _is_module(name: str) -> bool:
+    path = PACKAGE.parent.joinpath(*name.split("."))
+    return path.is_dir() or path.with_suffix(".py").is_file()
 
 
 def imported_modules(module: Path) -> list[Edge]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -203,3 +204,15 @@ def count_queries() -> Iterator[Callable[[Repository], list[str]]]:
     yield attach
     for stop in stops:
         stop()
+
+
+ARCHITECTURE_DOC = Path(__file__).resolve().parents[1] / "docs" / "ARCHITECTURE.md"
+
+
+def doc_blocks(section: str, language: str = "python") -> list[str]:
+    """The ``language`` code blocks of ``## section`` of docs/ARCHITECTURE.md (its ``###``
+    subsections included), in order."""
+    text = ARCHITECTURE_DOC.read_text(encoding="utf-8")
+    assert f"\n## {section}\n" in text, f"no section {section!r} in {ARCHITECTURE_DOC}"
+    body = text.split(f"\n## {section}\n", 1)[1].split("\n## ", 1)[0]
+    return re.findall(rf"```{language}\n(.*?)```", body, flags=re.DOTALL)

@@ -2,7 +2,7 @@
 real entry points (a ``*.dist-info`` folder on ``sys.path``), and options checked when a stack is
 registered.
 
-The toy orchestrator of docs/ARCHITECTURE-orchestrators.md and the one of README.md are taken
+The toy orchestrator of docs/ARCHITECTURE.md and the one of README.md are taken
 from their code blocks, installed and run here, so both stay true.
 """
 
@@ -35,7 +35,7 @@ from zenml_widgets.repository import Repository
 from zenml_widgets.runner.orchestrators import Orchestrator
 
 ROOT = Path(__file__).resolve().parents[2]
-DOC = ROOT / "docs" / "ARCHITECTURE-orchestrators.md"
+DOC = ROOT / "docs" / "ARCHITECTURE.md"
 README = ROOT / "README.md"
 
 

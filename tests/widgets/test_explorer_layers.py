@@ -1,4 +1,4 @@
-"""The explorer's layers (docs/ARCHITECTURE-explorer.md): state <- panels <- view. Every import
+"""The explorer's layers (docs/ARCHITECTURE.md): state <- panels <- view. Every import
 counts, also those only for type checking, so there is no import circle inside widgets/."""
 
 from __future__ import annotations

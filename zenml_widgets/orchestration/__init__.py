@@ -198,17 +198,16 @@ def _import(target: str) -> Any:
     return value
 
 
-_RUNNER = "zenml_widgets.runner.orchestrators"
 BUILTIN: Mapping[str, OrchestratorEntry] = {
     "local": OrchestratorEntry(
         "local",
-        f"{_RUNNER}.local:LocalOrchestrator",
+        "zenml_widgets.runner.orchestrators.local:LocalOrchestrator",
         summary="one step after another, in the calling process (the default)",
         options={},
     ),
     "dask": OrchestratorEntry(
         "dask",
-        f"{_RUNNER}.dask:DaskOrchestrator",
+        "zenml_widgets.runner.orchestrators.dask:DaskOrchestrator",
         summary="steps as tasks on a Dask cluster, independent branches at the same time",
         options=DASK_OPTIONS,
     ),

@@ -7,7 +7,7 @@ dropdowns show the state, and a choice in one sets the state. When the state has
 (``revision``, ``runs_revision``), the explorer writes the screen once: its controls, the
 preview and code line, then each panel's ``show(state)`` (``panel.py``). While it writes,
 the change events of its own widgets are dropped (``_writing``). See
-docs/ARCHITECTURE-explorer.md.
+docs/ARCHITECTURE.md.
 """
 
 from __future__ import annotations

@@ -1,20 +1,21 @@
-"""docs/ARCHITECTURE-explorer.md stays true: its example panel, run as written, shows in the
-explorer for each selection."""
+"""docs/ARCHITECTURE.md ("How to add an explorer panel") stays true: its example panel, run as
+written, shows in the explorer for each selection."""
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
+
+from zw_testing import ARCHITECTURE_DOC, doc_blocks
 
 from zenml_widgets.repository import Repository
 from zenml_widgets.widgets.panel import Panel
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "ARCHITECTURE-explorer.md"
+DOC = ARCHITECTURE_DOC
 
 
 def python_blocks() -> list[str]:
-    return re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), re.DOTALL)
+    return doc_blocks("How to add an explorer panel")
 
 
 def test_the_example_panel_shows_for_each_selection(history: Repository) -> None:
