@@ -28,6 +28,7 @@ import pytest
 pytest_plugins = ("zw_testing",)
 
 if TYPE_CHECKING:
+    from infra.latency_proxy import LatencyProxy
     from infra.postgres import PostgresServer
     from playwright.sync_api import Browser
 
@@ -71,6 +72,20 @@ def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
     url = postgres_server.create_database()
     yield url
     postgres_server.drop_database(url)
+
+
+@pytest.fixture
+def latency_proxy(postgres_url: str) -> Iterator[tuple[str, LatencyProxy]]:
+    """A new PostgreSQL database reached through a ``LatencyProxy`` that counts round trips: the
+    URL through the proxy, and the proxy. Each way takes 2 ms, so that statements a client sends
+    together (a pipeline) reach the server before its first answer comes back, as they would
+    across a real network."""
+    from infra.latency_proxy import LatencyProxy
+
+    location = postgres_url.partition("://")[2].rpartition("@")[2].partition("/")[0]
+    host, _, port = location.rpartition(":")
+    with LatencyProxy(host, int(port), delay=0.002) as proxy:
+        yield proxy.url(postgres_url), proxy
 
 
 # --- Metadata stores -------------------------------------------------------------------------

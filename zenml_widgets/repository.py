@@ -192,6 +192,18 @@ class Repository:
             pipelines += [PipelineView(stack, r) for r in stack.metadata_store.list_pipelines()]
         return pipelines
 
+    def pipeline_overview(self, stack_key: str | None = None) -> list[PipelineView]:
+        """The pipelines as :meth:`get_pipelines` lists them, each with its ``run_count`` read
+        along (one query per stack)."""
+        pipelines: list[PipelineView] = []
+        for key in self._stack_keys(stack_key):
+            stack = self._stacks[key]
+            pipelines += [
+                PipelineView(stack, record, run_count=count)
+                for record, count in stack.metadata_store.list_pipeline_run_counts()
+            ]
+        return pipelines
+
     def get_pipeline_names(self, stack_key: str | None = None) -> list[str]:
         """Distinct pipeline names, in ``get_pipelines`` order."""
         return list(dict.fromkeys(p.name for p in self.get_pipelines(stack_key)))

@@ -63,10 +63,13 @@ def test_nothing_is_queried_until_a_property_is_read(
     assert "count(" not in queries[0].lower()
     assert latest.name == "run-4"
     assert len(queries) == 1
-    steps = latest.steps
-    assert len(queries) == 2
+    steps = latest.steps  # the run's graph: steps, outputs, inputs, read in one batch
+    graph = queries[1:]
+    assert graph and all(q.startswith("SELECT") for q in graph)
     step_view = steps[1]
-    assert step_view.parameters == {"epochs": 5} and len(queries) == 2
+    assert step_view.parameters == {"epochs": 5}
+    assert step_view.outputs and step_view.inputs and step_view.parent_steps == [steps[0]]
+    assert queries[1:] == graph  # read along: no query per step
 
 
 def test_get_run_by_name_and_keyword(history: Repository) -> None:

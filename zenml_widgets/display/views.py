@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from zenml_widgets.visualizers.html import (
@@ -28,11 +29,13 @@ def _code(value: Any) -> str:
     return f"<code>{esc(value)}</code>"
 
 
-def repository_bundle(repo: Repository) -> dict[str, Any]:
-    """Stacks and their pipelines with run counts."""
-    rows = []
-    for p in repo.get_pipelines():
-        rows.append((p.stack_key, p.name, str(len(p.runs))))
+def repository_bundle(
+    repo: Repository, pipelines: Sequence[PipelineView] | None = None
+) -> dict[str, Any]:
+    """Stacks and their pipelines with run counts (``pipelines``: those, already listed with
+    ``Repository.pipeline_overview``; default: every stack's)."""
+    shown = repo.pipeline_overview() if pipelines is None else pipelines
+    rows = [(p.stack_key, p.name, str(p.run_count)) for p in shown]
     plain = f"{repo!r}\n" + text_table(("stack", "pipeline", "runs"), rows)
     html = block(
         f"Repository <code>{esc(repo.root)}</code> (active stack {esc(repo.active_stack_key)})",
@@ -53,11 +56,17 @@ def _run_rows(runs: list[PipelineRunView]) -> list[tuple[str, str, str, str]]:
     ]
 
 
-def pipeline_bundle(pipeline: PipelineView, *, run_count: int | None = None) -> dict[str, Any]:
-    """Run count and the most recent runs; ``run_count`` if the caller has just counted them."""
+def pipeline_bundle(
+    pipeline: PipelineView,
+    *,
+    run_count: int | None = None,
+    newest: Sequence[PipelineRunView] | None = None,
+) -> dict[str, Any]:
+    """Run count and the most recent runs; ``run_count`` and ``newest`` (its newest runs, newest
+    first) if the caller has just read them."""
     runs = pipeline.runs
     count = run_count if run_count is not None else len(runs)
-    recent = runs.newest(RECENT_RUNS)
+    recent = list(newest[:RECENT_RUNS]) if newest is not None else runs.newest(RECENT_RUNS)
     headers = ("run", "status", "started", "duration")
     plain_rows = [
         (r.name, r.status, fmt_time(r.start_time), fmt_duration(r.duration)) for r in recent

@@ -33,6 +33,10 @@ class ConstraintError(StoreError):
     """A write broke a unique or foreign-key constraint (the store decides what it means)."""
 
 
+class MissingTableError(StoreError):
+    """A statement named a table the database does not have (an empty or foreign database)."""
+
+
 class Connection:
     """One driver connection, used by the thread that opened it.
 
@@ -59,19 +63,27 @@ class Connection:
             names = tuple(d[0] for d in cursor.description)
             return names, list(cursor.fetchall())
 
+    def batch(self, action: str, sqls: Sequence[Sql]) -> list[tuple[tuple[str, ...], list[Any]]]:
+        """The column names and rows of several queries, sent together: one round trip to a
+        server (PostgreSQL's pipeline mode), one after another in process (SQLite)."""
+        if len(sqls) <= 1 or not self.backend.pipelines:
+            return [self.query(action, sql) for sql in sqls]
+        with self.errors(action):
+            with self.raw.pipeline():
+                cursors = [self._execute(sql) for sql in sqls]
+            return [(tuple(d[0] for d in c.description), list(c.fetchall())) for c in cursors]
+
     def rows(self, action: str, sql: Sql) -> list[Any]:
         """Every row of a query (tuples, in the order of its select list)."""
         return self.query(action, sql)[1]
 
     def records(self, action: str, sql: Sql, record: type[R]) -> list[R]:
         """Every row of a query as a ``record``, its fields matched to the columns by name."""
-        names, rows = self.query(action, sql)
-        build = record_builder(record, names)  # type: ignore[arg-type]
-        return [build(r) for r in rows]
+        return as_records(self.query(action, sql), record)
 
     def record(self, action: str, sql: Sql, record: type[R]) -> R:
         """The only row of a query as a ``record``."""
-        found: R = self._only(action, self.records(action, sql, record))
+        found: R = self.only(action, self.records(action, sql, record))
         return found
 
     def first(self, action: str, sql: Sql) -> Any:
@@ -81,13 +93,14 @@ class Connection:
 
     def one(self, action: str, sql: Sql) -> Any:
         """The only row; a ``StoreError`` saying so when there are none or several."""
-        return self._only(action, self.rows(action, sql))
+        return self.only(action, self.rows(action, sql))
 
     def scalar(self, action: str, sql: Sql) -> Any:
         """The first column of the only row."""
         return self.one(action, sql)[0]
 
-    def _only(self, action: str, rows: list[Any]) -> Any:
+    def only(self, action: str, rows: list[Any]) -> Any:
+        """The only item of ``rows``; a ``StoreError`` naming ``action`` otherwise."""
         if len(rows) != 1:
             found = "no row was found" if not rows else f"{len(rows)} rows were found"
             raise StoreError(
@@ -188,6 +201,8 @@ class Connection:
             )
             if kind == "constraint":
                 raise ConstraintError(message) from e
+            if kind == "missing":
+                raise MissingTableError(message) from e
             if kind in ("operational", "disconnect"):
                 # The environment, not the code (server unreachable, file missing or read-only,
                 # locked): the message says all there is, the driver's chain would bury it.
@@ -200,6 +215,13 @@ class Connection:
         """Close the driver connection (errors ignored: it may be gone already)."""
         with contextlib.suppress(Exception):
             self.raw.close()
+
+
+def as_records(result: tuple[tuple[str, ...], list[Any]], record: type[R]) -> list[R]:
+    """A query's ``(column names, rows)`` as ``record`` instances, fields matched by name."""
+    names, rows = result
+    build = record_builder(record, names)  # type: ignore[arg-type]
+    return [build(r) for r in rows]
 
 
 def _reason(error: BaseException) -> str:

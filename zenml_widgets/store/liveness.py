@@ -7,15 +7,13 @@ import socket
 from datetime import timedelta
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from zenml_widgets.store.records import RunRecord, utcnow
 from zenml_widgets.store.sql import Sql, placeholders
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
-
-    from zenml_widgets.store.connection import Connection
 
 HEARTBEAT_INTERVAL = timedelta(seconds=10)
 # A run on another host whose heartbeat is older than this is reported interrupted.
@@ -67,28 +65,34 @@ def interruption(run: RunRecord) -> str | None:
     return None
 
 
-def status_sql(conn: Connection, pipeline_ids: Sequence[int] | None) -> Sql:
-    """The status readers report, as an SQL expression over ``runs``: :func:`interruption`'s
-    rule, so that ``run.status`` and a runs table (its column, its ``status=`` filter) agree.
-
-    A heartbeat older than ``STALE_AFTER`` is compared in SQL; the runs of this host whose
-    process is gone are looked up first (running runs are few, and found by index).
-    """
+def running_here(pipeline_ids: Sequence[int] | None) -> Sql:
+    """The runs of these pipelines recorded as running on this host: ``(id, pid)`` rows that
+    :func:`gone` sorts (running runs are few, and found by index)."""
     sql = Sql(
         "SELECT runs.id, runs.pid FROM runs WHERE runs.status = 'running' AND runs.hostname = ?",
         (this_host(),),
     )
-    if pipeline_ids is not None:
-        sql = sql + " AND runs.pipeline_id IN (" + placeholders(list(pipeline_ids) or [-1]) + ")"
+    if pipeline_ids is None:
+        return sql
+    return sql + " AND runs.pipeline_id IN (" + placeholders(list(pipeline_ids) or [-1]) + ")"
+
+
+def gone(rows: Sequence[Sequence[Any]]) -> tuple[int, ...]:
+    """The ids among :func:`running_here`'s rows whose process has ended."""
     mine = os.getpid()
-    dead = [
-        run_id
-        for run_id, pid in conn.rows("looking for interrupted runs", sql)
-        if pid is not None and pid != mine and not pid_alive(pid)
-    ]
+    return tuple(
+        run_id for run_id, pid in rows if pid is not None and pid != mine and not pid_alive(pid)
+    )
+
+
+def status_sql(interrupted: Sequence[int]) -> Sql:
+    """The status readers report, as an SQL expression over ``runs``: :func:`interruption`'s
+    rule, so that ``run.status`` and a runs table (its column, its ``status=`` filter, its sort)
+    agree. A heartbeat older than ``STALE_AFTER`` is compared in SQL; ``interrupted`` are this
+    host's runs whose process is gone (:func:`gone`)."""
     condition = Sql("runs.heartbeat_at < ?", (utcnow() - STALE_AFTER,))
-    if dead:
-        condition = "(" + condition + " OR runs.id IN (" + placeholders(dead) + "))"
+    if interrupted:
+        condition = "(" + condition + " OR runs.id IN (" + placeholders(list(interrupted)) + "))"
     return (
         "CASE WHEN runs.status = 'running' AND " + condition + " THEN 'failed' ELSE runs.status END"
     )

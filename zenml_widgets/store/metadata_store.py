@@ -9,14 +9,15 @@ SQLAlchemy and Alembic are imported only to create or upgrade the schema.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from zenml_widgets.exceptions import StoreError
 from zenml_widgets.store import run_table, schema
 from zenml_widgets.store.backends import open_backend
 from zenml_widgets.store.connection import Connection, Connections
-from zenml_widgets.store.records import RunFilter, RunTableRecord, utcnow
+from zenml_widgets.store.records import RunFilter, RunTableRecord, RunTableSchema, utcnow
 from zenml_widgets.store.writes import HistoryWrites, _Known
 
 __all__ = ["MetadataStore", "utcnow"]
@@ -44,6 +45,8 @@ class MetadataStore(HistoryWrites):
             )
         self._connections = Connections(self._backend)
         self._known = _Known()
+        self._graphs = OrderedDict()
+        self._lineages = OrderedDict()
         found = schema.revision(self._read())
         if schema.check_revision(found, self.description):
             schema.ensure_schema(self._backend.sqlalchemy_url(), self.description)
@@ -77,6 +80,11 @@ class MetadataStore(HistoryWrites):
         (``bool``, ``int``, ``float``, ``str``) are every type any run recorded."""
         return run_table.value_columns(self._read(), pipeline_ids)
 
+    def run_table_schema(self, pipeline_ids: Sequence[int] | None) -> RunTableSchema:
+        """What a runs table of these pipelines can show (its value columns) and which of their
+        runs recorded as running here are interrupted: one round trip."""
+        return run_table.schema(self._read(), pipeline_ids)
+
     def query_run_table(
         self,
         pipeline_ids: Sequence[int] | None,
@@ -87,14 +95,16 @@ class MetadataStore(HistoryWrites):
         descending: bool = True,
         limit: int | None = None,
         offset: int = 0,
-        value_types: Mapping[str, Sequence[str]] | None = None,
+        table: RunTableSchema | None = None,
+        count: bool = False,
     ) -> RunTableRecord:
-        """Runs of these pipelines as rows, filtered, sorted and limited in SQL.
+        """Runs of these pipelines as rows, filtered, sorted and limited in SQL; with ``count``
+        also how many match in all (``record.total``).
 
         ``columns`` are ``(name, kind)`` pairs (kind ``builtin``, ``param`` or ``metric``) that
-        the caller checked against :meth:`list_value_columns` (whose value types it may pass
-        on as ``value_types``). Ties keep start order and runs missing the sort column come
-        last.
+        the caller checked against ``table`` (:meth:`run_table_schema`, read here when not
+        given). Ties keep start order and runs missing the sort column come last. A page is one
+        round trip.
         """
         return run_table.query(
             self._read(),
@@ -105,11 +115,6 @@ class MetadataStore(HistoryWrites):
             descending=descending,
             limit=limit,
             offset=offset,
-            value_types=value_types,
+            table=table,
+            count=count,
         )
-
-    def count_run_table(
-        self, pipeline_ids: Sequence[int] | None, filters: Sequence[RunFilter] = ()
-    ) -> int:
-        """How many runs of these pipelines match every filter."""
-        return run_table.count(self._read(), pipeline_ids, filters)

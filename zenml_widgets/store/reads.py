@@ -8,13 +8,17 @@ text runs through ``sqlite3`` and psycopg; there is no second read path to keep 
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from zenml_widgets.store.connection import as_records
 from zenml_widgets.store.records import (
     ArtifactRecord,
     InputRecord,
     PipelineRecord,
+    RunGraph,
+    RunLineage,
     RunRecord,
     StepRecord,
     record_builder,
@@ -30,11 +34,20 @@ STEP = columns(StepRecord, "steps")
 ARTIFACT = columns(ArtifactRecord, "artifacts")
 #: Ids per ``IN (...)`` list (SQLite allows 32,766 parameters; PostgreSQL 65,535).
 CHUNK = 500
+#: Graphs of ended runs kept per store (they never change).
+GRAPHS_KEPT = 256
+R = TypeVar("R")
+T = TypeVar("T")
 
 
 class HistoryReads(abc.ABC):
     """The reads of :class:`~zenml_widgets.store.MetadataStore`; ``_read()`` gives the
     connection to run them on (this thread's, which sees its own open transaction)."""
+
+    #: Graphs of ended runs, and lineages of ended runs compared with ended runs, least
+    #: recently used first.
+    _graphs: OrderedDict[int, RunGraph]
+    _lineages: OrderedDict[int, RunLineage]
 
     @abc.abstractmethod
     def _read(self) -> Connection:
@@ -46,6 +59,16 @@ class HistoryReads(abc.ABC):
         """All pipelines, ordered by name."""
         sql = Sql(f"SELECT {PIPELINE} FROM pipelines ORDER BY pipelines.name")
         return self._read().records("listing pipelines", sql, PipelineRecord)
+
+    def list_pipeline_run_counts(self) -> list[tuple[PipelineRecord, int]]:
+        """All pipelines, ordered by name, each with its number of runs (one query)."""
+        sql = Sql(
+            f"SELECT {PIPELINE}, (SELECT count(*) FROM runs WHERE runs.pipeline_id = "
+            "pipelines.id) AS run_count FROM pipelines ORDER BY pipelines.name"
+        )
+        names, rows = self._read().query("listing pipelines", sql)
+        build = record_builder(PipelineRecord, names)
+        return [(build(r), int(r[-1])) for r in rows]
 
     def get_pipeline(self, name: str) -> PipelineRecord | None:
         """The pipeline called ``name`` or ``None``."""
@@ -225,6 +248,106 @@ class HistoryReads(abc.ABC):
         sql = Sql(f"SELECT {ARTIFACT} FROM artifacts WHERE artifacts.id = ?", (artifact_id,))
         return self._read().record("reading an artifact", sql, ArtifactRecord)
 
+    # -- what a view shows, in one round trip ----------------------------------------------------
+
+    def run_graph(self, run_id: int) -> RunGraph:
+        """The run with its pipeline, steps, outputs and inputs, read in one batch (one round
+        trip to a server). A run that has ended does not change: its graph is kept and handed
+        out again without asking the database."""
+        cached = self._graphs.get(run_id)
+        if cached is not None:
+            self._graphs.move_to_end(run_id)
+            return cached
+        action = "reading a run"
+        conn = self._read()
+        of_run = Sql("steps.run_id = ?", (run_id,))
+        run, pipeline, steps, outputs, inputs = conn.batch(
+            action,
+            [
+                Sql(f"SELECT {RUN} FROM runs WHERE runs.id = ?", (run_id,)),
+                Sql(
+                    f"SELECT {PIPELINE} FROM pipelines WHERE pipelines.id = "
+                    "(SELECT runs.pipeline_id FROM runs WHERE runs.id = ?)",
+                    (run_id,),
+                ),
+                f"SELECT {STEP} FROM steps WHERE " + of_run + " ORDER BY steps.position",
+                f"SELECT {ARTIFACT} FROM artifacts JOIN steps ON steps.id = artifacts.step_id "
+                "WHERE " + of_run + " ORDER BY artifacts.id",
+                "SELECT step_inputs.step_id AS input_step_id, step_inputs.name AS input_name, "
+                f"{ARTIFACT} FROM step_inputs JOIN steps ON steps.id = step_inputs.step_id "
+                "JOIN artifacts ON artifacts.id = step_inputs.artifact_id "
+                "WHERE " + of_run + " ORDER BY step_inputs.id",
+            ],
+        )
+        graph = RunGraph(
+            pipeline=conn.only(action, as_records(pipeline, PipelineRecord)),
+            run=conn.only(action, as_records(run, RunRecord)),
+            steps=tuple(as_records(steps, StepRecord)),
+            outputs=_grouped((a.step_id, a) for a in as_records(outputs, ArtifactRecord)),
+            inputs=_grouped(_inputs(inputs)),
+        )
+        if graph.ended:
+            self._graphs[run_id] = graph
+            if len(self._graphs) > GRAPHS_KEPT:
+                self._graphs.popitem(last=False)
+        return graph
+
+    def run_lineage(self, run_id: int, lookback: int) -> RunLineage:
+        """What explaining the run's steps needs (see :class:`RunLineage`), in one batch: each
+        step's namesake in the most recent of the pipeline's ``lookback`` earlier runs that has
+        one, its inputs, outputs and run; the steps cached steps reused, their runs; and those
+        runs' pipelines."""
+        cached = self._lineages.get(run_id)
+        if cached is not None:
+            return cached
+        action = "reading a run's lineage"
+        latest = Sql(
+            "WITH recent AS (SELECT runs.id FROM runs WHERE runs.pipeline_id = "
+            "(SELECT r.pipeline_id FROM runs r WHERE r.id = ?) AND runs.id < ? "
+            "ORDER BY runs.id DESC LIMIT ?), "
+            "latest AS (SELECT s.name AS latest_name, max(s.run_id) AS latest_run FROM steps s "
+            "WHERE s.run_id IN (SELECT id FROM recent) "
+            "AND s.name IN (SELECT n.name FROM steps n WHERE n.run_id = ?) GROUP BY s.name), "
+            "earlier AS (SELECT steps.id FROM steps JOIN latest "
+            "ON steps.name = latest.latest_name AND steps.run_id = latest.latest_run), "
+            "sources AS (SELECT c.source_step_id AS id FROM steps c "
+            "WHERE c.run_id = ? AND c.source_step_id IS NOT NULL) ",
+            (run_id, run_id, lookback, run_id, run_id),
+        )
+        involved = "(SELECT id FROM earlier UNION SELECT id FROM sources)"
+        runs_of = f"(SELECT steps.run_id FROM steps WHERE steps.id IN {involved})"
+        earlier, sources, outputs, inputs, runs, pipelines = self._read().batch(
+            action,
+            [
+                latest + f"SELECT {STEP} FROM steps WHERE steps.id IN (SELECT id FROM earlier)",
+                latest + f"SELECT {STEP} FROM steps WHERE steps.id IN (SELECT id FROM sources)",
+                latest + f"SELECT {ARTIFACT} FROM artifacts WHERE artifacts.step_id IN "
+                "(SELECT id FROM earlier) ORDER BY artifacts.id",
+                latest + "SELECT step_inputs.step_id AS input_step_id, step_inputs.name AS "
+                f"input_name, {ARTIFACT} FROM step_inputs JOIN artifacts ON artifacts.id = "
+                "step_inputs.artifact_id WHERE step_inputs.step_id IN (SELECT id FROM earlier) "
+                "ORDER BY step_inputs.id",
+                latest + f"SELECT {RUN} FROM runs WHERE runs.id IN {runs_of}",
+                latest + f"SELECT {PIPELINE} FROM pipelines WHERE pipelines.id IN "
+                f"(SELECT runs.pipeline_id FROM runs WHERE runs.id IN {runs_of})",
+            ],
+        )
+        lineage = RunLineage(
+            earlier={r.name: r for r in as_records(earlier, StepRecord)},
+            outputs=_grouped((a.step_id, a) for a in as_records(outputs, ArtifactRecord)),
+            inputs=_grouped(_inputs(inputs)),
+            sources={r.id: r for r in as_records(sources, StepRecord)},
+            runs={r.id: r for r in as_records(runs, RunRecord)},
+            pipelines={r.id: r for r in as_records(pipelines, PipelineRecord)},
+        )
+        graph = self._graphs.get(run_id)
+        if graph is not None and all(r.status != "running" for r in lineage.runs.values()):
+            # the run and every run it was compared with have ended: nothing here changes
+            self._lineages[run_id] = lineage
+            if len(self._lineages) > GRAPHS_KEPT:
+                self._lineages.popitem(last=False)
+        return lineage
+
     def output_uris(self, run_ids: Sequence[int]) -> set[str]:
         """Every artifact URI the steps of these runs record."""
         uris: set[str] = set()
@@ -236,6 +359,20 @@ class HistoryReads(abc.ABC):
             )
             uris.update(r[0] for r in conn.rows("listing output URIs", sql))
         return uris
+
+
+def _inputs(result: tuple[tuple[str, ...], list[Any]]) -> list[tuple[int, InputRecord]]:
+    """``(step id, input)`` of rows that start with the step id and the input's name."""
+    names, rows = result
+    build = record_builder(ArtifactRecord, names)
+    return [(r[0], InputRecord(r[1], build(r))) for r in rows]
+
+
+def _grouped(items: Iterable[tuple[int, T]]) -> dict[int, tuple[T, ...]]:
+    found: dict[int, list[T]] = {}
+    for key, item in items:
+        found.setdefault(key, []).append(item)
+    return {key: tuple(group) for key, group in found.items()}
 
 
 def _chunks(ids: Sequence[int]) -> list[list[int]]:

@@ -91,6 +91,41 @@ class InputRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class RunGraph:
+    """A run with its pipeline, its steps (in execution order) and their outputs and inputs (by
+    step id): what the views of a run show, read together in one round trip."""
+
+    pipeline: PipelineRecord
+    run: RunRecord
+    steps: tuple[StepRecord, ...]
+    outputs: dict[int, tuple[ArtifactRecord, ...]] = field(hash=False, compare=False)
+    inputs: dict[int, tuple[InputRecord, ...]] = field(hash=False, compare=False)
+
+    @property
+    def ended(self) -> bool:
+        """Whether the run had ended when read (its records no longer change)."""
+        return self.run.status != "running"
+
+
+@dataclass(frozen=True, slots=True)
+class RunLineage:
+    """What explaining a run's steps compares them with, read together in one round trip.
+
+    ``earlier``: by step name, the step of that name in the most recent earlier run of the
+    pipeline that has one, with its ``outputs`` and ``inputs`` (by step id); ``sources``: by id,
+    the steps whose outputs the run's cached steps reused; ``runs`` and ``pipelines``: those
+    steps' runs and the runs' pipelines, by id.
+    """
+
+    earlier: dict[str, StepRecord] = field(hash=False, compare=False)
+    outputs: dict[int, tuple[ArtifactRecord, ...]] = field(hash=False, compare=False)
+    inputs: dict[int, tuple[InputRecord, ...]] = field(hash=False, compare=False)
+    sources: dict[int, StepRecord] = field(hash=False, compare=False)
+    runs: dict[int, RunRecord] = field(hash=False, compare=False)
+    pipelines: dict[int, PipelineRecord] = field(hash=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class NewArtifact:
     """What the runner hands the store for one output it wrote (or reused)."""
 
@@ -118,14 +153,26 @@ class RunFilter:
 
 
 @dataclass(frozen=True, slots=True)
+class RunTableSchema:
+    """What a runs table of some pipelines can show, read in one round trip before querying it:
+    its value ``columns`` (``(name, kind, value types)``, parameters first) and the runs recorded
+    as running here whose process is gone (``interrupted``: they show as ``failed``)."""
+
+    columns: tuple[tuple[str, str, tuple[str, ...]], ...]
+    interrupted: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class RunTableRecord:
     """Runs as a table, column by column: ``data[i]`` holds column ``columns[i]``'s value for
-    each run of ``run_ids`` (``kinds[i]``: ``builtin``, ``param`` or ``metric``)."""
+    each run of ``run_ids`` (``kinds[i]``: ``builtin``, ``param`` or ``metric``); ``total``: how
+    many runs match the filters (when asked)."""
 
     columns: tuple[str, ...]
     kinds: tuple[str, ...]
     data: tuple[list[Any], ...] = field(hash=False, compare=False)
     run_ids: tuple[int, ...]
+    total: int | None = None
 
     @property
     def rows(self) -> tuple[tuple[Any, ...], ...]:

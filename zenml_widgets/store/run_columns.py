@@ -30,16 +30,45 @@ def column_values(
     names: Sequence[str],
     types: Mapping[str, Sequence[str]],
     pipeline_ids: Sequence[int] | None,
+    *,
+    read: Sequence[Sequence[Any]] | None = None,
 ) -> dict[str, list[Any]]:
     """For each column name, its value in each run of ``run_ids`` (``None`` where a run has
-    none). ``types``: the value types each column ever recorded (from the catalogue)."""
+    none). ``types``: the value types each column ever recorded (from the catalogue).
+    ``read``: the runs' value rows when the caller read them already (:func:`values_of`)."""
     if not names or not run_ids:
         return {name: [None] * len(run_ids) for name in names}
-    if len(run_ids) < BY_COLUMN_FROM:
-        by_run = _by_run(conn, run_ids, names)
+    if read is not None or len(run_ids) < BY_COLUMN_FROM:
+        rows = read if read is not None else _by_run(conn, run_ids, names)
+        by_run = decoded_by_run(rows, names)
         return {name: [by_run.get((r, name)) for r in run_ids] for name in names}
     return {
         name: _column(conn, run_ids, name, set(types.get(name, ())), pipeline_ids) for name in names
+    }
+
+
+def values_of(runs: Sql, names: Sequence[str]) -> Sql:
+    """The value rows of the runs whose ids ``runs`` selects (a subquery), for ``names``."""
+    sql = (
+        "SELECT run_id, name, value_type, num_value, text_value FROM run_values "
+        "WHERE run_id IN (" + runs + ")"
+    )
+    # A few columns: let SQL pick them; more: the runs' rows, the rest dropped in Python (one
+    # range of the (run_id, name) index per run instead of one lookup per value).
+    if len(names) <= 5:
+        sql = sql + " AND name IN (" + placeholders(list(names)) + ")"
+    return sql
+
+
+def decoded_by_run(
+    rows: Sequence[Sequence[Any]], names: Sequence[str]
+) -> dict[tuple[int, str], Any]:
+    """``(run id, name) -> value`` of :func:`values_of`'s rows, for ``names``."""
+    wanted = set(names)
+    return {
+        (run_id, name): _decoded(value_type, num, text)
+        for run_id, name, value_type, num, text in rows
+        if name in wanted
     }
 
 
@@ -51,26 +80,12 @@ def _decoded(value_type: str, num: float | None, text: str | None) -> Any:
     return decode(value_type, num, text)
 
 
-def _by_run(
-    conn: Connection, run_ids: Sequence[int], names: Sequence[str]
-) -> dict[tuple[int, str], Any]:
-    found: dict[tuple[int, str], Any] = {}
-    # A few columns: let SQL pick them; more: the runs' rows, the rest dropped here (one range
-    # of the (run_id, name) index per run instead of one lookup per value).
-    every = len(names) > 5
-    wanted = set(names)
+def _by_run(conn: Connection, run_ids: Sequence[int], names: Sequence[str]) -> list[Any]:
+    rows: list[Any] = []
     for start in range(0, len(run_ids), _CHUNK):
         chunk = list(run_ids[start : start + _CHUNK])
-        sql = (
-            "SELECT run_id, name, value_type, num_value, text_value FROM run_values "
-            "WHERE run_id IN (" + placeholders(chunk) + ")"
-        )
-        if not every:
-            sql = sql + " AND name IN (" + placeholders(list(names)) + ")"
-        for run_id, name, value_type, num, text in conn.rows("reading run values", sql):
-            if not every or name in wanted:
-                found[run_id, name] = _decoded(value_type, num, text)
-    return found
+        rows += conn.rows("reading run values", values_of(placeholders(chunk), names))
+    return rows
 
 
 def _scope(name: str, pipeline_ids: Sequence[int] | None) -> Sql:

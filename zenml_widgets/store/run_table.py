@@ -8,14 +8,14 @@ run. The same statements run on SQLite and PostgreSQL (text sorts by bytes on bo
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from zenml_widgets.store.liveness import status_sql
-from zenml_widgets.store.records import RunFilter, RunTableRecord, as_utc
-from zenml_widgets.store.run_columns import column_values
+from zenml_widgets.store.liveness import gone, running_here, status_sql
+from zenml_widgets.store.records import RunFilter, RunTableRecord, RunTableSchema, as_utc
+from zenml_widgets.store.run_columns import BY_COLUMN_FROM, column_values, values_of
 from zenml_widgets.store.sql import Dialect, Sql, join, placeholders
 
 if TYPE_CHECKING:
@@ -65,6 +65,23 @@ class _Select:
         return replace(self, where=(*self.where, sql))
 
 
+def _columns_sql(pipeline_ids: Sequence[int] | None) -> Sql:
+    sql = Sql("SELECT DISTINCT name, kind, value_type FROM run_value_columns")
+    if pipeline_ids is None:
+        return sql
+    return sql + " WHERE pipeline_id IN (" + placeholders(list(pipeline_ids) or [-1]) + ")"
+
+
+def _columns(rows: Sequence[Sequence[Any]]) -> list[tuple[str, str, tuple[str, ...]]]:
+    found: dict[str, tuple[str, set[str]]] = {}
+    for name, kind, value_type in rows:
+        found.setdefault(name, (kind, set()))[1].add(value_type)
+    return sorted(
+        ((n, k, tuple(sorted(t))) for n, (k, t) in found.items()),
+        key=lambda c: (c[1] != "param", c[0]),
+    )
+
+
 def value_columns(
     conn: Connection, pipeline_ids: Sequence[int] | None
 ) -> list[tuple[str, str, tuple[str, ...]]]:
@@ -72,16 +89,15 @@ def value_columns(
 
     Parameters first, then metrics, each sorted by name; value types sorted.
     """
-    sql = Sql("SELECT DISTINCT name, kind, value_type FROM run_value_columns")
-    if pipeline_ids is not None:
-        sql = sql + " WHERE pipeline_id IN (" + placeholders(list(pipeline_ids) or [-1]) + ")"
-    found: dict[str, tuple[str, set[str]]] = {}
-    for name, kind, value_type in conn.rows("listing run-value columns", sql):
-        found.setdefault(name, (kind, set()))[1].add(value_type)
-    return sorted(
-        ((n, k, tuple(sorted(t))) for n, (k, t) in found.items()),
-        key=lambda c: (c[1] != "param", c[0]),
+    return _columns(conn.rows("listing run-value columns", _columns_sql(pipeline_ids)))
+
+
+def schema(conn: Connection, pipeline_ids: Sequence[int] | None) -> RunTableSchema:
+    """The value columns of these pipelines' runs and their interrupted runs: one batch."""
+    columns, running = conn.batch(
+        "listing run-value columns", [_columns_sql(pipeline_ids), running_here(pipeline_ids)]
     )
+    return RunTableSchema(tuple(_columns(columns[1])), gone(running[1]))
 
 
 def _compare(column: Sql | str, op: str, value: Any) -> Sql:
@@ -128,10 +144,12 @@ def _value_condition(d: Dialect, alias: str, f: RunFilter) -> Sql:
 
 
 def _base(
-    conn: Connection, pipeline_ids: Sequence[int] | None, filters: Sequence[RunFilter]
+    d: Dialect,
+    pipeline_ids: Sequence[int] | None,
+    filters: Sequence[RunFilter],
+    interrupted: Sequence[int],
 ) -> _Select:
-    d = conn.dialect
-    select = _Select(status_sql(conn, pipeline_ids))
+    select = _Select(status_sql(interrupted))
     if pipeline_ids is not None:
         ids = list(pipeline_ids) or [-1]
         select = select.filtered("runs.pipeline_id IN (" + placeholders(ids) + ")")
@@ -233,20 +251,45 @@ def query(
     descending: bool,
     limit: int | None,
     offset: int,
-    value_types: Mapping[str, Sequence[str]] | None = None,
+    table: RunTableSchema | None = None,
+    count: bool = False,
 ) -> RunTableRecord:
-    """Runs matching every filter, sorted and cut in SQL, with the chosen columns' values.
+    """Runs matching every filter, sorted and cut in SQL, with the chosen columns' values
+    (and, with ``count``, how many runs match in all).
 
-    ``columns`` are ``(name, kind)`` pairs, kind ``builtin``, ``param`` or ``metric``; names
-    are checked by the caller, who also knows each value column's recorded types
-    (``value_types``, from :func:`value_columns`; read here when not given). Ties keep start
-    order; missing values sort last either way.
+    ``columns`` are ``(name, kind)`` pairs, kind ``builtin``, ``param`` or ``metric``, checked
+    by the caller against ``table`` (:func:`schema`; read here when not given). Ties keep start
+    order; missing values sort last either way. A page (a few dozen runs) is one round trip:
+    its runs, their values and the count are read together.
     """
-    if value_types is None:
-        value_types = {n: t for n, _, t in value_columns(conn, pipeline_ids)}
-    base = _base(conn, pipeline_ids, filters)
+    table = table if table is not None else schema(conn, pipeline_ids)
+    base = _base(conn.dialect, pipeline_ids, filters, table.interrupted)
     segments = _segments(conn.dialect, base, pipeline_ids, sort, descending)
-    found = _fetch(conn, segments, limit, offset)
+    wanted = [name for name, kind in columns if kind != "builtin"]
+    page = segments[0].sql() + conn.dialect.page(limit, offset)
+    together = [page]
+    small = limit is not None and limit < BY_COLUMN_FROM and bool(wanted)
+    if small:
+        together.append(values_of("SELECT page.id FROM (" + page + ") page", wanted))
+    if count:
+        together.append("SELECT count(*) FROM (" + base.sql() + ") counted")
+    results = conn.batch("querying the runs table", together)
+    found, read = results[0][1], results[1][1] if small else None
+    if len(segments) > 1 and (limit is None or len(found) < limit):
+        found, read = _fetch(conn, segments, limit, offset), None  # the first did not fill it
+    return _record(conn, found, columns, table, pipeline_ids, read,
+                   total=int(results[-1][1][0][0]) if count else None)  # fmt: skip
+
+
+def _record(
+    conn: Connection,
+    found: Sequence[Any],
+    columns: Sequence[tuple[str, str]],
+    table: RunTableSchema,
+    pipeline_ids: Sequence[int] | None,
+    read: Sequence[Any] | None,
+    total: int | None,
+) -> RunTableRecord:
     run_ids = [r[0] for r in found]
     starts = [as_utc(r[4]) for r in found]
     ends = [as_utc(r[5]) for r in found]
@@ -259,23 +302,17 @@ def query(
         "duration": [_seconds(s, e) for s, e in zip(starts, ends, strict=True)],
     }
     wanted = [name for name, kind in columns if kind != "builtin"]
-    values = column_values(conn, run_ids, wanted, value_types, pipeline_ids)
+    types = {n: t for n, _, t in table.columns}
+    values = column_values(conn, run_ids, wanted, types, pipeline_ids, read=read)
     data = [builtin[n] if k == "builtin" else values[n] for n, k in columns]
     return RunTableRecord(
         columns=tuple(n for n, _ in columns),
         kinds=tuple(k for _, k in columns),
         data=tuple(data),
         run_ids=tuple(run_ids),
+        total=total,
     )
 
 
 def _seconds(start: datetime | None, end: datetime | None) -> float | None:
     return None if start is None or end is None else (end - start).total_seconds()
-
-
-def count(
-    conn: Connection, pipeline_ids: Sequence[int] | None, filters: Sequence[RunFilter]
-) -> int:
-    """How many runs match every filter."""
-    sql = "SELECT count(*) FROM (" + _base(conn, pipeline_ids, filters).sql() + ") counted"
-    return int(conn.scalar("counting the runs table", sql))

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from zenml_widgets.exceptions import SchemaVersionError, StoreError
+from zenml_widgets.store.connection import MissingTableError
 from zenml_widgets.store.sql import Sql
 
 if TYPE_CHECKING:
@@ -26,10 +27,10 @@ HEAD = REVISIONS[-1]
 
 def revision(conn: connection.Connection) -> str | None:
     """The store's Alembic revision read on its own connection; ``None`` for an empty one."""
-    action = "opening the store"
-    if conn.first(action, conn.dialect.table_exists("alembic_version")) is None:
+    try:  # one round trip: a database without the table answers with an error
+        rows = conn.rows("opening the store", Sql("SELECT version_num FROM alembic_version"))
+    except MissingTableError:
         return None
-    rows = conn.rows(action, Sql("SELECT version_num FROM alembic_version"))
     if len(rows) > 1:
         raise StoreError(
             f"Metadata store {conn.backend.description} has {len(rows)} schema revisions in "

@@ -102,10 +102,6 @@ class Dialect:
         """``column`` as a sort key that orders strings by their bytes on every database."""
         return column + self.collation
 
-    def table_exists(self, table: str) -> Sql:
-        """A query with a row when ``table`` exists."""
-        return Sql("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,))
-
     def seconds_between(self, start: str, end: str) -> str:
         """``end - start`` in seconds, exactly (microseconds kept)."""
 
@@ -146,9 +142,6 @@ class PostgresDialect(Dialect):
         return Sql(f"{column} ILIKE '%' || ? || '%' ESCAPE '/'", (escaped,))
 
     collation = ' COLLATE "C"'
-
-    def table_exists(self, table: str) -> Sql:
-        return Sql("SELECT 1 WHERE to_regclass(?) IS NOT NULL", (table,))
 
     def seconds_between(self, start: str, end: str) -> str:
         return f"CAST(EXTRACT(EPOCH FROM {end} - {start}) AS DOUBLE PRECISION)"

@@ -22,9 +22,13 @@ class ArtifactView(View):
 
     _kind = "artifact"
 
-    def __init__(self, stack: Stack, record: ArtifactRecord) -> None:
+    def __init__(
+        self, stack: Stack, record: ArtifactRecord, *, step: StepView | None = None
+    ) -> None:
         super().__init__(stack, record.id)
         self._record = record
+        if step is not None and step.id == record.step_id:
+            self.__dict__["step"] = step
 
     def __repr__(self) -> str:
         return f"ArtifactView(name={self.name!r}, data_type={self.data_type!r}, id={self.id})"
@@ -75,6 +79,8 @@ class ArtifactView(View):
         """The step that wrote the artifact (for a cached output: the original run's step)."""
         from zenml_widgets.views.step import StepView
 
+        if self._record.producer_step_id == self._record.step_id:
+            return self.step
         store = self._stack.metadata_store
         return StepView(self._stack, store.get_step(self._record.producer_step_id))
 
@@ -83,8 +89,6 @@ class ArtifactView(View):
         """The step in whose outputs this artifact appears."""
         from zenml_widgets.views.step import StepView
 
-        if self._record.step_id == self._record.producer_step_id:
-            return self.producer_step
         return StepView(self._stack, self._stack.metadata_store.get_step(self._record.step_id))
 
     @property

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from zenml_widgets.views.step import StepView
 
 if TYPE_CHECKING:
+    from zenml_widgets.store import RunLineage, StepRecord
     from zenml_widgets.views.run import PipelineRunView
 
 #: How many earlier runs are searched for a step of the same name.
@@ -147,8 +148,9 @@ def explain_step(step: StepView) -> StepExplanation:
 def explain_run(run: PipelineRunView) -> dict[str, StepExplanation]:
     """Explanations of every step of ``run`` by step name, in execution order.
 
-    Earlier runs are searched once for all steps, so this costs about one query per step plus
-    one per earlier run looked at.
+    The run (with its steps, outputs and inputs) and its lineage (earlier namesakes, the steps
+    cached outputs came from, their runs) are read in two round trips, whatever the number of
+    steps.
     """
     explainer = _Explainer(run)
     return {s.name: explainer.explain(s) for s in explainer.steps}
@@ -160,28 +162,47 @@ def previous_step(step: StepView) -> StepView | None:
 
 
 class _Explainer:
-    """Explains the steps of one run, sharing the search through earlier runs."""
+    """Explains the steps of one run from its lineage, read once for all of them."""
 
     def __init__(self, run: PipelineRunView) -> None:
         self.run = run
         self.steps = run.steps
         self._by_name = {s.name: s for s in self.steps}
         self._memo: dict[str, StepExplanation] = {}
-        self._previous: dict[str, StepView] | None = None
+        self._lineage: RunLineage | None = None
+
+    @property
+    def lineage(self) -> RunLineage:
+        if self._lineage is None:  # one round trip: earlier steps, sources, their runs
+            self._lineage = self.run._stack.metadata_store.run_lineage(self.run.id, LOOKBACK)
+        return self._lineage
+
+    def _view(self, record: StepRecord) -> StepView:
+        """A step of another run, with its run, pipeline, outputs and inputs from the lineage."""
+        from zenml_widgets.views.pipeline import PipelineView
+        from zenml_widgets.views.run import PipelineRunView
+
+        stack, lineage = self.run._stack, self.lineage
+        run = lineage.runs[record.run_id]
+        pipeline = PipelineView(stack, lineage.pipelines[run.pipeline_id])
+        return StepView(
+            stack,
+            record,
+            run=PipelineRunView(stack, run, pipeline),
+            outputs=lineage.outputs.get(record.id, ()),
+            inputs=lineage.inputs.get(record.id, ()),
+        )
 
     def previous(self, name: str) -> StepView | None:
-        if self._previous is None:
-            # One query: each step's namesake in the most recent earlier run that has it.
-            stack = self.run._stack
-            found = stack.metadata_store.latest_earlier_steps(
-                self.run.pipeline._record.id, self.run.id, list(self._by_name), LOOKBACK
-            )
-            self._previous = {k: StepView(stack, record) for k, record in found.items()}
-        if name in self._previous:
-            return self._previous[name]
         if name in self._by_name:
-            return None
+            found = self.lineage.earlier.get(name)
+            return self._view(found) if found is not None else None
         return self._one_previous(name)
+
+    def source(self, step: StepView) -> StepView | None:
+        source_id = step._record.source_step_id
+        found = self.lineage.sources.get(source_id) if source_id is not None else None
+        return self._view(found) if found is not None else None
 
     def _one_previous(self, name: str) -> StepView | None:
         stack = self.run._stack
@@ -200,7 +221,7 @@ class _Explainer:
     def _explain(self, step: StepView) -> StepExplanation:
         status = step.status
         if status == "cached":
-            return StepExplanation(step, "cached", source=step.source_step)
+            return StepExplanation(step, "cached", source=self.source(step))
         if status == "running":
             return StepExplanation(step, "running")
         before = self.previous(step.name)

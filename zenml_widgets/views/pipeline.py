@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from zenml_widgets.exceptions import NotFoundError
@@ -22,9 +23,13 @@ class PipelineView(View):
 
     _kind = "pipeline"
 
-    def __init__(self, stack: Stack, record: PipelineRecord) -> None:
+    def __init__(
+        self, stack: Stack, record: PipelineRecord, *, run_count: int | None = None
+    ) -> None:
         super().__init__(stack, record.id)
         self._record = record
+        if run_count is not None:
+            self.__dict__["run_count"] = run_count
 
     def __repr__(self) -> str:
         return f"PipelineView(name={self.name!r}, stack_key={self.stack_key!r})"
@@ -33,6 +38,12 @@ class PipelineView(View):
     def name(self) -> str:
         """The pipeline's name."""
         return self._record.name
+
+    @cached_property
+    def run_count(self) -> int:
+        """How many runs the pipeline had when first asked (or when listed with
+        ``Repository.pipeline_overview``); ``len(pipeline.runs)`` counts them again."""
+        return self._stack.metadata_store.count_runs(self._record.id)
 
     @property
     def runs(self) -> RunSequence:

@@ -7,7 +7,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from zenml_widgets.exceptions import NotFoundError
-from zenml_widgets.store import RunRecord
+from zenml_widgets.store import RunGraph, RunRecord
 from zenml_widgets.store.liveness import interruption
 from zenml_widgets.views._common import TimedView, did_you_mean, listing
 from zenml_widgets.views.step import StepView
@@ -29,6 +29,17 @@ class PipelineRunView(TimedView[RunRecord]):
         self._record = record
         if pipeline is not None:
             self.__dict__["pipeline"] = pipeline
+
+    def _graph(self) -> RunGraph:
+        """The run with its steps, their outputs and inputs: one round trip, and none again
+        once the run has ended (the store keeps ended runs' graphs)."""
+        graph = self._stack.metadata_store.run_graph(self._id)
+        object.__setattr__(self, "_record", graph.run)
+        if "pipeline" not in self.__dict__:
+            from zenml_widgets.views.pipeline import PipelineView
+
+            self.__dict__["pipeline"] = PipelineView(self._stack, graph.pipeline)
+        return graph
 
     def __repr__(self) -> str:
         return f"PipelineRunView(name={self.name!r}, status={self.status!r}, id={self.id})"
@@ -63,9 +74,23 @@ class PipelineRunView(TimedView[RunRecord]):
 
     @property
     def steps(self) -> list[StepView]:
-        """The run's steps in execution order (``run.steps[0]`` ran first)."""
-        records = self._stack.metadata_store.list_steps(self._id)
-        return [StepView(self._stack, r) for r in records]
+        """The run's steps in execution order (``run.steps[0]`` ran first), with their outputs
+        and inputs read along (one round trip for all)."""
+        graph = self._graph()
+        steps = [
+            StepView(
+                self._stack,
+                record,
+                run=self,
+                outputs=graph.outputs.get(record.id, ()),
+                inputs=graph.inputs.get(record.id, ()),
+            )
+            for record in graph.steps
+        ]
+        siblings = {s.id: s for s in steps}
+        for s in steps:
+            s._siblings = siblings
+        return steps
 
     def get_step_names(self) -> list[str]:
         """Names of the run's steps in execution order."""

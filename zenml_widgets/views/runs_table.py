@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from zenml_widgets import rendering
 from zenml_widgets.exceptions import NotFoundError
-from zenml_widgets.store import RunFilter, RunTableRecord
+from zenml_widgets.store import RunFilter, RunTableRecord, RunTableSchema
 from zenml_widgets.store.run_table import BUILTIN_COLUMNS
 from zenml_widgets.views._common import did_you_mean, listing
 from zenml_widgets.views.run_filters import FilterSyntaxError, normalize_where
@@ -274,8 +274,8 @@ def _as_datetime(column: str, value: Any) -> datetime:
 class _Columns:
     """The columns a runs table can have, for checking names (a clear error otherwise)."""
 
-    def __init__(self, stack: Stack, pipeline_ids: list[int] | None, label: str, multi: bool):
-        known = stack.metadata_store.list_value_columns(pipeline_ids)
+    def __init__(self, table: RunTableSchema, label: str, multi: bool) -> None:
+        known = table.columns
         self.kinds = {n: k for n, k, _ in known}
         self.types = {n: t for n, _, t in known}
         self.builtin = BUILTIN_COLUMNS if multi else BUILTIN_COLUMNS[1:]
@@ -292,11 +292,9 @@ class _Columns:
         )
 
 
-def check_query(
-    query: RunQuery, stack: Stack, pipeline_ids: list[int] | None, *, label: str, multi: bool
-) -> CheckedQuery:
-    """Check every name of ``query`` against the columns of these pipelines' runs."""
-    known = _Columns(stack, pipeline_ids, label, multi)
+def check_query(query: RunQuery, table: RunTableSchema, *, label: str, multi: bool) -> CheckedQuery:
+    """Check every name of ``query`` against the columns a table of runs has (``table``)."""
+    known = _Columns(table, label, multi)
     if query.columns is None:
         chosen = list(known.available)
     else:
@@ -370,9 +368,13 @@ def run_table(
     multi: bool,
     count: bool = False,
 ) -> RunsTable:
-    """Check the query, run it in the store, wrap the rows (``count``: also the total)."""
-    q = check_query(query, stack, pipeline_ids, label=title, multi=multi)
+    """Check the query, run it in the store, wrap the rows (``count``: also the total).
+
+    Two round trips: what the table can show (its columns), then the page with its values
+    and count."""
     store = stack.metadata_store
+    table = store.run_table_schema(pipeline_ids)
+    q = check_query(query, table, label=title, multi=multi)
     record = store.query_run_table(
         pipeline_ids,
         columns=q.columns,
@@ -381,13 +383,13 @@ def run_table(
         descending=q.descending,
         limit=q.limit,
         offset=q.offset,
-        value_types=q.value_types,
+        table=table,
+        count=count,
     )
-    total = store.count_run_table(pipeline_ids, q.filters) if count else None
     return RunsTable(
         record,
         title=title,
-        total=total,
+        total=record.total,
         sort=q.sort,
         descending=q.descending,
         value_types=q.value_types,

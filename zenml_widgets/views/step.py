@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from zenml_widgets.exceptions import NotFoundError
-from zenml_widgets.store import StepRecord
+from zenml_widgets.store import ArtifactRecord, InputRecord, StepRecord
 from zenml_widgets.views._common import TimedView, did_you_mean, listing
 from zenml_widgets.views.artifact import ArtifactView
 
@@ -21,9 +21,24 @@ class StepView(TimedView[StepRecord]):
 
     _kind = "step"
 
-    def __init__(self, stack: Stack, record: StepRecord) -> None:
+    def __init__(
+        self,
+        stack: Stack,
+        record: StepRecord,
+        *,
+        run: PipelineRunView | None = None,
+        outputs: Sequence[ArtifactRecord] | None = None,
+        inputs: Sequence[InputRecord] | None = None,
+    ) -> None:
         super().__init__(stack, record.id)
         self._record = record
+        if run is not None:
+            self.__dict__["run"] = run
+        # read along with the step (a run's graph); None: asked for when first needed
+        self._output_records = outputs
+        self._input_records = inputs
+        # the other steps of the run, by id, when the run's views made this one
+        self._siblings: dict[int, StepView] = {}
 
     def __repr__(self) -> str:
         return f"StepView(name={self.name!r}, status={self.status!r}, id={self.id})"
@@ -103,8 +118,10 @@ class StepView(TimedView[StepRecord]):
     @property
     def outputs(self) -> dict[str, ArtifactView]:
         """The step's outputs by name."""
-        records = self._stack.metadata_store.list_outputs(self._id)
-        return {r.name: ArtifactView(self._stack, r) for r in records}
+        records = self._output_records
+        if records is None or self._record.status == "running":
+            records = self._stack.metadata_store.list_outputs(self._id)
+        return {r.name: ArtifactView(self._stack, r, step=self) for r in records}
 
     def __getitem__(self, name: str) -> ArtifactView:
         """``step["train"]``: the output called ``name``; ``NotFoundError`` listing them."""
@@ -137,8 +154,15 @@ class StepView(TimedView[StepRecord]):
     @property
     def inputs(self) -> dict[str, ArtifactView]:
         """The artifacts the step received, by input name."""
-        records = self._stack.metadata_store.list_inputs(self._id)
-        return {r.name: ArtifactView(self._stack, r.artifact) for r in records}
+        records = self._input_records
+        if records is None:
+            records = self._stack.metadata_store.list_inputs(self._id)
+        return {
+            r.name: ArtifactView(
+                self._stack, r.artifact, step=self._siblings.get(r.artifact.step_id)
+            )
+            for r in records
+        }
 
     @property
     def input(self) -> ArtifactView:
@@ -148,10 +172,11 @@ class StepView(TimedView[StepRecord]):
     @property
     def parent_steps(self) -> list[StepView]:
         """Steps of the same run whose outputs this step consumed, in execution order."""
-        store = self._stack.metadata_store
-        parent_ids = sorted({r.artifact.step_id for r in store.list_inputs(self._id)})
-        parents = [StepView(self._stack, store.get_step(i)) for i in parent_ids]
-        return sorted(parents, key=lambda s: s.position)
+        records = self._input_records
+        if records is None:
+            records = self._stack.metadata_store.list_inputs(self._id)
+        parent_ids = {r.artifact.step_id for r in records}
+        return [s for s in self.run.steps if s.id in parent_ids]
 
 
 def _single(items: dict[str, ArtifactView], what: str, step: str) -> ArtifactView:

@@ -24,7 +24,7 @@ from traitlets import Bool, Int, TraitError, Unicode, observe, validate
 
 from zenml_widgets import rendering
 from zenml_widgets.display.html import esc
-from zenml_widgets.display.views import pipeline_bundle
+from zenml_widgets.display.views import pipeline_bundle, repository_bundle
 from zenml_widgets.exceptions import NotFoundError, StoreError
 from zenml_widgets.repository import Repository
 from zenml_widgets.widgets.code import (
@@ -379,14 +379,19 @@ class HistoryExplorer(w.VBox):  # type: ignore[misc]
         return None if key == self.state.repository.active_stack_key else key
 
     def _preview_html(self, current: Any) -> str:
-        """The selection's rich display; a pipeline's reuses the run count of the selection."""
-        pipeline = self.state.pipeline
-        builtin = rendering.get("pipeline") is pipeline_bundle  # not replaced by the user
-        count = self.state.run_count if builtin and current is pipeline else None
-        if pipeline is not None and count is not None:
-            bundle = pipeline_bundle(pipeline, run_count=count)
+        """The selection's rich display; a pipeline's reuses the run count and page of runs
+        the state has just read, the repository's the pipelines it listed."""
+        state = self.state
+        pipeline = state.pipeline
+        own_repository = rendering.get("repository") is repository_bundle  # not a user's own
+        own_pipeline = rendering.get("pipeline") is pipeline_bundle
+        if current is None and own_repository:
+            bundle = repository_bundle(state.repository, state.pipelines)
+        elif pipeline is not None and current is pipeline and own_pipeline:
+            newest = state.runs if state.newest_listed is not None else None
+            bundle = pipeline_bundle(pipeline, run_count=state.run_count, newest=newest)
         else:
-            target = current if current is not None else self.state.repository
+            target = current if current is not None else state.repository
             bundle = target._repr_mimebundle_(include=["text/html"])
         html: str = bundle.get("text/html") or f"<pre>{esc(bundle['text/plain'])}</pre>"
         return html

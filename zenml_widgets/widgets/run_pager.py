@@ -35,13 +35,16 @@ class RunPager:
 
     @property
     def total(self) -> int:
-        """How many runs the pipeline has: one ``COUNT``, asked again only after ``recount``."""
+        """How many runs the pipeline has: as listed with the pipeline, or one ``COUNT`` asked
+        again only after ``recount``."""
         if self._total is None:
-            self._total = len(self.pipeline.runs)
+            self._total = self.pipeline.run_count
         return self._total
 
-    def recount(self) -> None:
-        """Forget the run count (after a refresh, new runs may exist)."""
+    def recount(self, pipeline: PipelineView) -> None:
+        """After a refresh: the same pipeline as listed again (new runs may exist), whose
+        ``run_count`` is the total from now on."""
+        self.pipeline = pipeline
         self._total = None
 
     def load(self) -> list[PipelineRunView]:

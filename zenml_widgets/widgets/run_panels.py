@@ -233,25 +233,34 @@ class NewerRuns:
         baseline = (state.pipeline, state.generation)
         if baseline != self._baseline:
             self._baseline = baseline
-            self.remember(state.pipeline, state.run_count)
+            self.remember(state.pipeline, state.run_count, state.newest_listed)
+            return  # just read: nothing newer yet
         self.check(state.pipeline)
 
     def close(self) -> None:
         """Close the notice's widgets."""
         close_all(self.box)
 
-    def remember(self, pipeline: PipelineView | None, run_count: int | None = None) -> None:
+    def remember(
+        self,
+        pipeline: PipelineView | None,
+        run_count: int | None = None,
+        newest: PipelineRunView | None = None,
+    ) -> None:
         """The runs of ``pipeline`` known now are the baseline; the notice is hidden.
 
-        ``run_count``: the pipeline's run count when the caller has just counted them.
+        ``run_count`` and ``newest``: the pipeline's run count and newest run when the caller
+        has just read them (else they are read here).
         """
         self.box.layout.display = "none"
         if pipeline is None:
             self._seen = None
             return
-        newest = pipeline.runs.newest(1)
+        if newest is None:
+            found = pipeline.runs.newest(1)
+            newest = found[0] if found else None
         count = run_count if run_count is not None else len(pipeline.runs)
-        self._seen = (newest[0].id if newest else 0, count)
+        self._seen = (newest.id if newest is not None else 0, count)
 
     def check(self, pipeline: PipelineView | None) -> int:
         """How many runs appeared since ``remember``; shows the notice when there are some."""

@@ -86,6 +86,7 @@ class ExplorerState(HasTraits):
         self._compare_run: PipelineRunView | None = None
         self._resolved: Any = None
         self._options: dict[str, opt.Options] = {name: [] for name in LEVELS}
+        self._pipelines: dict[str, PipelineView] = {}  # the stack's, with their run counts
         self._depth = 0
         self._dirty: set[str] = set()
         self.page_size = page_size
@@ -134,6 +135,15 @@ class ExplorerState(HasTraits):
     def runs(self) -> list[PipelineRunView]:
         """The listed page of the selected pipeline's runs, newest first."""
         return list(self._pager.page) if self._pager is not None else []
+
+    @property
+    def newest_listed(self) -> PipelineRunView | None:
+        """The pipeline's newest run when the listed page is its newest, unfiltered one (so it
+        was just read); ``None`` otherwise."""
+        pager = self._pager
+        if pager is None or pager.has_newer or pager.name_contains or not pager.page:
+            return None
+        return pager.page[0]
 
     @property
     def has_older(self) -> bool:
@@ -207,11 +217,13 @@ class ExplorerState(HasTraits):
         with self._batch():
             self.set_trait("generation", self.generation + 1)
             self._options["pipeline_name"] = self._pipeline_options()
-            if self._pager is not None:
-                self._pager.recount()
+            if self._pager is not None and self._pipeline is not None:
+                self._pager.recount(self._pipeline)
                 self._load_runs(self._pager.load)
             if self._run is not None and self._pipeline is not None:
-                self._run = self._pipeline.get_run(self._run.name)
+                name = self._run.name
+                listed = next((r for r in self.runs if r.name == name), None)
+                self._run = listed or self._pipeline.get_run(name)
                 self._options["step_name"] = opt.step_options(self._run)
             if self._step is not None and self._run is not None:
                 self._step = self._run.get_step(self._step.name)
@@ -244,6 +256,9 @@ class ExplorerState(HasTraits):
     @validate("pipeline_name")
     def _validate_pipeline_name(self, proposal: Any) -> str | None:
         name = proposal.value
+        listed = self._pipelines.get(name)
+        if listed is not None:
+            return self._resolve(lambda: listed, name)
         return self._resolve(lambda: self.repository.get_pipeline(name, self.stack_key), name)
 
     @validate("run_name")
@@ -251,7 +266,8 @@ class ExplorerState(HasTraits):
         name, pipeline = proposal.value, self._pipeline
         if pipeline is None:
             raise TraitError("Select a pipeline before a run.")
-        return self._resolve(lambda: pipeline.get_run(name), name)
+        listed = next((r for r in self.runs if r.name == name), None)
+        return self._resolve(lambda: listed or pipeline.get_run(name), name)
 
     @validate("step_name")
     def _validate_step_name(self, proposal: Any) -> str | None:
@@ -350,8 +366,17 @@ class ExplorerState(HasTraits):
 
     # -- helpers --------------------------------------------------------------------------------
 
+    @property
+    def pipelines(self) -> list[PipelineView]:
+        """The stack's pipelines as last listed, each with its run count."""
+        return list(self._pipelines.values())
+
     def _pipeline_options(self) -> opt.Options:
-        return opt.pipeline_options(self.repository.get_pipelines(self.stack_key))
+        listed = self.repository.pipeline_overview(self.stack_key)
+        self._pipelines = {p.name: p for p in listed}
+        if self._pipeline is not None:  # the same pipeline, with its count as listed now
+            self._pipeline = self._pipelines.get(self._pipeline.name, self._pipeline)
+        return opt.pipeline_options(listed)
 
     def _load_runs(self, load: Callable[[], list[PipelineRunView]]) -> None:
         """(Re)load the listed page of runs and what the run level offers."""

@@ -35,14 +35,16 @@ class Backend(Protocol):
     description: str
     #: The statement that opens a write transaction.
     begin_write: str
+    #: Whether several statements can be sent in one round trip (``Connection.batch``).
+    pipelines: bool
 
     def connect(self) -> object:
         """A new driver connection in autocommit mode, configured for the store."""
         ...
 
     def error_kind(self, error: BaseException) -> str | None:
-        """``"constraint"``, ``"disconnect"``, ``"operational"`` or ``"error"`` for a driver
-        error; ``None`` for anything that is not one."""
+        """``"constraint"``, ``"missing"`` (a table), ``"disconnect"``, ``"operational"`` or
+        ``"error"`` for a driver error; ``None`` for anything that is not one."""
         ...
 
     def sqlalchemy_url(self) -> str:

@@ -22,6 +22,7 @@ class PostgresBackend:
     """A PostgreSQL database."""
 
     dialect = POSTGRESQL
+    pipelines = True
     begin_write = "BEGIN"
 
     def __init__(self, url: str) -> None:
@@ -46,8 +47,13 @@ class PostgresBackend:
     def connect(self) -> Any:
         """A new autocommit connection."""
         try:
+            # prepare_threshold=None: psycopg never prepares statements server-side, which
+            # would cost a round trip of its own the first time each statement is prepared
             return self._psycopg.connect(
-                self.conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S
+                self.conninfo,
+                autocommit=True,
+                connect_timeout=CONNECT_TIMEOUT_S,
+                prepare_threshold=None,
             )
         except self._psycopg.Error as e:
             error = StoreError(
@@ -61,6 +67,8 @@ class PostgresBackend:
         psycopg = self._psycopg
         if isinstance(error, psycopg.IntegrityError):
             return "constraint"
+        if isinstance(error, psycopg.errors.UndefinedTable):
+            return "missing"
         if isinstance(error, psycopg.OperationalError):
             return "disconnect" if _is_disconnect(error) else "operational"
         if isinstance(error, psycopg.InterfaceError):

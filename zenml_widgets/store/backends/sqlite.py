@@ -29,6 +29,7 @@ class SqliteBackend:
     """An SQLite database (a file, or memory shared by the store's threads)."""
 
     dialect = SQLITE
+    pipelines = False
     begin_write = "BEGIN IMMEDIATE"
 
     def __init__(self, url: str) -> None:
@@ -99,7 +100,7 @@ class SqliteBackend:
         if isinstance(error, sqlite3.IntegrityError):
             return "constraint"
         if isinstance(error, sqlite3.OperationalError):
-            return "operational"
+            return "missing" if str(error).startswith("no such table") else "operational"
         if isinstance(error, sqlite3.Error):
             return "error"
         return None

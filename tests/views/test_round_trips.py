@@ -1,0 +1,110 @@
+"""Round trips per action against a real PostgreSQL server, counted by a latency proxy.
+
+The people browsing team history sit 10-50 ms away from the database: every round trip an
+action takes is time they wait. Each test asserts an action's budget; history is written
+directly (not through the proxy), then read through it by a fresh process-wide store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import zw_testing as t
+from infra.latency_proxy import LatencyProxy
+
+from zenml_widgets.exceptions import StepFailedError
+from zenml_widgets.repository import Repository
+from zenml_widgets.stack import forget_metadata_stores
+
+pytestmark = [pytest.mark.postgres]
+
+RUNS = 12
+
+
+@pytest.fixture
+def remote(
+    tmp_path: Path, latency_proxy: tuple[str, LatencyProxy]
+) -> Iterator[tuple[Repository, LatencyProxy]]:
+    """A repository whose team stack is reached through the proxy, holding ``RUNS`` runs of
+    the 3-step training pipeline (some cached) and a failed run, with the store not yet open."""
+    url, proxy = latency_proxy
+    repo = t.make_repo(tmp_path / "repo", url)
+    for i in range(RUNS):
+        t.make_training(epochs=1 + i % 3, seed=i % 4).run(run_name=f"run-{i:02d}", repository=repo)
+    with pytest.raises(StepFailedError):
+        t.failing_pipeline(importer=t.importer(), exploding=t.exploding()).run(
+            run_name="broken", repository=repo
+        )
+    forget_metadata_stores()
+    proxy.wait_idle()
+    yield Repository(repo.root), proxy
+    forget_metadata_stores()
+
+
+def trips(proxy: LatencyProxy, action: Callable[[], Any]) -> int:
+    """The round trips ``action`` takes."""
+    with proxy.counting() as counted:
+        action()
+    return counted.round_trips
+
+
+def test_opening_the_explorer(remote: tuple[Repository, LatencyProxy]) -> None:
+    from zenml_widgets.widgets import HistoryExplorer
+
+    repo, proxy = remote
+    assert trips(proxy, lambda: HistoryExplorer(repo)) <= 4  # connecting included
+
+
+def test_each_click_of_the_cascade(remote: tuple[Repository, LatencyProxy]) -> None:
+    from zenml_widgets.widgets import HistoryExplorer
+
+    repo, proxy = remote
+    explorer = HistoryExplorer(repo)
+    ui = explorer.ui
+    assert trips(proxy, lambda: setattr(ui.pipeline, "value", "training_pipeline")) <= 3
+    assert trips(proxy, lambda: setattr(ui.run, "value", "run-05")) <= 3
+    assert trips(proxy, lambda: setattr(ui.step, "value", "trainer")) <= 3
+    assert trips(proxy, lambda: setattr(ui.output, "value", "output")) <= 3
+    assert trips(proxy, lambda: setattr(ui.run, "value", "run-09")) <= 3
+    assert trips(proxy, lambda: setattr(ui.step, "value", "importer")) <= 3
+    assert trips(proxy, explorer.refresh) <= 3
+    assert explorer.state.output is None and explorer.step_name == "importer"
+
+
+def test_a_run_and_a_step_display(remote: tuple[Repository, LatencyProxy]) -> None:
+    repo, proxy = remote
+    pipeline = repo.get_pipeline("training_pipeline")
+    run = pipeline.get_run("run-07")
+    assert trips(proxy, lambda: run._repr_mimebundle_()) <= 2
+    step = pipeline.get_run("run-08").get_step("trainer")
+    assert trips(proxy, lambda: step._repr_mimebundle_()) <= 2
+
+
+def test_the_latest_run_with_its_steps_and_outputs(remote: tuple[Repository, LatencyProxy]) -> None:
+    repo, proxy = remote
+    pipeline = repo.get_pipeline("training_pipeline")
+
+    def latest() -> None:
+        run = pipeline.runs[-1]
+        assert run.name == f"run-{RUNS - 1:02d}"
+        for step in run.steps:
+            assert step.status in ("completed", "cached")
+            assert step.outputs
+
+    assert trips(proxy, latest) <= 2
+
+
+def test_a_runs_grid_page(remote: tuple[Repository, LatencyProxy]) -> None:
+    repo, proxy = remote
+    runs = repo.get_pipeline("training_pipeline").runs
+
+    def page() -> None:
+        table = runs.table(
+            where="trainer.epochs >= 2", sort="trainer.output", limit=5, offset=1, count=True
+        )
+        assert len(table) == 5 and table.total
+
+    assert trips(proxy, page) <= 2
