@@ -39,6 +39,7 @@ def _stack_register(args: argparse.Namespace) -> int:
         artifact_store_options=options,
         orchestrator=args.orchestrator,
         orchestrator_options=dict(parse_option(o) for o in args.orchestrator_option),
+        metadata_store_options=dict(parse_option(o) for o in args.metadata_store_option),
     )
     print(f"Registered stack {stack.key!r}" + (" (active)" if args.activate else ""))
     return 0
@@ -184,6 +185,14 @@ def _add_stack_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
         "--metadata-url",
         required=True,
         help="SQLAlchemy URL (sqlite:///path.db, postgresql+psycopg://...) or env:VARIABLE",
+    )
+    register.add_argument(
+        "--metadata-store-option",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting of the metadata store: statement_timeout=SECONDS (PostgreSQL: a "
+        "statement running longer is cancelled; default 30)",
     )
     register.add_argument(
         "--artifact-store",

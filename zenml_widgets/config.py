@@ -27,8 +27,11 @@ from zenml_widgets.exceptions import (
 from zenml_widgets.exceptions import (
     hide_password as hide_password,  # re-exported: the CLI shows URLs with it
 )
+from zenml_widgets.orchestration.options import FloatOption, Option
 
 REPO_DIR = ".zen"
+#: Seconds a metadata store statement may run (stack option ``statement_timeout``).
+STATEMENT_TIMEOUT = 30.0
 CONFIG_FILE = "config.json"
 LOCK_FILE = "config.lock"
 ENV_REPOSITORY = "ZENML_WIDGETS_REPOSITORY"
@@ -61,9 +64,15 @@ class StackConfig:
     artifact_store_options: dict[str, Any] = field(default_factory=dict)
     orchestrator: str = DEFAULT_ORCHESTRATOR
     orchestrator_options: dict[str, Any] = field(default_factory=dict)
+    metadata_store_options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         check_artifact_store_options(self.artifact_store_options)
+        object.__setattr__(
+            self,
+            "metadata_store_options",
+            check_metadata_store_options(self.name, self.metadata_store_options),
+        )
 
     def checked(self) -> StackConfig:
         """This stack with its orchestrator and options checked against the orchestrator table,
@@ -88,6 +97,8 @@ class StackConfig:
             data["orchestrator"] = self.orchestrator
         if self.orchestrator_options:
             data["orchestrator_options"] = dict(sorted(self.orchestrator_options.items()))
+        if self.metadata_store_options:
+            data["metadata_store_options"] = dict(sorted(self.metadata_store_options.items()))
         return data
 
 
@@ -98,6 +109,36 @@ _SECRET_NAMES = {"key", "aws_access_key_id", "access_key", "account_key", "sas_t
 def _looks_secret(name: object) -> bool:
     lowered = str(name).lower()
     return lowered in _SECRET_NAMES or any(w in lowered for w in _SECRET_WORDS)
+
+
+#: The metadata store's options (all optional), checked when a stack is read or registered.
+METADATA_STORE_OPTIONS: dict[str, Option] = {
+    "statement_timeout": FloatOption(
+        "seconds a statement may run before the database cancels it, so that a slow or "
+        f"locked database never freezes a notebook (PostgreSQL; default {STATEMENT_TIMEOUT:g})",
+        above=0,
+    ),
+}
+
+
+def check_metadata_store_options(stack: str, options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` with their values converted; a clear error naming the stack otherwise."""
+    checked = {}
+    for name, value in options.items():
+        option = METADATA_STORE_OPTIONS.get(name)
+        if option is None:
+            raise ZenMLWidgetsError(
+                f"Stack {stack!r}: unknown metadata store option {name!r}; the options are: "
+                f"{', '.join(METADATA_STORE_OPTIONS)}."
+            )
+        try:
+            checked[name] = option.coerce(value)
+        except ValueError as e:
+            raise ZenMLWidgetsError(
+                f"Stack {stack!r}: metadata store option {name}={value!r} is not valid: "
+                f"it takes {e}."
+            ) from None
+    return checked
 
 
 def check_artifact_store_options(options: dict[str, Any]) -> None:
@@ -196,6 +237,7 @@ class RepositoryConfig:
                     dict(s.get("artifact_store_options") or {}),
                     str(s.get("orchestrator") or DEFAULT_ORCHESTRATOR),
                     dict(s.get("orchestrator_options") or {}),
+                    dict(s.get("metadata_store_options") or {}),
                 )
                 for name, s in data["stacks"].items()
             }

@@ -54,9 +54,15 @@ class StoreError(ZenMLWidgetsError):
 
     ``original`` holds the driver's exception when it is not chained as the cause (errors of
     the environment, such as an unreachable server, whose message already says everything).
+    ``where`` names the store (its URL, password hidden) when it is a server.
     """
 
+    where: str | None = None
+
     original: BaseException | None = None
+    #: Whether the store could not be reached at all (server down, network gone): the same
+    #: action may work later; the store reconnects on its own.
+    unreachable: bool = False
 
 
 class SchemaVersionError(StoreError):

@@ -10,24 +10,33 @@ from pathlib import Path
 from typing import Any
 
 from zenml_widgets.artifacts import ArtifactStore, is_remote_location, open_artifact_store
-from zenml_widgets.config import REPO_DIR, RepositoryConfig, StackConfig, find_repository_root
+from zenml_widgets.config import (
+    REPO_DIR,
+    STATEMENT_TIMEOUT,
+    RepositoryConfig,
+    StackConfig,
+    find_repository_root,
+)
 from zenml_widgets.store import MetadataStore
 
-_stores: dict[str, MetadataStore] = {}
+_stores: dict[tuple[str, float], MetadataStore] = {}
 _stores_lock = threading.Lock()
 
 
-def open_metadata_store(url: str, *, create: bool = True) -> MetadataStore:
+def open_metadata_store(
+    url: str, *, create: bool = True, statement_timeout: float = STATEMENT_TIMEOUT
+) -> MetadataStore:
     """The process-wide ``MetadataStore`` for ``url`` (schema checked once per process).
 
     ``create=False``: a missing SQLite file is a ``StoreError``, not a new empty store.
     """
+    key = (url, statement_timeout)
     with _stores_lock:
-        store = _stores.get(url)
+        store = _stores.get(key)
     if store is None:
-        store = MetadataStore(url, create=create)
+        store = MetadataStore(url, create=create, statement_timeout=statement_timeout)
         with _stores_lock:
-            store = _stores.setdefault(url, store)
+            store = _stores.setdefault(key, store)
     return store
 
 
@@ -63,6 +72,10 @@ class Stack:
     def __repr__(self) -> str:
         return f"Stack({self.key!r})"
 
+    @property
+    def _statement_timeout(self) -> float:
+        return float(self.config.metadata_store_options.get("statement_timeout", STATEMENT_TIMEOUT))
+
     def __reduce__(self) -> tuple[Any, ...]:
         # A stack travels to other processes (Dask workers) as its resolved settings: the
         # worker may not see the repository folder, and opens both stores itself.
@@ -79,11 +92,15 @@ class Stack:
     @cached_property
     def metadata_store(self) -> MetadataStore:
         """The stack's metadata store (opened on first use; it must exist)."""
-        return open_metadata_store(self.metadata_url, create=False)
+        return open_metadata_store(
+            self.metadata_url, create=False, statement_timeout=self._statement_timeout
+        )
 
     def create_metadata_store(self) -> MetadataStore:
         """The stack's metadata store, created if it does not exist yet (init, runs)."""
-        store = open_metadata_store(self.metadata_url, create=True)
+        store = open_metadata_store(
+            self.metadata_url, create=True, statement_timeout=self._statement_timeout
+        )
         self.__dict__["metadata_store"] = store
         return store
 

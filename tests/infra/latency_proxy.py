@@ -8,7 +8,8 @@ direction (order kept, without serializing the chunks behind each other's delay)
 for the first time on a connection), so a statement is one round trip, a ``BEGIN`` before it
 another, and a batch of pipelined statements one.
 
-``cut()`` closes every open connection at once, as a VPN dropping would.
+``cut()`` closes every open connection at once, as a VPN dropping would; while ``refusing`` is
+set, new connections are closed at once too, as when the database restarts.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ class LatencyProxy:
     def __init__(self, target_host: str, target_port: int, delay: float = 0.0) -> None:
         self.target = (target_host, target_port)
         self.delay = delay
+        #: While true, new connections are closed at once (the server is down or restarting).
+        self.refusing = False
         self.port = 0
         self._counter = _Counter()
         self._loop = asyncio.new_event_loop()
@@ -126,6 +129,9 @@ class LatencyProxy:
         self._writers.clear()
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self.refusing:
+            writer.transport.abort()
+            return
         try:
             up_reader, up_writer = await asyncio.open_connection(*self.target)
         except OSError:

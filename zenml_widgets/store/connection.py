@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 Trace = Callable[[str, Sequence[Any]], None]
 R = TypeVar("R")
+T = TypeVar("T")
 
 
 class ConstraintError(StoreError):
@@ -58,20 +59,40 @@ class Connection:
 
     def query(self, action: str, sql: Sql) -> tuple[tuple[str, ...], list[Any]]:
         """The column names and every row of a query."""
-        with self.errors(action):
+
+        def run() -> tuple[tuple[str, ...], list[Any]]:
             cursor = self._execute(sql)
-            names = tuple(d[0] for d in cursor.description)
-            return names, list(cursor.fetchall())
+            return tuple(d[0] for d in cursor.description), list(cursor.fetchall())
+
+        return self._reading(action, run)
 
     def batch(self, action: str, sqls: Sequence[Sql]) -> list[tuple[tuple[str, ...], list[Any]]]:
         """The column names and rows of several queries, sent together: one round trip to a
         server (PostgreSQL's pipeline mode), one after another in process (SQLite)."""
         if len(sqls) <= 1 or not self.backend.pipelines:
             return [self.query(action, sql) for sql in sqls]
-        with self.errors(action):
+
+        def run() -> list[tuple[tuple[str, ...], list[Any]]]:
             with self.raw.pipeline():
                 cursors = [self._execute(sql) for sql in sqls]
             return [(tuple(d[0] for d in c.description), list(c.fetchall())) for c in cursors]
+
+        return self._reading(action, run)
+
+    def _reading(self, action: str, run: Callable[[], T]) -> T:
+        """``run()`` a read; if the connection turns out lost (the network dropped, the server
+        restarted) and no transaction is open, reconnect once and run it again."""
+        try:
+            with self.errors(action):
+                return run()
+        except StoreError:
+            if not self.broken or self._depth:
+                raise
+        self.close()
+        self.raw = self.backend.connect()  # still unreachable: its own clear error
+        self.broken = False
+        with self.errors(action):
+            return run()
 
     def rows(self, action: str, sql: Sql) -> list[Any]:
         """Every row of a query (tuples, in the order of its select list)."""
@@ -194,8 +215,8 @@ class Connection:
             kind = self.backend.error_kind(e)
             if kind is None:
                 raise
-            if kind == "disconnect":
-                self.broken = True
+            if kind == "disconnect" or getattr(self.raw, "broken", False):
+                self.broken, kind = True, "disconnect"
             message = (
                 f"Metadata store {self.backend.description} failed while {action}: {_reason(e)}"
             )
@@ -203,11 +224,23 @@ class Connection:
                 raise ConstraintError(message) from e
             if kind == "missing":
                 raise MissingTableError(message) from e
+            if kind == "permission":
+                role = getattr(getattr(self.raw, "info", None), "user", None) or "?"
+                error = StoreError(
+                    f"Metadata store {self.backend.description} refused {action} to role "
+                    f"{role!r}: {_reason(e)}. This role may only read history (SELECT); run "
+                    "pipelines, gc and tags with a role that may also INSERT, UPDATE and DELETE "
+                    "on the store's tables."
+                )
+                error.original = e
+                raise error from None
             if kind in ("operational", "disconnect"):
                 # The environment, not the code (server unreachable, file missing or read-only,
                 # locked): the message says all there is, the driver's chain would bury it.
                 error = StoreError(message)
                 error.original = e
+                error.unreachable = kind == "disconnect"
+                error.where = self.backend.location
                 raise error from None
             raise StoreError(message) from e
 

@@ -29,12 +29,15 @@ class MetadataStore(HistoryWrites):
     Every method returns frozen records. Several writes can share one transaction with
     ``with store.transaction(): ...``. The schema is created or upgraded on open. With
     ``create=False`` a SQLite file that does not exist is an error instead of a new empty store
-    (it was deleted or moved).
+    (it was deleted or moved). ``statement_timeout``: seconds a statement may run on a server
+    before it is cancelled (``None``: the server's own setting).
     """
 
-    def __init__(self, url: str, *, create: bool = True) -> None:
+    def __init__(
+        self, url: str, *, create: bool = True, statement_timeout: float | None = None
+    ) -> None:
         self.url = url
-        self._backend = open_backend(url)
+        self._backend = open_backend(url, statement_timeout=statement_timeout)
         self.description = self._backend.description
         path = self._backend.database_file()
         if not create and path is not None and not path.exists():

@@ -222,6 +222,12 @@ class HistoryExplorer(w.VBox):  # type: ignore[misc]
     def show_error(self, error: BaseException) -> None:
         """Show a short error message in the explorer (and keep it in ``error``)."""
         text = f"{type(error).__name__}: {error}"
+        if isinstance(error, StoreError) and error.unreachable:
+            where = f" at {error.where}" if error.where else ""
+            text = (
+                f"The metadata store{where} is unreachable ({error}). The explorer tries again "
+                "on your next click, or click ⟳ refresh."
+            )
         self.set_trait("error", text)
         self.ui.status.value = ""
         self.ui.message.value = f"<div style='color:#b00;white-space:pre-wrap'>⚠ {esc(text)}</div>"

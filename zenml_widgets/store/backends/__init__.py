@@ -37,14 +37,19 @@ class Backend(Protocol):
     begin_write: str
     #: Whether several statements can be sent in one round trip (``Connection.batch``).
     pipelines: bool
+    #: Where the database server is (``host:port``), for messages; ``None`` when embedded.
+    location: str | None
+    #: Seconds a statement may run before the server cancels it (``None``: its own setting).
+    statement_timeout: float | None
 
     def connect(self) -> object:
         """A new driver connection in autocommit mode, configured for the store."""
         ...
 
     def error_kind(self, error: BaseException) -> str | None:
-        """``"constraint"``, ``"missing"`` (a table), ``"disconnect"``, ``"operational"`` or
-        ``"error"`` for a driver error; ``None`` for anything that is not one."""
+        """``"constraint"``, ``"missing"`` (a table), ``"permission"`` (the role may not),
+        ``"disconnect"``, ``"operational"`` or ``"error"`` for a driver error; ``None`` for
+        anything that is not one."""
         ...
 
     def sqlalchemy_url(self) -> str:
@@ -74,8 +79,9 @@ def scheme(url: str) -> str:
     return url.partition(":")[0].partition("+")[0].lower()
 
 
-def open_backend(url: str) -> Backend:
-    """The backend for ``url``; a clear error for a scheme no backend serves."""
+def open_backend(url: str, *, statement_timeout: float | None = None) -> Backend:
+    """The backend for ``url``; a clear error for a scheme no backend serves.
+    ``statement_timeout``: seconds a statement may run, for backends of servers."""
     found = BACKENDS.get(scheme(url))
     if found is None:
         known = ", ".join(f"{s}://" for s in BACKENDS)
@@ -85,4 +91,6 @@ def open_backend(url: str) -> Backend:
         )
     module, _, name = found.partition(":")
     backend: Backend = getattr(importlib.import_module(module), name)(url)
+    if statement_timeout is not None:
+        backend.statement_timeout = statement_timeout
     return backend

@@ -23,6 +23,7 @@ class PostgresBackend:
 
     dialect = POSTGRESQL
     pipelines = True
+    statement_timeout: float | None = None
     begin_write = "BEGIN"
 
     def __init__(self, url: str) -> None:
@@ -32,6 +33,7 @@ class PostgresBackend:
         if not sep:
             raise StoreError(f"Invalid metadata store URL {self.description!r}.")
         self.conninfo = "postgresql://" + rest
+        self.location = rest.rpartition("@")[2].partition("/")[0].partition("?")[0] or "localhost"
         try:
             import psycopg
         except ImportError as e:
@@ -49,11 +51,15 @@ class PostgresBackend:
         try:
             # prepare_threshold=None: psycopg never prepares statements server-side, which
             # would cost a round trip of its own the first time each statement is prepared
+            options = {}
+            if self.statement_timeout is not None:
+                options["options"] = f"-c statement_timeout={int(self.statement_timeout * 1000)}"
             return self._psycopg.connect(
                 self.conninfo,
                 autocommit=True,
                 connect_timeout=CONNECT_TIMEOUT_S,
                 prepare_threshold=None,
+                **options,
             )
         except self._psycopg.Error as e:
             error = StoreError(
@@ -61,6 +67,8 @@ class PostgresBackend:
                 f"{_first_line(e)}"
             )
             error.original = e
+            error.unreachable = isinstance(e, self._psycopg.OperationalError)
+            error.where = self.location
             raise error from None
 
     def error_kind(self, error: BaseException) -> str | None:
@@ -69,6 +77,8 @@ class PostgresBackend:
             return "constraint"
         if isinstance(error, psycopg.errors.UndefinedTable):
             return "missing"
+        if isinstance(error, psycopg.errors.InsufficientPrivilege):
+            return "permission"
         if isinstance(error, psycopg.OperationalError):
             return "disconnect" if _is_disconnect(error) else "operational"
         if isinstance(error, psycopg.InterfaceError):

@@ -30,6 +30,8 @@ class SqliteBackend:
 
     dialect = SQLITE
     pipelines = False
+    location = None
+    statement_timeout: float | None = None  # embedded: waits are bounded by the busy timeout
     begin_write = "BEGIN IMMEDIATE"
 
     def __init__(self, url: str) -> None:
