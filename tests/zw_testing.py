@@ -125,7 +125,8 @@ def run_python(code: str, cwd: Path, timeout: float = 120, **env: str) -> str:
     """Run ``code`` in a fresh interpreter; return stdout, fail the test on a non-zero exit."""
     full_env = {**os.environ, **env}
     tests_dir = str(Path(__file__).parent)
-    full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [tests_dir, env.get("PYTHONPATH")]))
+    inherited = env.get("PYTHONPATH", os.environ.get("PYTHONPATH"))
+    full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [tests_dir, inherited]))
     proc = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
         cwd=cwd,

@@ -217,3 +217,19 @@ def test_a_file_that_is_not_a_database_is_one_clear_error(tmp_path: Path) -> Non
     (tmp_path / "m.db").write_text("not a database " * 100)
     with pytest.raises(StoreError, match="failed while opening the store"):
         MetadataStore(f"sqlite:///{tmp_path}/m.db")
+
+
+def test_a_process_that_wrote_leaves_no_write_ahead_log(tmp_path: Path) -> None:
+    """SQLite keeps recent writes in ``-wal`` until a checkpoint; the last connection's close
+    does one, and the store closes its connections when the process ends."""
+    code = (
+        "import zw_testing as t; from zenml_widgets.repository import Repository; "
+        "repo = Repository.init('.'); t.make_training(epochs=2).run(run_name='a', repository=repo)"
+    )
+    t.run_python(code, cwd=tmp_path)
+    database = tmp_path / ".zen" / "metadata.db"
+    wal = database.with_name("metadata.db-wal")
+    assert not wal.exists() or wal.stat().st_size == 0
+    assert database.stat().st_size > 16_384  # the history is in the database file itself
+    store = MetadataStore(f"sqlite:///{database}", create=False)
+    assert [r.name for r in store.list_runs(store.list_pipelines()[0].id)] == ["a"]

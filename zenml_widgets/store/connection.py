@@ -10,6 +10,7 @@ was being done. :class:`Connections` hands each thread its own connection, and c
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import threading
@@ -274,10 +275,13 @@ class Connections:
     """Each thread's connection to one store, opened on first use.
 
     A forked child opens its own and never closes its parent's; a finished thread's connection
-    is closed with its slot. ``close()`` closes them all (threads reopen on their next use).
+    is closed with its slot. ``close()`` closes them all (threads reopen on their next use), and
+    so does the end of the process: SQLite folds its write-ahead log back into the database
+    file when the last connection closes, so a process that wrote leaves no ``-wal`` behind.
     """
 
     def __init__(self, backend: Backend) -> None:
+        _open.add(self)
         self.backend = backend
         self._local = threading.local()
         self._lock = threading.Lock()
@@ -318,3 +322,12 @@ class Connections:
         for slot in slots:
             if slot.pid == os.getpid():
                 slot.connection.close()
+
+
+_open: weakref.WeakSet[Connections] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_at_exit() -> None:
+    for connections in list(_open):
+        connections.close()
