@@ -104,15 +104,12 @@ class Dialect:
 
     def seconds_between(self, start: str, end: str) -> str:
         """``end - start`` in seconds, exactly (microseconds kept)."""
-
-        # SQLite keeps "YYYY-MM-DD HH:MM:SS.ffffff": whole seconds plus the exact fraction
-        # (julianday would round to ~20 microseconds and misorder short steps).
-        def seconds(column: str) -> str:
-            return (
-                f"(CAST(strftime('%s', {column}) AS INTEGER) + CAST(substr({column}, 20) AS REAL))"
-            )
-
-        return f"({seconds(end)} - {seconds(start)})"
+        # SQLite keeps "YYYY-MM-DD HH:MM:SS.ffffff": the whole seconds and the fractions are
+        # subtracted apart, so no 1.7e9-second sum rounds away the microseconds (julianday
+        # would round to ~20 microseconds and misorder short steps).
+        whole = f"CAST(strftime('%s', {end}) AS INTEGER) - CAST(strftime('%s', {start}) AS INTEGER)"
+        fraction = f"CAST(substr({end}, 20) AS REAL) - CAST(substr({start}, 20) AS REAL)"
+        return f"(({whole}) + ({fraction}))"
 
     def insert_or_ignore(self, table: str, names: Sequence[str], keys: Sequence[str]) -> str:
         """``INSERT`` of one row of ``names`` that does nothing when ``keys`` already exist."""
