@@ -268,7 +268,7 @@ class Repository:
         *,
         pipelines: Sequence[str] | None = None,
         stack_key: str | None = None,
-        count: bool = False,
+        count: bool | int = False,
         **options: Any,
     ) -> RunsTable:
         """Runs of every pipeline of a stack (default: the active one) as a ``RunsTable``.

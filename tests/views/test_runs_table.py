@@ -322,3 +322,16 @@ def test_a_run_query_is_one_value_every_call_takes(runs_repo: Repository) -> Non
     assert across.columns.tolist() == ["pipeline", *expected.columns]
     with pytest.raises(TypeError, match=r"Unknown runs-table option\(s\) 'limt'.*limit"):
         runs.to_dataframe(limt=3)
+
+
+def test_a_count_can_stop_early(runs_repo: Repository) -> None:
+    """``count=N`` counts up to ``N`` matching runs: a page of a huge table does not wait for
+    every run to be counted, and says when there are more."""
+    runs = runs_repo.get_pipeline("train").runs
+    exact = runs.table(where="trainer.epochs >= 2", limit=2, count=True)
+    assert exact.total and exact.total > 3 and not exact.total_is_lower_bound
+    capped = runs.table(where="trainer.epochs >= 2", limit=2, count=3)
+    assert (capped.total, capped.total_is_lower_bound) == (3, True)
+    assert "of 3+ runs" in capped._repr_mimebundle_()["text/html"]
+    enough = runs.table(where="trainer.epochs >= 2", limit=2, count=exact.total)
+    assert (enough.total, enough.total_is_lower_bound) == (exact.total, False)

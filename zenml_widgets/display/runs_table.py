@@ -71,7 +71,8 @@ def table_html(table: RunsTable, *, max_rows: int = MAX_ROWS) -> str:
 
 
 def _summary(table: RunsTable, shown: int) -> str:
-    total = f" of {table.total}" if table.total is not None else ""
+    plus = "+" if table.total_is_lower_bound else ""
+    total = f" of {table.total:,}{plus}" if table.total is not None else ""
     more = f" (first {shown} shown)" if shown < len(table) else ""
     return f"{len(table)}{total} runs{more}"
 

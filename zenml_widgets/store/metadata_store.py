@@ -99,10 +99,10 @@ class MetadataStore(HistoryWrites):
         limit: int | None = None,
         offset: int = 0,
         table: RunTableSchema | None = None,
-        count: bool = False,
+        count: bool | int = False,
     ) -> RunTableRecord:
         """Runs of these pipelines as rows, filtered, sorted and limited in SQL; with ``count``
-        also how many match in all (``record.total``).
+        also how many match in all (``record.total``; ``count=N``: up to ``N``).
 
         ``columns`` are ``(name, kind)`` pairs (kind ``builtin``, ``param`` or ``metric``) that
         the caller checked against ``table`` (:meth:`run_table_schema`, read here when not

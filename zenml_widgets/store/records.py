@@ -166,13 +166,15 @@ class RunTableSchema:
 class RunTableRecord:
     """Runs as a table, column by column: ``data[i]`` holds column ``columns[i]``'s value for
     each run of ``run_ids`` (``kinds[i]``: ``builtin``, ``param`` or ``metric``); ``total``: how
-    many runs match the filters (when asked)."""
+    many runs match the filters (when asked), or at least how many (``total_is_lower_bound``:
+    counting stopped there)."""
 
     columns: tuple[str, ...]
     kinds: tuple[str, ...]
     data: tuple[list[Any], ...] = field(hash=False, compare=False)
     run_ids: tuple[int, ...]
     total: int | None = None
+    total_is_lower_bound: bool = False
 
     @property
     def rows(self) -> tuple[tuple[Any, ...], ...]:

@@ -252,10 +252,11 @@ def query(
     limit: int | None,
     offset: int,
     table: RunTableSchema | None = None,
-    count: bool = False,
+    count: bool | int = False,
 ) -> RunTableRecord:
     """Runs matching every filter, sorted and cut in SQL, with the chosen columns' values
-    (and, with ``count``, how many runs match in all).
+    (and, with ``count``, how many runs match in all; ``count=N`` counts up to ``N`` only, so
+    that a page of a million runs does not wait for all of them to be counted).
 
     ``columns`` are ``(name, kind)`` pairs, kind ``builtin``, ``param`` or ``metric``, checked
     by the caller against ``table`` (:func:`schema`; read here when not given). Ties keep start
@@ -271,14 +272,20 @@ def query(
     small = limit is not None and limit < BY_COLUMN_FROM and bool(wanted)
     if small:
         together.append(values_of("SELECT page.id FROM (" + page + ") page", wanted))
+    cap = None if count is True or not count else int(count)
     if count:
-        together.append("SELECT count(*) FROM (" + base.sql() + ") counted")
+        counted = replace(base, status=Sql("runs.status"))  # counting needs no status
+        limited = Sql("") if cap is None else Sql(" LIMIT ?", (cap + 1,))
+        together.append("SELECT count(*) FROM (" + counted.sql() + limited + ") counted")
     results = conn.batch("querying the runs table", together)
     found, read = results[0][1], results[1][1] if small else None
     if len(segments) > 1 and (limit is None or len(found) < limit):
         found, read = _fetch(conn, segments, limit, offset), None  # the first did not fill it
-    return _record(conn, found, columns, table, pipeline_ids, read,
-                   total=int(results[-1][1][0][0]) if count else None)  # fmt: skip
+    total = int(results[-1][1][0][0]) if count else None
+    record = _record(conn, found, columns, table, pipeline_ids, read, total=total)
+    if cap is not None and total is not None and total > cap:
+        return replace(record, total=cap, total_is_lower_bound=True)
+    return record
 
 
 def _record(

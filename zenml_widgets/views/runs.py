@@ -155,12 +155,13 @@ class RunSequence(Sequence[PipelineRunView]):
         query: RunQuery | Sequence[str] | None = None,
         where: Any = None,
         *,
-        count: bool = False,
+        count: bool | int = False,
         **options: Any,
     ) -> RunsTable:
         """The runs as a :class:`~zenml_widgets.views.runs_table.RunsTable` (rows of plain
         values); the query as for :meth:`to_dataframe`. ``count=True`` also counts every
-        matching run (``table.total``), for paging."""
+        matching run (``table.total``), for paging; ``count=N`` counts up to ``N`` (then
+        ``table.total_is_lower_bound``), which stays fast whatever the number of runs."""
         from zenml_widgets.views.runs_table import RunQuery, run_table
 
         return run_table(

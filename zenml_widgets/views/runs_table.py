@@ -117,6 +117,8 @@ class RunsTable:
         self._value_types = value_types or {}
         self.title = title
         self.total = total
+        #: Whether counting stopped at ``total`` (``table(count=N)``): at least that many match.
+        self.total_is_lower_bound = record.total_is_lower_bound
         self.sort = sort
         self.descending = descending
 
@@ -366,7 +368,7 @@ def run_table(
     *,
     title: str,
     multi: bool,
-    count: bool = False,
+    count: bool | int = False,
 ) -> RunsTable:
     """Check the query, run it in the store, wrap the rows (``count``: also the total).
 

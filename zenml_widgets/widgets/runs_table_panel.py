@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from zenml_widgets.widgets.state import ExplorerState
 
 PAGE_SIZE = 15
+#: A filtered count stops past this many runs (then "10,000+").
+COUNT_UP_TO = 10_000
 MAX_VALUE_COLUMNS = 12
 CHART_RUNS = 500
 OVER_RUNS = "(runs, oldest to newest)"
@@ -143,7 +145,8 @@ class RunsTablePanel:
                 descending=self.descending,
                 limit=self.page_size,
                 offset=self.offset,
-                count=True,
+                # counting a million runs takes longer than the page: count past the page only
+                count=max(COUNT_UP_TO, self.offset + 2 * self.page_size),
             )
         except (KeyError, ValueError, TypeError) as e:
             self.message.value = f"<div style='color:#b00'>⚠ {esc(e)}</div>"
@@ -197,8 +200,9 @@ class RunsTablePanel:
         self.grid.children = cells
         total = table.total or 0
         first = self.offset + 1 if table.rows else 0
+        counted = f"{total:,}+" if table.total_is_lower_bound else f"{total}"
         self.page_label.value = (
-            f"<span class='zw-runs-table-page'>{first}-{self.offset + len(table)} of {total} "
+            f"<span class='zw-runs-table-page'>{first}-{self.offset + len(table)} of {counted} "
             f"runs</span>"
         )
         self.newer.disabled = self.offset == 0
