@@ -205,6 +205,62 @@ class _Strings:
         return round((KMV_SIZE - 1) / kth)
 
 
+class _Dataset:
+    """The running summary of every column of the chunks seen so far."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.names: list[str] | None = None
+        self.dtypes: list[str] = []
+        self.states: list[_Numeric | _Strings | None] = []
+        self.missing: list[int] = []
+
+    def add(self, chunk: pd.DataFrame, pool: ThreadPoolExecutor) -> None:
+        """Fold one chunk in; numeric columns are sketched side by side in ``pool``."""
+        if self.names is None:
+            self.names = _feature_names(chunk.columns)
+            self.dtypes = [str(t) for t in chunk.dtypes]
+            self.states = [None] * len(self.names)
+            self.missing = [0] * len(self.names)
+        elif chunk.shape[1] != len(self.names):
+            raise ValueError(
+                f"Chunk with {chunk.shape[1]} columns; the first one had {len(self.names)}."
+            )
+        self.rows += len(chunk)
+        sketch_jobs: list[tuple[_Numeric, np.ndarray[Any, Any]]] = []
+        for i in range(len(self.names)):
+            column = summarise_column(chunk.iloc[:, i])
+            self.missing[i] += column.num_missing
+            job = self._add_column(i, column)
+            if job is not None:
+                sketch_jobs.append(job)
+        # Each column's summary is its own: numeric columns are sketched side by side.
+        for _ in pool.map(lambda job: job[0].add(job[1]), sketch_jobs):
+            pass
+
+    def _add_column(self, i: int, column: Any) -> tuple[_Numeric, Any] | None:
+        state = self.states[i]
+        if isinstance(column, NumericColumn) and not isinstance(state, _Strings):
+            if state is None:
+                state = self.states[i] = _Numeric(column.is_integer)
+            return (state, column.values)
+        if isinstance(column, StringColumn):
+            if isinstance(state, _Numeric):
+                raise ValueError(
+                    f"Column {self.names[i]!r} holds numbers in its first chunks and "  # type: ignore[index]
+                    "strings later; compute its statistics from the whole frame instead."
+                )
+            if state is None:
+                state = self.states[i] = _Strings()
+            state.add(column)
+            return None
+        # numbers after strings (object columns): count them as labels
+        assert isinstance(column, NumericColumn) and isinstance(state, _Strings)
+        labels = pd.Series(column.values).astype(str)
+        state.add(summarise_column(labels.astype(object)))  # type: ignore[arg-type]
+        return None
+
+
 def streaming_statistics(
     chunks: Iterable[pd.DataFrame],
     name: str,
@@ -224,93 +280,63 @@ def streaming_statistics(
     Returns:
         A ``DatasetFeatureStatisticsList`` holding one dataset.
     """
-    fs = _fs()
-    rows = 0
-    names: list[str] | None = None
-    dtypes: list[str] = []
-    states: list[_Numeric | _Strings | None] = []
-    missing: list[int] = []
+    seen = _Dataset()
     workers = max(1, min(4, os.cpu_count() or 1))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for chunk in chunks:
-            if names is None:
-                names = _feature_names(chunk.columns)
-                dtypes = [str(t) for t in chunk.dtypes]
-                states = [None] * len(names)
-                missing = [0] * len(names)
-            elif chunk.shape[1] != len(names):
-                raise ValueError(
-                    f"Chunk with {chunk.shape[1]} columns; the first one had {len(names)}."
-                )
-            rows += len(chunk)
-            sketch_jobs: list[tuple[_Numeric, np.ndarray[Any, Any]]] = []
-            for i in range(len(names)):
-                column = summarise_column(chunk.iloc[:, i])
-                missing[i] += column.num_missing
-                state = states[i]
-                if isinstance(column, NumericColumn) and not isinstance(state, _Strings):
-                    if state is None:
-                        state = states[i] = _Numeric(column.is_integer)
-                    sketch_jobs.append((state, column.values))
-                elif isinstance(column, StringColumn):
-                    if isinstance(state, _Numeric):
-                        raise ValueError(
-                            f"Column {names[i]!r} holds numbers in its first chunks and "
-                            "strings later; compute its statistics from the whole frame instead."
-                        )
-                    if state is None:
-                        state = states[i] = _Strings()
-                    state.add(column)
-                else:  # numbers after strings (object columns): count them as labels
-                    assert isinstance(column, NumericColumn) and isinstance(state, _Strings)
-                    labels = pd.Series(column.values).astype(str)
-                    state.add(summarise_column(labels.astype(object)))  # type: ignore[arg-type]
-            # Each column's summary is its own: numeric columns are sketched side by side.
-            for _ in pool.map(lambda job: job[0].add(job[1]), sketch_jobs):
-                pass
+            seen.add(chunk, pool)
             if progress is not None:
                 progress.update(len(chunk))
-    dataset = fs.DatasetFeatureStatistics(name=str(name), num_examples=rows)
-    for i, feature_name in enumerate(names or []):
+    dataset = _fs().DatasetFeatureStatistics(name=str(name), num_examples=seen.rows)
+    for i, feature_name in enumerate(seen.names or []):
         feature = dataset.features.add(name=feature_name)
-        state = states[i]
-        if isinstance(state, _Strings):
-            feature.type = fs.FeatureNameStatistics.STRING
-            stats = feature.string_stats
-            stats.SetInParent()
-            count = state.total
-            if count:
-                _fill_strings(stats, state, max_rank_buckets)
-            note = (
-                "exact"
-                if not state.reduced and len(state.hashes) < KMV_SIZE
-                else f"top-value counts low by at most {state.reduced:,} "
-                f"(<= rows/{TOP_VALUES_CAPACITY + 1:,}); distinct values estimated "
-                f"(KMV, k={KMV_SIZE}, ~{100 / np.sqrt(KMV_SIZE):.1f}% error)"
-            )
-        else:
-            numeric = state if state is not None else _Numeric(False)
-            feature.type = (
-                fs.FeatureNameStatistics.INT
-                if numeric.is_integer
-                else fs.FeatureNameStatistics.FLOAT
-            )
-            stats = feature.num_stats
-            stats.SetInParent()
-            count = numeric.count
-            if count:
-                _fill_numeric(stats, numeric)
-            rank_error = QUANTILE_RANK_ERROR * (1 + numeric.compactions)
-            note = (
-                "exact"
-                if len(numeric.sketches) <= 1 and numeric.finite_count <= SKETCH_POINTS
-                else f"quantiles and histogram within {rank_error:.2%} of the rows in rank; "
-                "count, min, max, mean, std exact"
-            )
-        _fill_common(stats.common_stats, count, rows)
-        feature.custom_stats.add(name=DTYPE_STAT, str=dtypes[i])
-        feature.custom_stats.add(name=APPROXIMATION_STAT, str=note)
+        _fill_feature(feature, seen.states[i], seen.rows, seen.dtypes[i], max_rank_buckets)
     return combine_statistics([dataset])
+
+
+def _fill_feature(
+    feature: Any,
+    state: _Numeric | _Strings | None,
+    rows: int,
+    dtype: str,
+    max_rank_buckets: int | None,
+) -> None:
+    """One feature's statistics, and how exact they are."""
+    fs = _fs()
+    if isinstance(state, _Strings):
+        feature.type = fs.FeatureNameStatistics.STRING
+        stats = feature.string_stats
+        stats.SetInParent()
+        count = state.total
+        if count:
+            _fill_strings(stats, state, max_rank_buckets)
+        note = (
+            "exact"
+            if not state.reduced and len(state.hashes) < KMV_SIZE
+            else f"top-value counts low by at most {state.reduced:,} "
+            f"(<= rows/{TOP_VALUES_CAPACITY + 1:,}); distinct values estimated "
+            f"(KMV, k={KMV_SIZE}, ~{100 / np.sqrt(KMV_SIZE):.1f}% error)"
+        )
+    else:
+        numeric = state if state is not None else _Numeric(False)
+        feature.type = (
+            fs.FeatureNameStatistics.INT if numeric.is_integer else fs.FeatureNameStatistics.FLOAT
+        )
+        stats = feature.num_stats
+        stats.SetInParent()
+        count = numeric.count
+        if count:
+            _fill_numeric(stats, numeric)
+        rank_error = QUANTILE_RANK_ERROR * (1 + numeric.compactions)
+        note = (
+            "exact"
+            if len(numeric.sketches) <= 1 and numeric.finite_count <= SKETCH_POINTS
+            else f"quantiles and histogram within {rank_error:.2%} of the rows in rank; "
+            "count, min, max, mean, std exact"
+        )
+    _fill_common(stats.common_stats, count, rows)
+    feature.custom_stats.add(name=DTYPE_STAT, str=dtype)
+    feature.custom_stats.add(name=APPROXIMATION_STAT, str=note)
 
 
 def _fill_numeric(stats: Any, state: _Numeric) -> None:
