@@ -231,14 +231,14 @@ class _Dataset:
         for i in range(len(self.names)):
             column = summarise_column(chunk.iloc[:, i])
             self.missing[i] += column.num_missing
-            job = self._add_column(i, column)
+            job = self._add_column(i, self.names[i], column)
             if job is not None:
                 sketch_jobs.append(job)
         # Each column's summary is its own: numeric columns are sketched side by side.
         for _ in pool.map(lambda job: job[0].add(job[1]), sketch_jobs):
             pass
 
-    def _add_column(self, i: int, column: Any) -> tuple[_Numeric, Any] | None:
+    def _add_column(self, i: int, name: str, column: Any) -> tuple[_Numeric, Any] | None:
         state = self.states[i]
         if isinstance(column, NumericColumn) and not isinstance(state, _Strings):
             if state is None:
@@ -247,7 +247,7 @@ class _Dataset:
         if isinstance(column, StringColumn):
             if isinstance(state, _Numeric):
                 raise ValueError(
-                    f"Column {self.names[i]!r} holds numbers in its first chunks and "  # type: ignore[index]
+                    f"Column {name!r} holds numbers in its first chunks and "
                     "strings later; compute its statistics from the whole frame instead."
                 )
             if state is None:
