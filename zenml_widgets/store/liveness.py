@@ -72,8 +72,8 @@ def running_here(pipeline_ids: Sequence[int] | None) -> Sql:
         "SELECT runs.id, runs.pid FROM runs WHERE runs.status = 'running' AND runs.hostname = ?",
         (this_host(),),
     )
-    if pipeline_ids is None:
-        return sql
+    if pipeline_ids is None:  # every pipeline: still by the (pipeline_id, status) index
+        return sql + " AND runs.pipeline_id IN (SELECT pipelines.id FROM pipelines)"
     return sql + " AND runs.pipeline_id IN (" + placeholders(list(pipeline_ids) or [-1]) + ")"
 
 

@@ -32,19 +32,28 @@ def column_values(
     pipeline_ids: Sequence[int] | None,
     *,
     read: Sequence[Sequence[Any]] | None = None,
+    every_run: bool = False,
 ) -> dict[str, list[Any]]:
     """For each column name, its value in each run of ``run_ids`` (``None`` where a run has
     none). ``types``: the value types each column ever recorded (from the catalogue).
-    ``read``: the runs' value rows when the caller read them already (:func:`values_of`)."""
+    ``read``: the runs' value rows when the caller read them already (:func:`values_of`).
+    ``every_run``: ``run_ids`` are every run of the one pipeline (a whole table)."""
     if not names or not run_ids:
         return {name: [None] * len(run_ids) for name in names}
     if read is not None or len(run_ids) < BY_COLUMN_FROM:
         rows = read if read is not None else _by_run(conn, run_ids, names)
         by_run = decoded_by_run(rows, names)
         return {name: [by_run.get((r, name)) for r in run_ids] for name in names}
+    whole = every_run and _monotonic(run_ids)
     return {
-        name: _column(conn, run_ids, name, set(types.get(name, ())), pipeline_ids) for name in names
+        name: _column(conn, run_ids, name, set(types.get(name, ())), pipeline_ids, whole)
+        for name in names
     }
+
+
+def _monotonic(run_ids: Sequence[int]) -> bool:
+    ids = list(run_ids)
+    return ids == sorted(ids) or ids == sorted(ids, reverse=True)
 
 
 def values_of(runs: Sql, names: Sequence[str]) -> Sql:
@@ -104,12 +113,28 @@ def _column(
     name: str,
     types: set[str],
     pipeline_ids: Sequence[int] | None,
+    whole: bool = False,
 ) -> list[Any]:
     where = _scope(name, pipeline_ids)
     if len(types) == 1 and types <= _NUMERIC:
         (kind,) = types
-        sql = "SELECT run_id, num_value FROM run_values WHERE " + where
-        values: dict[int, Any] = dict(conn.rows("reading a run-value column", sql))
+        descending = len(run_ids) > 1 and run_ids[0] > run_ids[-1]
+        order = " ORDER BY run_id DESC" if descending else " ORDER BY run_id"
+        if whole:  # one value per run of the table: in run order, the numbers are the column
+            found = conn.rows(
+                "reading a run-value column",
+                "SELECT num_value FROM run_values WHERE " + where + order,
+            )
+            if len(found) == len(run_ids):
+                column = _numbers([r[0] for r in found], kind)
+                if column is not None:
+                    return column
+        sql = "SELECT run_id, num_value FROM run_values WHERE " + where + order
+        rows = conn.rows("reading a run-value column", sql)
+        aligned = _aligned(rows, run_ids, kind)
+        if aligned is not None:
+            return aligned
+        values: dict[int, Any] = dict(rows)
         numbers = values.values()
         inexact = None in numbers or (
             kind == "int" and bool(numbers) and max(map(abs, numbers)) > EXACT_FLOAT_INT
@@ -125,6 +150,28 @@ def _column(
         rows = conn.rows("reading a run-value column", sql)
         values = {r: _decoded(t, n, x) for r, t, n, x in rows}
     return list(map(values.get, run_ids))
+
+
+def _aligned(rows: list[Any], run_ids: Sequence[int], kind: str) -> list[Any] | None:
+    """The column's values in ``run_ids``' order when its rows are exactly those runs, in that
+    order, and need no decoding beyond the number (no dict needed)."""
+    if len(rows) != len(run_ids) or [r[0] for r in rows] != list(run_ids):
+        return None
+    return _numbers([r[1] for r in rows], kind)
+
+
+def _numbers(numbers: list[Any], kind: str) -> list[Any] | None:
+    """Stored numbers as the column's values; ``None`` when some need their stored text (NaN,
+    integers a float cannot hold)."""
+    if None in numbers:
+        return None
+    if kind == "float":
+        return numbers
+    if kind == "int" and max(map(abs, numbers)) <= EXACT_FLOAT_INT:
+        return list(map(int, numbers))
+    if kind == "bool":
+        return list(map(bool, numbers))
+    return None
 
 
 def _exact(conn: Connection, where: Sql) -> dict[int, Any]:

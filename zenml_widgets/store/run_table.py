@@ -158,11 +158,10 @@ def _base(
             select = select.filtered(_builtin_condition(d, f, select.status))
             continue
         alias = f"v{i}"
-        select = select.joined(
-            f"run_values {alias}",
-            Sql(f"{alias}.run_id = runs.id AND {alias}.name = ?", (f.column,)),
-            _value_condition(d, alias, f),
-        )
+        on = Sql(f"{alias}.run_id = runs.id AND {alias}.name = ?", (f.column,))
+        if pipeline_ids is not None and len(pipeline_ids) == 1:  # lets it start from the index
+            on = on + Sql(f" AND {alias}.pipeline_id = ?", (pipeline_ids[0],))
+        select = select.joined(f"run_values {alias}", on, _value_condition(d, alias, f))
     return select
 
 
@@ -282,7 +281,8 @@ def query(
     if len(segments) > 1 and (limit is None or len(found) < limit):
         found, read = _fetch(conn, segments, limit, offset), None  # the first did not fill it
     total = int(results[-1][1][0][0]) if count else None
-    record = _record(conn, found, columns, table, pipeline_ids, read, total=total)
+    every_run = not filters and limit is None and not offset and len(pipeline_ids or ()) == 1
+    record = _record(conn, found, columns, table, pipeline_ids, read, total, every_run)
     if cap is not None and total is not None and total > cap:
         return replace(record, total=cap, total_is_lower_bound=True)
     return record
@@ -296,6 +296,7 @@ def _record(
     pipeline_ids: Sequence[int] | None,
     read: Sequence[Any] | None,
     total: int | None,
+    every_run: bool,
 ) -> RunTableRecord:
     run_ids = [r[0] for r in found]
     starts = [as_utc(r[4]) for r in found]
@@ -310,7 +311,9 @@ def _record(
     }
     wanted = [name for name, kind in columns if kind != "builtin"]
     types = {n: t for n, _, t in table.columns}
-    values = column_values(conn, run_ids, wanted, types, pipeline_ids, read=read)
+    values = column_values(
+        conn, run_ids, wanted, types, pipeline_ids, read=read, every_run=every_run
+    )
     data = [builtin[n] if k == "builtin" else values[n] for n, k in columns]
     return RunTableRecord(
         columns=tuple(n for n, _ in columns),

@@ -241,13 +241,16 @@ def _typed_series(pd: Any, values: list[Any], types: tuple[str, ...] | None) -> 
         types = tuple(sorted(seen))
     kinds = set(types)
     if kinds == {"bool"}:
-        return pd.Series(values, dtype="boolean")
+        return pd.Series(pd.array(values, dtype="boolean"))
     if kinds == {"int"}:
-        if all(v is None or -(2**63) <= v < 2**63 for v in values):
-            return pd.Series(values, dtype="Int64")
+        present = [v for v in values if v is not None]
+        if not present or (min(present) >= -(2**63) and max(present) < 2**63):
+            return pd.Series(pd.array(values, dtype="Int64"))
         return pd.Series(values, dtype=object)
     if kinds and kinds <= {"int", "float"}:
-        return pd.Series([math.nan if v is None else float(v) for v in values], dtype="float64")
+        import numpy as np
+
+        return pd.Series(np.array(values, dtype="float64"))  # None -> NaN, ints -> floats
     return pd.Series(values, dtype=object)
 
 
