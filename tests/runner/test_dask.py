@@ -251,7 +251,8 @@ def test_a_failing_branch_fails_the_run_and_the_others_finish(
         "b2": "failed",
         "b3": "completed",
         "b4": "completed",
-    }  # join never started, so it has no record
+        "join": "skipped",  # never started: recorded pending when the run started
+    }
     assert run.get_step("b3").output.read() == 9  # earlier outputs stay readable
     assert "ValueError" in (run.get_step("b2").error or "")
 

@@ -5,27 +5,33 @@ from __future__ import annotations
 from zenml_widgets.store.metadata_store import MetadataStore
 from zenml_widgets.store.records import (
     ArtifactRecord,
+    AttemptRecord,
     InputRecord,
     NewArtifact,
     PipelineRecord,
+    PlannedStep,
     RunFilter,
     RunRecord,
     RunTableRecord,
     StepRecord,
+    Worker,
     utcnow,
 )
 from zenml_widgets.store.values import metric_values
 
 __all__ = [
     "ArtifactRecord",
+    "AttemptRecord",
     "InputRecord",
     "MetadataStore",
     "NewArtifact",
     "PipelineRecord",
+    "PlannedStep",
     "RunFilter",
     "RunRecord",
     "RunTableRecord",
     "StepRecord",
+    "Worker",
     "metric_values",
     "utcnow",
 ]

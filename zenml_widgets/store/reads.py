@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from zenml_widgets.store.records import (
     ArtifactRecord,
+    AttemptRecord,
     InputRecord,
     PipelineRecord,
     RunRecord,
@@ -28,6 +29,7 @@ PIPELINE = columns(PipelineRecord, "pipelines")
 RUN = columns(RunRecord, "runs")
 STEP = columns(StepRecord, "steps")
 ARTIFACT = columns(ArtifactRecord, "artifacts")
+ATTEMPT = columns(AttemptRecord, "step_attempts")
 #: Ids per ``IN (...)`` list (SQLite allows 32,766 parameters; PostgreSQL 65,535).
 CHUNK = 500
 
@@ -236,6 +238,22 @@ class HistoryReads(abc.ABC):
             )
             uris.update(r[0] for r in conn.rows("listing output URIs", sql))
         return uris
+
+    # -- attempts (the run lifecycle) ------------------------------------------------------------
+
+    def list_attempts(self, step_id: int) -> list[AttemptRecord]:
+        """The step's attempts, oldest first."""
+        sql = Sql(
+            f"SELECT {ATTEMPT} FROM step_attempts WHERE step_attempts.step_id = ? "
+            "ORDER BY step_attempts.number",
+            (step_id,),
+        )
+        return self._read().records("listing attempts", sql, AttemptRecord)
+
+    def open_run_ids(self) -> list[int]:
+        """Ids of the runs recorded as ``running`` (some may be interrupted), oldest first."""
+        sql = Sql("SELECT runs.id FROM runs WHERE runs.status = 'running' ORDER BY runs.id")
+        return [int(r[0]) for r in self._read().rows("listing running runs", sql)]
 
 
 def _chunks(ids: Sequence[int]) -> list[list[int]]:

@@ -97,6 +97,9 @@ class Dialect:
 
     #: What makes text compare and sort by its bytes (SQLite's default).
     collation = ""
+    #: What locks the rows a ``SELECT`` in a write transaction reads until it ends (SQLite's
+    #: ``BEGIN IMMEDIATE`` already holds the whole database).
+    lock_rows = ""
 
     def text_key(self, column: str) -> str:
         """``column`` as a sort key that orders strings by their bytes on every database."""
@@ -146,6 +149,7 @@ class PostgresDialect(Dialect):
         return Sql(f"{column} ILIKE '%' || ? || '%' ESCAPE '/'", (escaped,))
 
     collation = ' COLLATE "C"'
+    lock_rows = " FOR UPDATE"
 
     def table_exists(self, table: str) -> Sql:
         return Sql("SELECT 1 WHERE to_regclass(?) IS NOT NULL", (table,))

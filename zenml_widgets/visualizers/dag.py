@@ -39,6 +39,8 @@ COLOURS = {
     "cached": ("#1565c0", "#e3f2fd"),
     "failed": ("#c62828", "#ffebee"),
     "running": ("#ef6c00", "#fff3e0"),
+    "pending": ("#757575", "#fafafa"),
+    "skipped": ("#9e9e9e", "#eeeeee"),
 }
 STEP_W, STEP_H = 210, 66
 ART_W, ART_H = 160, 40
@@ -88,7 +90,7 @@ class DagStep:
 
     Attributes:
         name: the step's name.
-        status: ``completed``, ``cached``, ``failed`` or ``running``.
+        status: ``completed``, ``cached``, ``failed``, ``running``, ``pending`` or ``skipped``.
         entrypoint: the step function's name.
         duration: how long it took, ``None`` while it runs.
         position: its place in execution order.
