@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from zenml_widgets.exceptions import AttemptRefusedError
-from zenml_widgets.runner.outputs import cache_key, reuse, stored, write_outputs
+from zenml_widgets.runner.step_outputs import cache_key, reuse, stored, write_outputs
 from zenml_widgets.store import AttemptRecord, NewArtifact, Worker
 from zenml_widgets.store.liveness import this_host
 

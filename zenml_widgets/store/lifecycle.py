@@ -37,6 +37,7 @@ from zenml_widgets.store.records import (
     utcnow,
 )
 from zenml_widgets.store.sql import Sql
+from zenml_widgets.store.transitions import WORKER_LOST, end_attempt, end_run, new_attempt
 from zenml_widgets.store.values import parameter_values
 from zenml_widgets.store.writes import HistoryWrites, _Known, insert_artifact
 
@@ -47,8 +48,6 @@ if TYPE_CHECKING:
 
 _FINISHABLE = Sql("status = 'running'")
 _FAILABLE = Sql("status IN ('pending', 'running')")
-#: The error of an attempt whose worker was lost (Dask ran the step again elsewhere).
-WORKER_LOST = "the Dask worker running it was lost"
 
 
 class RunLifecycle(HistoryWrites):
@@ -152,7 +151,7 @@ class RunLifecycle(HistoryWrites):
         """End a running run as ``status``: its steps still ``running`` fail, those still
         ``pending`` are ``skipped``. ``False`` (and nothing changes) if it had ended already."""
         with self._write("finishing a run") as (conn, _):
-            return _end_run(conn, run_id, status, error)
+            return end_run(conn, run_id, status, error)
 
     def end_interrupted_runs(self, run_ids: Sequence[int]) -> list[int]:
         """End those of these runs whose process died (``liveness.interruption``) as
@@ -211,7 +210,7 @@ class RunLifecycle(HistoryWrites):
                 )
                 refusal = None if changed == 1 else self._why_refused(conn, step_id, expected)
             if refusal is None:
-                return _new_attempt(conn, step_id, expected, now, worker, inputs, superseded)
+                return new_attempt(conn, step_id, expected, now, worker, inputs, superseded)
         raise AttemptRefusedError(f"Attempt {expected + 1} of step {step_id} refused: {refusal}")
 
     def fail_attempt(self, step_id: int, attempt: int, error: str) -> None:
@@ -223,7 +222,7 @@ class RunLifecycle(HistoryWrites):
                 conn, step_id, attempt
             )
             if refusal is None:
-                _end_attempt(conn, step_id, attempt, "failed", error)
+                end_attempt(conn, step_id, attempt, "failed", error)
                 return
         raise AttemptRefusedError(f"Attempt {attempt} of step {step_id} refused: {refusal}")
 
@@ -259,7 +258,7 @@ class RunLifecycle(HistoryWrites):
                 )
                 refusal = None if changed == 1 else self._why_refused(conn, step_id, attempt)
             if refusal is None:
-                _end_attempt(conn, step_id, attempt, status, error, now)
+                end_attempt(conn, step_id, attempt, status, error, now)
                 records = [insert_artifact(conn, step_id, o, now) for o in outputs]
                 if outputs:
                     self._record_metrics(conn, staged, step_id, outputs)
@@ -277,7 +276,7 @@ class RunLifecycle(HistoryWrites):
             return f"its run {run.name!r} has ended ({run.status})"
         reason = interruption(run)
         if reason is not None:
-            _end_run(conn, run_id, "failed", reason)
+            end_run(conn, run_id, "failed", reason)
             return f"its run {run.name!r} was {reason}"
         return None
 
@@ -337,100 +336,3 @@ class RunLifecycle(HistoryWrites):
         return self.finish_attempt(
             step_id, attempt, status, outputs=outputs, source_step_id=source_step_id, error=error
         )
-
-
-def _new_attempt(
-    conn: Connection,
-    step_id: int,
-    previous: int,
-    now: datetime,
-    worker: Worker,
-    inputs: dict[str, int] | None,
-    superseded: str,
-) -> AttemptRecord:
-    action = "starting a step attempt"
-    if previous:
-        conn.execute(
-            action,
-            Sql(
-                "UPDATE step_attempts SET status = 'failed', end_time = ?, error = ? "
-                "WHERE step_id = ? AND number = ? AND status = 'running'",
-                (now, superseded, step_id, previous),
-            ),
-        )
-    elif inputs:
-        conn.execute_many(
-            "recording step inputs",
-            Sql("INSERT INTO step_inputs (step_id, name, artifact_id) VALUES (?, ?, ?)"),
-            [(step_id, n, a) for n, a in inputs.items()],
-        )
-    sql = Sql(
-        "INSERT INTO step_attempts (step_id, number, status, start_time, hostname, pid, worker) "
-        "VALUES (?, ?, 'running', ?, ?, ?, ?) RETURNING id",
-        (step_id, previous + 1, now, worker.hostname, worker.pid, worker.worker),
-    )
-    attempt_id = int(conn.scalar(action, sql))
-    return AttemptRecord(
-        id=attempt_id, step_id=step_id, number=previous + 1, status="running", start_time=now,
-        end_time=None, hostname=worker.hostname, pid=worker.pid, worker=worker.worker, error=None,
-    )  # fmt: skip
-
-
-def _end_attempt(
-    conn: Connection,
-    step_id: int,
-    number: int,
-    status: str,
-    error: str | None,
-    now: datetime | None = None,
-) -> None:
-    conn.execute(
-        "ending a step attempt",
-        Sql(
-            "UPDATE step_attempts SET status = ?, end_time = ?, error = ? "
-            "WHERE step_id = ? AND number = ? AND status = 'running'",
-            (status, now or utcnow(), error, step_id, number),
-        ),
-    )
-
-
-def _end_run(conn: Connection, run_id: int, status: str, error: str | None) -> bool:
-    """The statements that end a running run (see ``RunLifecycle.finish_run``)."""
-    action = "finishing a run"
-    now = utcnow()
-    changed = conn.execute(
-        action,
-        Sql(
-            "UPDATE runs SET status = ?, end_time = ?, error = ? "
-            "WHERE id = ? AND status = 'running'",
-            (status, now, error, run_id),
-        ),
-    )
-    if changed != 1:
-        return False
-    unfinished = f"not finished: the run ended: {error}" if error else "not finished: the run ended"
-    conn.execute(
-        action,
-        Sql(
-            "UPDATE step_attempts SET status = 'failed', end_time = ?, error = ? "
-            "WHERE status = 'running' AND step_id IN (SELECT steps.id FROM steps "
-            "WHERE steps.run_id = ? AND steps.status = 'running')",
-            (now, unfinished, run_id),
-        ),
-    )
-    conn.execute(
-        action,
-        Sql(
-            "UPDATE steps SET status = 'failed', end_time = ?, error = ? "
-            "WHERE run_id = ? AND status = 'running'",
-            (now, unfinished, run_id),
-        ),
-    )
-    conn.execute(
-        action,
-        Sql(
-            "UPDATE steps SET status = 'skipped' WHERE run_id = ? AND status = 'pending'",
-            (run_id,),
-        ),
-    )
-    return True
