@@ -11,8 +11,9 @@ count. So:
   nothing of a run changes once it has ended (``gc`` ends runs whose process died);
 * an attempt that was superseded (its Dask worker was lost, it timed out) cannot record a result:
   :class:`~zenml_widgets.exceptions.AttemptRefusedError`, and its caller removes its outputs;
-* a writer that finds the run's process dead (the rule of :mod:`liveness`) ends the run as
-  interrupted and refuses the write. Readers never write: they derive the same state.
+* a writer that finds the run's process dead (the rule of :mod:`liveness`) refuses the write:
+  readers already report that run ended (they derive it, and never write), and ``gc`` records
+  its end.
 """
 
 from __future__ import annotations
@@ -266,17 +267,16 @@ class RunLifecycle(HistoryWrites):
         raise AttemptRefusedError(f"Attempt {attempt} of step {step_id} refused: {refusal}")
 
     def _check_run(self, conn: Connection, staged: _Known, step_id: int) -> str | None:
-        """Why the run of ``step_id`` takes no more writes (it ended, or its process died: then
-        it is ended here, as interrupted), or ``None``. Locks the run's row until the end of
-        the transaction, so the run cannot end meanwhile."""
+        """Why the run of ``step_id`` takes no more writes (it ended, or its process died), or
+        ``None``. Locks the run's row until the end of the transaction, so the run cannot end
+        meanwhile."""
         run_id, _name = self._run_and_name_of_step(conn, staged, step_id)
         sql = Sql(f"SELECT {RUN} FROM runs WHERE runs.id = ?", (run_id,))  # noqa: S608
         run = conn.record("checking the run", sql + conn.dialect.lock_rows, RunRecord)
         if run.status != "running":
             return f"its run {run.name!r} has ended ({run.status})"
         reason = interruption(run)
-        if reason is not None:
-            end_run(conn, run_id, "failed", reason)
+        if reason is not None:  # readers already report it ended; gc records that
             return f"its run {run.name!r} was {reason}"
         return None
 

@@ -250,6 +250,19 @@ class HistoryReads(abc.ABC):
         )
         return self._read().records("listing attempts", sql, AttemptRecord)
 
+    def step_statuses(self, step_ids: Sequence[int]) -> dict[int, str]:
+        """The stored status of each of these steps, by id."""
+        found: dict[int, str] = {}
+        conn = self._read()
+        for chunk in _chunks(step_ids):
+            sql = (
+                "SELECT steps.id, steps.status FROM steps WHERE steps.id IN ("
+                + placeholders(chunk)
+                + ")"
+            )
+            found.update((int(i), str(s)) for i, s in conn.rows("reading step statuses", sql))
+        return found
+
     def open_run_ids(self) -> list[int]:
         """Ids of the runs recorded as ``running`` (some may be interrupted), oldest first."""
         sql = Sql("SELECT runs.id FROM runs WHERE runs.status = 'running' ORDER BY runs.id")

@@ -154,7 +154,12 @@ class DaskOrchestrator(Orchestrator):
             running[key] = (future, job)
             future.add_done_callback(finished.put)
 
-        watch = StallWatch(client, float(self.options.get("worker_wait", DEFAULT_WORKER_WAIT)))
+        def started(keys: set[str]) -> bool:
+            found = self.stack.metadata_store.step_statuses([running[k][1].step_id for k in keys])
+            return any(status != "pending" for status in found.values())
+
+        wait = float(self.options.get("worker_wait", DEFAULT_WORKER_WAIT))
+        watch = StallWatch(client, wait, started)
         with client.as_current():
             try:
                 for job in jobs:

@@ -16,7 +16,7 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -98,16 +98,22 @@ def scheduler_address(client: Any) -> str:
 class StallWatch:
     """Whether a run has waited ``worker_wait`` seconds with no worker able to take its tasks.
 
-    The clock runs while none of the run's tasks is being processed and some worker is free
-    (or there are no workers at all); it stops while a task of the run runs, or while every
-    worker is busy with other work (a shared cluster: the tasks wait their turn).
+    The clock runs while no task of the run is running its step (none is being processed, or
+    those being processed never started their step: a paused or dying worker) and some worker
+    is free or there are none; it stops while a step of the run runs, and while every worker is
+    busy with other work (a shared cluster: the tasks wait their turn).
+
+    ``started(keys)``: whether the step of any of these task keys has started (is recorded
+    ``running`` or ended).
     """
 
-    def __init__(self, client: Any, worker_wait: float) -> None:
+    def __init__(
+        self, client: Any, worker_wait: float, started: Callable[[set[str]], bool]
+    ) -> None:
         self.client = client
         self.worker_wait = worker_wait
+        self.started = started
         self.since = time.monotonic()
-        self.workers_seen = 0
 
     def progress(self) -> None:
         """A task of the run finished."""
@@ -117,21 +123,21 @@ class StallWatch:
         """Why the run cannot go on, once it has been stuck for ``worker_wait`` s; else
         ``None``."""
         processing: dict[str, Sequence[str]] = self.client.processing()
-        self.workers_seen = len(processing)
-        busy = [w for w, tasks in processing.items() if tasks]
-        if any(k in keys for tasks in processing.values() for k in tasks) or (
-            processing and len(busy) == len(processing)
-        ):
+        ours = {k for tasks in processing.values() for k in tasks if k in keys}
+        others_only = bool(processing) and all(
+            tasks and not any(k in keys for k in tasks) for tasks in processing.values()
+        )
+        if others_only or (ours and self.started(ours)):
             self.since = time.monotonic()
             return None
         waited = time.monotonic() - self.since
         if waited < self.worker_wait:
             return None
         return (
-            f"no Dask worker took its task for {waited:.0f} s (the stack's worker_wait is "
+            f"no Dask worker took its tasks for {waited:.0f} s (the stack's worker_wait is "
             f"{self.worker_wait:g} s); the scheduler at {scheduler_address(self.client)} has "
             f"{len(processing)} worker(s). Start workers (`dask worker ADDRESS`), check that "
-            "they can start (their memory limit, their logs), or raise worker_wait"
+            "they can run (their memory limit, their logs), or raise worker_wait"
         )
 
 
