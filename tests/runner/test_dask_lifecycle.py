@@ -354,3 +354,28 @@ def test_retries_on_dask_are_attempts_with_where_they_ran(
                for a in attempts)  # fmt: skip
     assert flaky.start_time == attempts[-1].start_time
     assert attempts[0].start_time < attempts[0].end_time <= attempts[1].start_time  # type: ignore[operator]
+
+
+# --- a notebook's Dask stack reuses its cluster -------------------------------------------------
+
+
+def test_a_stack_without_address_reuses_this_process_local_cluster(
+    tmp_path: Path, recwarn: pytest.WarningsRecorder
+) -> None:
+    from zenml_widgets.runner.orchestrators import dask_cluster
+
+    repo = Repository.init(tmp_path / "repo")
+    repo.register_stack("local-dask", f"sqlite:///{tmp_path}/m.db", str(tmp_path / "a"),
+                        orchestrator="dask", orchestrator_options={"n_workers": 1},
+                        activate=True)  # fmt: skip
+    first = ls.make_two(seconds=0).run(run_name="first", repository=repo)
+    kept = dict(dask_cluster._local)
+    second = ls.make_two(seconds=0).run(run_name="second", repository=repo)
+    assert dask_cluster._local == kept  # the same cluster and client
+    workers = {a.worker for run in (first, second) for s in run.steps for a in s.attempts}
+    assert len(workers) == 1  # one worker process served both runs
+    assert not [w for w in recwarn if "in use" in str(w.message)]
+    dask_cluster.close_local_clusters()  # what happens at exit
+    assert dask_cluster._local == {}
+    (cluster, _client) = next(iter(kept.values()))
+    assert cluster.status.name == "closed"

@@ -50,6 +50,9 @@ def local_client(n_workers: int | None, threads: int, memory_limit: Any) -> Any:
                 memory_limit=memory_limit,
                 processes=True,
                 dashboard_address=None,
+                # the dashboard is off, but the scheduler still serves HTTP (health, metrics):
+                # on a free loopback port, not 8787 (which another cluster may hold)
+                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                 silence_logs=logging.ERROR,
             )
         try:
