@@ -382,6 +382,10 @@ def test_a_killed_worker_is_retried_once_on_a_per_run_cluster(tmp_path: Path) ->
     assert run.status == "completed"
     assert [s.name for s in run.steps] == ["source", "flaky"]  # one record, taken over
     assert run.get_step("flaky").output.read() == 4
+    # the lost execution is an attempt too, recorded failed, with the worker it ran on
+    attempts = run.get_step("flaky").attempts
+    assert [(a.number, a.status) for a in attempts] == [(1, "failed"), (2, "completed")]
+    assert "lost" in (attempts[0].error or "") and attempts[0].worker != attempts[1].worker
 
 
 def test_a_worker_killed_mid_write_leaves_no_artifact_and_fails_the_step(
@@ -399,6 +403,8 @@ def test_a_worker_killed_mid_write_leaves_no_artifact_and_fails_the_step(
     assert flaky.status == "failed"
     assert "died" in (flaky.error or "")
     assert flaky.outputs == {}
+    assert "died 2 times" in (flaky.error or "")  # the real count (this cluster allows 1 retry)
+    assert [a.status for a in flaky.attempts] == ["failed", "failed"]
     artifacts = tmp_path / "repo" / "cluster-artifacts"
     visible = [
         p
