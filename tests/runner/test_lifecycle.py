@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 
 from zenml_widgets import pipeline, step
+from zenml_widgets.display.dag import RunDag
 from zenml_widgets.exceptions import PipelineDefinitionError, StepFailedError
 from zenml_widgets.repository import Repository
+from zenml_widgets.views.lineage import explain_step
 
 STARTED: list[str] = []
 
@@ -68,6 +70,11 @@ def test_a_step_out_of_retries_fails_and_skips_what_follows(sqlite_repo: Reposit
     assert len(run.get_step("flaky").attempts) == 3  # the first and 2 retries
     skipped = run.get_step("after")
     assert skipped.attempts == [] and skipped.end_time is None and skipped.duration is None
+    assert explain_step(skipped).summary.startswith("skipped: never ran")
+    assert "after (skipped" in RunDag(run).text and 'data-status="skipped"' in RunDag(run).svg
+    # a later run compares its steps with steps that ran, never with a skipped one
+    again = chain(one=one(), flaky=flaky(failures=0), after=after()).run(repository=sqlite_repo)
+    assert explain_step(again.get_step("after")).kind == "first"
 
 
 @step(enable_cache=False, timeout=0.5)

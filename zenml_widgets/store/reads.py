@@ -158,7 +158,8 @@ class HistoryReads(abc.ABC):
         self, pipeline_id: int, before_run_id: int, names: Sequence[str], lookback: int
     ) -> dict[str, StepRecord]:
         """For each step name, the step of that name in the most recent of the pipeline's
-        ``lookback`` runs before ``before_run_id`` that has one. One query for all names."""
+        ``lookback`` runs before ``before_run_id`` that ran one (not ``pending`` or ``skipped``).
+        One query for all names."""
         if not names:
             return {}
         sql = (
@@ -169,7 +170,7 @@ class HistoryReads(abc.ABC):
             )
             + ") AND steps.name IN ("
             + placeholders(list(names))
-            + ") ORDER BY steps.run_id DESC"
+            + ") AND steps.status NOT IN ('pending', 'skipped') ORDER BY steps.run_id DESC"
         )
         found: dict[str, StepRecord] = {}
         for record in self._read().records("looking up earlier steps", sql, StepRecord):
