@@ -212,7 +212,7 @@ class RunLifecycle(HistoryWrites):
                 refusal = None if changed == 1 else self._why_refused(conn, step_id, expected)
             if refusal is None:
                 return new_attempt(conn, step_id, expected, now, worker, inputs, superseded)
-        raise AttemptRefusedError(f"Attempt {expected + 1} of step {step_id} refused: {refusal}")
+        raise self._refused(step_id, expected + 1, "start", refusal)
 
     def fail_attempt(self, step_id: int, attempt: int, error: str) -> None:
         """End the step's current attempt ``attempt`` as ``failed``; the step stays
@@ -225,7 +225,7 @@ class RunLifecycle(HistoryWrites):
             if refusal is None:
                 end_attempt(conn, step_id, attempt, "failed", error)
                 return
-        raise AttemptRefusedError(f"Attempt {attempt} of step {step_id} refused: {refusal}")
+        raise self._refused(step_id, attempt, "record", refusal)
 
     def finish_attempt(
         self,
@@ -264,7 +264,15 @@ class RunLifecycle(HistoryWrites):
                 if outputs:
                     self._record_metrics(conn, staged, step_id, outputs)
                 return records
-        raise AttemptRefusedError(f"Attempt {attempt} of step {step_id} refused: {refusal}")
+        raise self._refused(step_id, attempt, "record", refusal)
+
+    def _refused(self, step_id: int, attempt: int, what: str, why: str) -> AttemptRefusedError:
+        _run_id, name = self._known.step_run.get(step_id, (0, f"#{step_id}"))
+        return AttemptRefusedError(
+            f"The metadata store refused to {what} attempt {attempt} of step {name!r}: {why}. "
+            "Nothing of this attempt is recorded (its outputs are removed); the step's record "
+            "stays as its current attempt or its run's end left it."
+        )
 
     def _check_run(self, conn: Connection, staged: _Known, step_id: int) -> str | None:
         """Why the run of ``step_id`` takes no more writes (it ended, or its process died), or

@@ -203,7 +203,12 @@ class DaskOrchestrator(Orchestrator):
                 raise self._lost(running, waiting)
             if future is not None:
                 return future
-            reason = watch.stalled(set(running))
+            try:
+                reason = watch.stalled(set(running))
+            except Exception:  # the scheduler went away while it was asked
+                if self.client.status != "running":
+                    raise self._lost(running, waiting) from None
+                raise
             if reason is not None:
                 names = ", ".join(repr(j.name) for _, j in running.values())
                 raise OrchestratorError(
