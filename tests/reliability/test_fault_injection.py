@@ -5,8 +5,8 @@ After each run: the run and every step read as ended, and nothing of the ended r
 afterwards (what the workers still finish is refused). At the end: every recorded output reads
 back, and after ``gc`` nothing unrecorded is left and every record is terminal.
 
-By default ``ZW_FAULT_SEEDS`` (8) seeds run on each store, a few minutes in all; set it higher
-for a soak (``ZW_FAULT_SEEDS=200 pytest tests/reliability/test_fault_injection.py``).
+By default ``ZW_FAULT_SEEDS`` (12) seeds run on each store (about 45 s each on 2 cores); set it
+higher for a soak (``ZW_FAULT_SEEDS=200 pytest tests/reliability/test_fault_injection.py``).
 ``ZW_FAULT_FIRST_SEED`` picks where the seeds start (to replay one).
 """
 
@@ -31,7 +31,7 @@ from zenml_widgets.stack import forget_metadata_stores
 
 pytestmark = pytest.mark.slow
 
-SEEDS = int(os.environ.get("ZW_FAULT_SEEDS", "8"))
+SEEDS = int(os.environ.get("ZW_FAULT_SEEDS", "12"))
 FIRST_SEED = int(os.environ.get("ZW_FAULT_FIRST_SEED", "0"))
 STEP_SECONDS = 0.8
 ENDED = {"completed", "failed"}

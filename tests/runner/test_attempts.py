@@ -3,6 +3,7 @@ timeouts, and step code that raises ``BaseException``s."""
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 import time
@@ -71,7 +72,12 @@ def test_a_step_out_of_retries_fails_and_skips_what_follows(sqlite_repo: Reposit
     skipped = run.get_step("after")
     assert skipped.attempts == [] and skipped.end_time is None and skipped.duration is None
     assert explain_step(skipped).summary.startswith("skipped: never ran")
-    assert "after (skipped" in RunDag(run).text and 'data-status="skipped"' in RunDag(run).svg
+    dag = RunDag(run)
+    assert "after (skipped" in dag.text and 'data-status="skipped"' in dag.svg
+    assert ">skipped</text>" in dag.svg and ">pending</text>" not in dag.svg  # in the legend
+    width = float(re.search(r'width="([\d.]+)"', dag.svg).group(1))  # type: ignore[union-attr]
+    legend_x = float(re.findall(r'<text x="([\d.]+)"[^>]*>skipped</text>', dag.svg)[-1])
+    assert legend_x + 60 < width  # the legend's fifth entry fits
     # a later run compares its steps with steps that ran, never with a skipped one
     again = chain(one=one(), flaky=flaky(failures=0), after=after()).run(repository=sqlite_repo)
     assert explain_step(again.get_step("after")).kind == "first"
@@ -161,3 +167,21 @@ def test_system_exit_in_a_step_fails_the_step_not_the_process(sqlite_repo: Repos
 def test_step_options_are_checked(options: dict[str, object], message: str) -> None:
     with pytest.raises(PipelineDefinitionError, match=message):
         step(**options)  # type: ignore[call-overload]
+
+
+def test_the_dag_legend_explains_pending_and_skipped_when_a_run_has_them() -> None:
+    from zenml_widgets.visualizers import dag as drawing
+
+    def run_of(*statuses: str) -> drawing.DagRun:
+        steps = tuple(
+            drawing.DagStep(name=f"s{i}", status=s, entrypoint="f", duration=None, position=i)
+            for i, s in enumerate(statuses)
+        )
+        return drawing.DagRun("r", "failed", steps)
+
+    usual = drawing.dag_svg(run_of("failed"))
+    assert ">pending</text>" not in usual and ">skipped</text>" not in usual
+    both = drawing.layout(run_of("pending", "skipped"))
+    assert drawing.legend_statuses(run_of("pending", "skipped"))[-2:] == ["pending", "skipped"]
+    assert both.width >= 2 * drawing.MARGIN + 6 * drawing.LEGEND_ENTRY_W  # six entries fit
+    assert drawing.layout(run_of("failed")).width == 2 * drawing.MARGIN + 420  # as before
