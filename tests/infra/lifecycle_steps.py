@@ -86,6 +86,13 @@ def flaky(x: int, marker: str = "", failures: int = 1) -> int:
     return x + 1
 
 
+@step(enable_cache=False, timeout=0.5)
+def spins(x: int) -> int:
+    """Pure Python past its timeout: stopped at the limit."""
+    while True:
+        pass
+
+
 @pipeline(enable_cache=False)
 def with_flaky(source, flaky):
     flaky(x=source())

@@ -356,6 +356,20 @@ def test_retries_on_dask_are_attempts_with_where_they_ran(
     assert attempts[0].start_time < attempts[0].end_time <= attempts[1].start_time  # type: ignore[operator]
 
 
+def test_a_timeout_on_dask_fails_the_attempt_naming_the_limit(
+    tmp_path: Path, cluster: ExternalCluster
+) -> None:
+    repo = on_cluster(tmp_path / "repo", f"sqlite:///{tmp_path}/m.db", cluster.address)
+    workers = cluster.live_workers()
+    with pytest.raises(StepFailedError, match=r"ran longer than its timeout of 0.5 s"):
+        ls.with_flaky(source=ls.source(), flaky=ls.spins()).run(run_name="r", repository=repo)
+    (attempt,) = fresh_run(repo.root, "with_flaky", "r").get_step("flaky").attempts
+    assert attempt.status == "failed" and attempt.worker is not None
+    assert cluster.live_workers() == workers
+    # the worker's thread was stopped: the next run uses the same workers at once
+    assert ls.make_two(seconds=0).run(run_name="after", repository=repo).status == "completed"
+
+
 # --- a notebook's Dask stack reuses its cluster -------------------------------------------------
 
 
