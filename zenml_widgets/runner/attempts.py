@@ -83,7 +83,7 @@ def execute_step(
             if not isinstance(e, Exception) or retries == 0:
                 _fail(stack, job, attempt, e)
             retries -= 1
-            store.fail_attempt(job.step_id, attempt.number, _error(e, job))
+            store.fail_attempt(job.step_id, attempt.number, _error(e))
             logger.info(
                 "Step %r of run %r: attempt %d failed", job.name, job.run_name, attempt.number
             )
@@ -132,7 +132,7 @@ def _record(
 def _fail(stack: Stack, job: StepJob, attempt: AttemptRecord, error: BaseException) -> NoReturn:
     """End the step as failed by ``error`` and raise what ends the run: ``StepFailedError``;
     a ``KeyboardInterrupt`` in the run's own process (Ctrl-C) goes on as it is."""
-    text = _error(error, job)
+    text = _error(error)
     stack.metadata_store.finish_attempt(job.step_id, attempt.number, "failed", error=text)
     if isinstance(error, KeyboardInterrupt) and os.getpid() == job.run_pid:
         raise error
@@ -141,7 +141,7 @@ def _fail(stack: Stack, job: StepJob, attempt: AttemptRecord, error: BaseExcepti
     raise job.fail(f"{type(error).__name__}: {error}") from error
 
 
-def _error(error: BaseException, job: StepJob) -> str:
+def _error(error: BaseException) -> str:
     if isinstance(error, StepTimeoutError):
         return str(error)
     return "".join(traceback.format_exception(error))
