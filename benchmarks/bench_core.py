@@ -1,7 +1,9 @@
 """Core benchmark: history queries at 100k runs, artifact reads, runner overhead, import time.
 
-Run: python benchmarks/bench_core.py [--pipelines 100 --runs 1000 --steps 5]
+Run: python benchmarks/bench_core.py [--pipelines 100 --runs 1000 --steps 5] [--baseline REV]
 The history is built once through the store's own write path and kept in benchmarks/.data/.
+``--baseline REV`` also times a 20-step no-op chain per step against commit REV, both in fresh
+processes (``_baseline.py``); ``--only-lifecycle`` prints just that.
 Every figure is measured in this run; ratios compare against a baseline measured here too.
 """
 
@@ -158,6 +160,18 @@ def bench_runner(tmp: Path) -> None:
     report("runner overhead per step", (ours - base) / 10, target=0.010)
 
 
+def bench_lifecycle(baseline: str) -> None:
+    """Per-step cost of a 20-step no-op chain (the run lifecycle's happy path), this checkout
+    against commit ``baseline``, each in fresh processes, alternately."""
+    from _baseline import compare
+
+    print(f"\n== Runner per step, a 20-step chain, local: this checkout vs {baseline} ==")
+    ours, theirs = compare(baseline, steps=20, repeat=5, rounds=3)
+    report("this checkout, per step", ours)
+    report(f"{baseline}, per step", theirs)
+    ratio("per step, this checkout / baseline", ours, theirs, target=1.1)
+
+
 def bench_startup(repo: Repository) -> None:
     print("\n== Start-up of a fresh process ==")
 
@@ -192,7 +206,15 @@ def main() -> None:
     parser.add_argument("--pipelines", type=int, default=100)
     parser.add_argument("--runs", type=int, default=1000)
     parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument(
+        "--baseline", default=None, help="a git revision to compare the runner per step with"
+    )
+    parser.add_argument("--only-lifecycle", action="store_true", help="just that comparison")
     args = parser.parse_args()
+    if args.baseline:
+        bench_lifecycle(args.baseline)
+        if args.only_lifecycle:
+            return
     repo = build_history(DATA / "history", args.pipelines, args.runs, args.steps)
     bench_queries(repo, args.pipelines, args.runs)
     with tempfile.TemporaryDirectory() as tmp:

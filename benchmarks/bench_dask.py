@@ -8,7 +8,11 @@ Run: python benchmarks/bench_dask.py [--sleep 1.0 --noop-steps 20 --repeat 3]
 2. Per-step overhead: a chain of ``--noop-steps`` no-op steps on the local orchestrator vs on a
    running Dask cluster (each step is a task that reads its input from the artifact store and
    records itself in the metadata store from the worker).
-3. For reference: the same 4-branch pipeline on a cluster started for the run (no address).
+3. For reference: the same 4-branch pipeline on a stack without address: the first run starts
+   the process's LocalCluster, the next ones reuse it (their overhead: a 1-step pipeline's wall
+   time; target < 0.5 s), and no "port 8787 in use" warning is logged.
+4. With ``--baseline REV``: the chain's cost per step on a running cluster (and locally), this
+   checkout against commit REV, each in fresh processes, alternately (target <= 1.1x).
 
 Every figure is measured in this run; SQLite metadata store and local artifact folder.
 """
@@ -107,7 +111,17 @@ def main() -> None:
     parser.add_argument("--sleep", type=float, default=SLEEP)
     parser.add_argument("--noop-steps", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--baseline", default=None, help="a git revision to compare with")
+    parser.add_argument(
+        "--only", choices=["local-cluster", "lifecycle"], help="run just one section"
+    )
     args = parser.parse_args()
+    if args.only == "local-cluster":
+        bench_local_cluster(Path(tempfile.mkdtemp(prefix="zw-bench-dask-")), args.sleep)
+        return
+    if args.only == "lifecycle":
+        bench_lifecycle(args.baseline or "HEAD")
+        return
 
     import dask
     import distributed
@@ -157,11 +171,65 @@ def main() -> None:
                     target=0.050,
                     note=f"{chain_dask / chain_local:.1f}x local",
                 )
-    print("\n== A cluster started for each run (no address; 4 workers)")
-    per_run = repository(tmp / "per-run", "dask", n_workers=4)
-    wall = median_wall(lambda: make_sleepers(args.sleep).run(repository=per_run), 1)
-    report("dask, LocalCluster started and closed per run", wall, note=f"{wall / ideal:.2f}x ideal")
+    bench_local_cluster(tmp, args.sleep)
+    if args.baseline:
+        bench_lifecycle(args.baseline)
     print(f"\n(data in {tmp})", file=sys.stderr)
+
+
+@step(enable_cache=False)
+def single() -> int:
+    return 1
+
+
+@pipeline(enable_cache=False)
+def one_step(single):
+    single()
+
+
+def bench_local_cluster(tmp: Path, sleep: float) -> None:
+    """A stack without address: the first run starts the LocalCluster, the next reuse it."""
+    import logging
+    import warnings as warnings_module
+
+    print("\n== A stack without address (LocalCluster of 4 workers, kept by the process)")
+    warnings: list[str] = []
+
+    class Catch(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if "8787" in record.getMessage() or "in use" in record.getMessage():
+                warnings.append(record.getMessage())
+
+    logging.getLogger("distributed").addHandler(Catch())
+    per_run = repository(tmp / "per-run", "dask", n_workers=4)
+    with warnings_module.catch_warnings(record=True) as caught:
+        warnings_module.simplefilter("always")
+        start = time.perf_counter()
+        one_step(single=single()).run(repository=per_run)
+        report("first run (starts the LocalCluster), 1 step", time.perf_counter() - start)
+        samples = []
+        for _ in range(5):
+            start = time.perf_counter()
+            one_step(single=single()).run(repository=per_run)
+            samples.append(time.perf_counter() - start)
+    warnings += [str(w.message) for w in caught if "in use" in str(w.message)]
+    report("next runs (reuse it), 1 step, median of 5", statistics.median(samples), target=0.5)
+    wall = median_wall(lambda: make_sleepers(sleep).run(repository=per_run), 1)
+    report("4 sleeping branches + join on it", wall, note=f"{wall / sleep:.2f}x ideal")
+    print(f"'port in use' warnings logged: {len(warnings)}")
+
+
+def bench_lifecycle(baseline: str) -> None:
+    """Per step of a 20-step no-op chain, this checkout vs ``baseline``, fresh processes."""
+    from _baseline import compare
+    from _common import ratio
+
+    print(f"\n== Per step, a 20-step chain: this checkout vs {baseline} (fresh processes)")
+    for label, workers in (("local", 0), ("dask, running cluster of 2 workers", 2)):
+        ours, theirs = compare(baseline, steps=20, repeat=5, rounds=3, dask_workers=workers)
+        report(f"{label}: this checkout, per step", ours)
+        report(f"{label}: {baseline}, per step", theirs)
+        ratio(f"{label}: this checkout / baseline", ours, theirs, target=1.1)
 
 
 if __name__ == "__main__":

@@ -106,12 +106,14 @@ def _gc(args: argparse.Namespace) -> int:
     from datetime import timedelta
 
     from zenml_widgets.repository import Repository
-    from zenml_widgets.runner.cleanup import remove_unrecorded_outputs
+    from zenml_widgets.runner.cleanup import end_interrupted_runs, remove_unrecorded_outputs
 
     repo = Repository(args.repository)
     keys = [args.stack] if args.stack else sorted(repo.stacks)
     for key in keys:
         stack = repo.get_stack(key)
+        ended = end_interrupted_runs(stack)
+        print(f"stack {key!r}: recorded the end of {len(ended)} interrupted run(s)")
         removed = stack.artifact_store.clean_temporary(timedelta(hours=args.older_than_hours))
         print(f"stack {key!r}: removed {len(removed)} abandoned temporary write folder(s)")
         for uri in removed:
@@ -258,8 +260,9 @@ def build_parser() -> argparse.ArgumentParser:
     runs.set_defaults(func=_runs)
     gc = sub.add_parser(
         "gc",
-        help="remove what killed writers leave in artifact stores: temporary write folders "
-        "and outputs of ended runs that no step records",
+        help="end the records of runs whose process died, and remove what killed writers "
+        "leave in artifact stores: temporary write folders and outputs of ended runs that no "
+        "step records",
     )
     gc.add_argument("--stack", default=None, help="one stack (default: all)")
     gc.add_argument(

@@ -106,6 +106,11 @@ def _step_failed(message: str, step_name: str, run_name: str) -> StepFailedError
     return StepFailedError(message, step_name=step_name, run_name=run_name)
 
 
+class AttemptRefusedError(ZenMLWidgetsError):
+    """The metadata store refused a write of a step attempt: the attempt is no longer the
+    step's current one, or the step or its run has ended. Nothing of it was recorded."""
+
+
 class OrchestratorError(ZenMLWidgetsError):
     """The orchestrator could not run the pipeline (unreachable cluster, unusable setup)."""
 

@@ -17,18 +17,18 @@ from zenml_widgets.repository import Repository
 from zenml_widgets.runner.cleanup import KEY_DEPTH, unrecorded_outputs
 
 # A runner killed right after publishing the trainer's output, before recording it: the kill
-# comes from inside MetadataStore.finish_step, the call that would have recorded it.
+# comes from inside MetadataStore.finish_attempt, the call that would have recorded it.
 KILLED_BETWEEN_PUBLISH_AND_RECORD = """
     import os
     import zw_testing as t
     from zenml_widgets.store.metadata_store import MetadataStore
 
-    record = MetadataStore.finish_step
-    def finish_step(self, step_id, status, **kw):
+    record = MetadataStore.finish_attempt
+    def finish_attempt(self, step_id, attempt, status, **kw):
         if status == "completed" and self.get_step(step_id).name == "trainer":
             os._exit(9)
-        return record(self, step_id, status, **kw)
-    MetadataStore.finish_step = finish_step
+        return record(self, step_id, attempt, status, **kw)
+    MetadataStore.finish_attempt = finish_attempt
     t.make_training(epochs=7).run(run_name="killed", repository=os.getcwd())
 """
 

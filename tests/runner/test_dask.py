@@ -251,7 +251,8 @@ def test_a_failing_branch_fails_the_run_and_the_others_finish(
         "b2": "failed",
         "b3": "completed",
         "b4": "completed",
-    }  # join never started, so it has no record
+        "join": "skipped",  # never started: recorded pending when the run started
+    }
     assert run.get_step("b3").output.read() == 9  # earlier outputs stay readable
     assert "ValueError" in (run.get_step("b2").error or "")
 
@@ -274,7 +275,8 @@ def test_live_status_while_the_run_is_in_progress(tmp_path: Path, dask_address: 
             pipelines = [p.name for p in Repository(repo.root).get_pipelines()]
             if "two_steps" in pipelines:
                 run = Repository(repo.root).get_pipeline("two_steps").get_run("live")
-                if [s.name for s in run.steps] == ["source", "second"]:
+                # every step is recorded (pending) when the run starts; wait for the second
+                if run.steps[1].status == "running":
                     seen = run
                     break
             time.sleep(0.05)
@@ -381,6 +383,10 @@ def test_a_killed_worker_is_retried_once_on_a_per_run_cluster(tmp_path: Path) ->
     assert run.status == "completed"
     assert [s.name for s in run.steps] == ["source", "flaky"]  # one record, taken over
     assert run.get_step("flaky").output.read() == 4
+    # the lost execution is an attempt too, recorded failed, with the worker it ran on
+    attempts = run.get_step("flaky").attempts
+    assert [(a.number, a.status) for a in attempts] == [(1, "failed"), (2, "completed")]
+    assert "lost" in (attempts[0].error or "") and attempts[0].worker != attempts[1].worker
 
 
 def test_a_worker_killed_mid_write_leaves_no_artifact_and_fails_the_step(
@@ -398,6 +404,8 @@ def test_a_worker_killed_mid_write_leaves_no_artifact_and_fails_the_step(
     assert flaky.status == "failed"
     assert "died" in (flaky.error or "")
     assert flaky.outputs == {}
+    assert "died 2 times" in (flaky.error or "")  # the real count (this cluster allows 1 retry)
+    assert [a.status for a in flaky.attempts] == ["failed", "failed"]
     artifacts = tmp_path / "repo" / "cluster-artifacts"
     visible = [
         p
@@ -480,7 +488,7 @@ def test_a_killed_client_leaves_the_run_interrupted(tmp_path: Path, dask_address
             names = [p.name for p in Repository(repo.root).get_pipelines()]
             if "killed_client" in names:
                 run = Repository(repo.root).get_pipeline("killed_client").get_run("doomed")
-                if "slow" in run.get_step_names():
+                if run.get_step("slow").status == "running":  # recorded pending at the start
                     break
             time.sleep(0.1)
         else:

@@ -106,7 +106,8 @@ slow_pipeline(importer=t.importer(), slow=slow()).run(run_name="slow-run")
         while time.monotonic() < deadline:
             try:
                 run = Repository(sqlite_repo.root).get_pipeline("slow_pipeline").get_run("slow-run")
-                if len(run.steps) == 2:
+                # every step is recorded (pending) when the run starts; wait for the second
+                if run.steps[1].status == "running":
                     break
             except KeyError:
                 pass

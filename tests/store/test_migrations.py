@@ -60,7 +60,7 @@ def _fill_at_0001(url: str) -> None:
 
 
 def test_0001_store_upgrades_with_data_intact(store_url: str) -> None:
-    assert REVISIONS[-1] == HEAD == "0006"
+    assert REVISIONS[-1] == HEAD == "0007"
     _fill_at_0001(store_url)
     store = MetadataStore(store_url)  # upgrades on open
     with get_engine(store_url).connect() as conn:
@@ -101,3 +101,56 @@ def test_a_fresh_store_matches_the_models(store_url: str) -> None:
             assert declared <= present, (table.name, declared - present)
             columns = {c["name"] for c in inspector.get_columns(table.name)}
             assert set(table.columns.keys()) == columns, (table.name, columns)
+
+
+def test_a_0006_store_upgrades_to_attempts(store_url: str) -> None:
+    """0007: every step of a store written at 0006 gets one attempt copied from it (where it ran
+    is unknown), no pending or skipped records appear, and new runs record attempts."""
+    engine = get_engine(store_url)
+    upgrade_to(engine, store_url, "0006")
+    now = datetime(2026, 12, 1, 10, 0, 0, tzinfo=UTC)
+    later = datetime(2026, 12, 1, 10, 0, 3, tzinfo=UTC)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO pipelines (id, name, created_at) VALUES (1, 'p', :t)"),
+                     {"t": now})  # fmt: skip
+        conn.execute(
+            text(
+                "INSERT INTO runs (id, pipeline_id, name, status, start_time, end_time, error) "
+                "VALUES (1, 1, 'old', 'failed', :t, :e, 'boom')"
+            ),
+            {"t": now, "e": later},
+        )
+        for step_id, status, error in ((1, "completed", None), (2, "cached", None),
+                                       (3, "failed", "ValueError: boom")):  # fmt: skip
+            conn.execute(
+                text(
+                    "INSERT INTO steps (id, run_id, position, name, entrypoint_name, parameters,"
+                    " status, start_time, end_time, error) VALUES (:id, 1, :pos, :name, 'f', "
+                    "'{}', :status, :t, :e, :error)"
+                ),
+                {"id": step_id, "pos": step_id - 1, "name": f"s{step_id}", "status": status,
+                 "t": now, "e": later, "error": error},
+            )  # fmt: skip
+        if conn.dialect.name == "postgresql":
+            for table in ("pipelines", "runs", "steps"):
+                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                  f"(SELECT max(id) FROM {table}))"))  # fmt: skip
+    store = MetadataStore(store_url)
+    steps = store.list_steps(1)
+    assert [(s.status, s.attempt) for s in steps] == [
+        ("completed", 1), ("cached", 1), ("failed", 1),
+    ]  # fmt: skip
+    for s in steps:
+        (attempt,) = store.list_attempts(s.id)
+        assert (attempt.number, attempt.status, attempt.error) == (1, s.status, s.error)
+        assert (attempt.start_time, attempt.end_time) == (now, later)
+        assert (attempt.hostname, attempt.pid, attempt.worker) == (None, None, None)
+    # the upgraded store runs the lifecycle: a new run's steps start pending
+    from zenml_widgets.store import PlannedStep
+
+    run, ids = store.start_run(1, "new", pid=None, hostname=None,
+                               steps=[PlannedStep(0, "a", "a", {"k": 1})])  # fmt: skip
+    assert store.get_step(ids[0]).status == "pending"
+    assert store.list_attempts(ids[0]) == []
+    assert store.finish_run(run.id, "failed", "stopped")
+    assert store.get_step(ids[0]).status == "skipped"

@@ -73,6 +73,10 @@ DASK_OPTIONS: Mapping[str, Option] = {
     ),
     "memory_limit": MemorySizeOption("memory limit per worker of the LocalCluster (default auto)"),
     "timeout": FloatOption("seconds to wait for the scheduler to answer (default 10)", above=0),
+    "worker_wait": FloatOption(
+        "seconds a run waits while no worker takes its tasks before it fails (default 60)",
+        above=0,
+    ),
 }
 
 

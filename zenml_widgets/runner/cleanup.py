@@ -58,6 +58,14 @@ def unrecorded_outputs(stack: Stack, older_than: timedelta) -> list[str]:
     return sorted(orphans)
 
 
+def end_interrupted_runs(stack: Stack) -> list[int]:
+    """Record the end of every run whose process died (``failed``, with the reason readers
+    already report): its running steps fail and its pending steps are ``skipped``, for good.
+    Returns their ids. Only ``gc`` changes runs that ended so; readers never write."""
+    store = stack.metadata_store
+    return store.end_interrupted_runs(store.open_run_ids())
+
+
 def remove_unrecorded_outputs(stack: Stack, older_than: timedelta) -> list[str]:
     """Remove :func:`unrecorded_outputs`; returns the keys removed."""
     orphans = unrecorded_outputs(stack, older_than)

@@ -2,47 +2,46 @@
 
 ``run_pipeline`` records the run; the stack's orchestrator (``runner/orchestrators/``: local, one
 step after another in this process; dask, tasks on a Dask cluster; or a third-party one) runs its
-steps. Every orchestrator runs each step with ``execute_step``, so caching, lineage and failure
-handling are the same.
+steps. Every orchestrator runs each step with ``execute_step`` (``runner/attempts.py``), so
+caching, lineage, attempts and failure handling are the same. The run and all its steps are
+recorded when it starts (steps ``pending``); when it ends, the store fails the steps still
+running and marks those that never started ``skipped``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
 import secrets
 import sys
 import threading
-import traceback
-import uuid
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zenml_widgets import hooks
-from zenml_widgets.artifacts import ArtifactFolder, ArtifactStore, safe_segment
 from zenml_widgets.config import REPO_DIR, RepositoryConfig
 from zenml_widgets.exceptions import (
+    OrchestratorError,
     PipelineDefinitionError,
     RepositoryNotFoundError,
     RunNameClashError,
     StepFailedError,
 )
-from zenml_widgets.materializers import default_registry
-from zenml_widgets.materializers.loading import StoredArtifact
+from zenml_widgets.runner.attempts import execute_step
 from zenml_widgets.runner.orchestrators import open_orchestrator
 from zenml_widgets.stack import Stack, open_stack
-from zenml_widgets.store import ArtifactRecord, NewArtifact, StepRecord, metric_values
+from zenml_widgets.store import PlannedStep
 from zenml_widgets.store.liveness import HEARTBEAT_INTERVAL, this_host
 
 if TYPE_CHECKING:
     from zenml_widgets.runner.pipelines import BasePipeline
     from zenml_widgets.runner.steps import BaseStep, StepNode
+    from zenml_widgets.store import MetadataStore, RunRecord
+
+__all__ = ["StepJob", "check_name", "default_run_name", "execute_step", "plan_jobs", "run_pipeline"]
 
 logger = logging.getLogger("zenml_widgets")
 MAX_NAME = 255
@@ -139,8 +138,10 @@ class StepJob:
     code_hash: str
     # input argument -> (upstream step name, output name)
     inputs: dict[str, tuple[str, str]] = field(default_factory=dict)
-    # may take over the record of an earlier attempt (a Dask worker died while running it)
+    # may take over from an earlier attempt (Dask runs a task again when its worker was lost)
     resume: bool = False
+    step_id: int = 0  # the step's record, made (pending) when the run started
+    run_pid: int | None = None  # the process that runs the run (the client)
 
     @property
     def upstream(self) -> list[str]:
@@ -177,37 +178,58 @@ def run_pipeline(
     with open_orchestrator(stack, nodes) as orchestrator:
         store = stack.create_metadata_store()
         pipeline_record = store.get_or_create_pipeline(pipeline.NAME)
-        for attempt in range(_NAME_ATTEMPTS):
-            name = run_name if run_name is not None else default_run_name(pipeline.NAME, attempt)
-            try:
-                # The unique constraint decides races: of two processes asking for one name,
-                # exactly one creates the run.
-                run = store.create_run(
-                    pipeline_record.id, name, pid=os.getpid(), hostname=this_host()
-                )
-                break
-            except RunNameClashError:
-                if run_name is not None or attempt == _NAME_ATTEMPTS - 1:
-                    raise RunNameClashError(
-                        f"Pipeline {pipeline.NAME!r} already has a run named {name!r}; run "
-                        "names are unique per pipeline. Nothing was run. Pass another "
-                        "run_name, or none for a generated one."
-                    ) from None
-        jobs = plan_jobs(pipeline, nodes, pipeline_record.id, run.id, name)
+        run, jobs = _start_run(store, pipeline, nodes, pipeline_record.id, run_name)
         with _Heartbeat(stack, run.id):
             try:
                 orchestrator.run(jobs)
-            except StepFailedError as e:
-                store.fail_running_steps(run.id, f"not finished: the run failed: {e}")
+            except (StepFailedError, OrchestratorError) as e:
                 store.finish_run(run.id, "failed", error=str(e))
                 raise
             except BaseException as e:
-                reason = f"interrupted: {type(e).__name__}: {e}"
-                store.fail_running_steps(run.id, reason)
-                store.finish_run(run.id, "failed", error=reason)
+                store.finish_run(run.id, "failed", error=f"interrupted: {type(e).__name__}: {e}")
                 raise
             store.finish_run(run.id, "completed")
     return hooks.present_run(stack, store.get_run(run.id))
+
+
+def _start_run(
+    store: MetadataStore,
+    pipeline: BasePipeline,
+    nodes: list[StepNode],
+    pipeline_id: int,
+    run_name: str | None,
+) -> tuple[RunRecord, list[StepJob]]:
+    """Record the run (``running``) with its steps (``pending``), and plan its jobs."""
+    jobs = plan_jobs(pipeline, nodes, pipeline_id, 0, run_name or "")
+    planned = [
+        PlannedStep(
+            position=j.position, name=j.name, entrypoint_name=j.step.ENTRYPOINT_NAME,
+            parameters=j.parameters, code_hash=j.code_hash,
+            cache_enabled=j.step.enable_cache and j.pipeline_cache,
+        )
+        for j in jobs
+    ]  # fmt: skip
+    for attempt in range(_NAME_ATTEMPTS):
+        name = run_name if run_name is not None else default_run_name(pipeline.NAME, attempt)
+        try:
+            # The unique constraint decides races: of two processes asking for one name,
+            # exactly one creates the run.
+            run, ids = store.start_run(
+                pipeline_id, name, pid=os.getpid(), hostname=this_host(), steps=planned
+            )
+            break
+        except RunNameClashError:
+            if run_name is not None or attempt == _NAME_ATTEMPTS - 1:
+                raise RunNameClashError(
+                    f"Pipeline {pipeline.NAME!r} already has a run named {name!r}; run "
+                    "names are unique per pipeline. Nothing was run. Pass another "
+                    "run_name, or none for a generated one."
+                ) from None
+    jobs = [
+        replace(j, run_id=run.id, run_name=name, step_id=ids[j.position], run_pid=os.getpid())
+        for j in jobs
+    ]
+    return run, jobs
 
 
 def plan_jobs(
@@ -232,186 +254,6 @@ def plan_jobs(
     ]
 
 
-def execute_step(
-    stack: Stack, job: StepJob, inputs: dict[str, ArtifactRecord]
-) -> dict[str, ArtifactRecord]:
-    """Run one step and record it: reuse cached outputs, or read the inputs, call the step
-    function and write its outputs. Returns the step's outputs by name.
-
-    Raises ``StepFailedError`` (the step is recorded ``failed``) when the step raises.
-    """
-    store = stack.metadata_store
-    step = job.step
-    spec = step.output_spec()
-    params = job.parameters
-    cache_key = _cache_key(step.ENTRYPOINT_NAME, job.code_hash, params, inputs, spec)
-    cache_enabled = step.enable_cache and job.pipeline_cache
-    started = datetime.now(UTC)
-    record = store.get_step_at(job.run_id, job.position) if job.resume else None
-    if record is not None:
-        # An earlier attempt's worker died. A finished attempt is kept; else this one takes over.
-        if record.status in ("completed", "cached"):
-            return {a.name: a for a in store.list_outputs(record.id)}
-        record = store.restart_step(record.id)
-    else:
-        record = _create_record(stack, job, inputs, cache_key, cache_enabled)
-    if cache_enabled:
-        reused = _reuse(stack, record.id, cache_key, [n for n, _ in spec])
-        if reused is not None:
-            logger.info("Step %r of run %r: cached", job.name, job.run_name)
-            return reused
-    try:
-        kwargs = dict(params)
-        hints = step.type_hints()
-        for k, artifact in inputs.items():
-            wanted = hints.get(k)
-            kwargs[k] = _stored(stack, artifact).load(wanted if isinstance(wanted, type) else None)
-        result = step.ENTRYPOINT(**kwargs)
-        written = _write_outputs(stack, job, spec, result)
-    except BaseException as e:
-        error = "".join(traceback.format_exception(e))
-        store.finish_step(record.id, "failed", error=error)
-        if not isinstance(e, Exception):
-            raise
-        raise job.fail(f"{type(e).__name__}: {e}") from e
-    try:
-        artifacts = store.finish_step(record.id, "completed", outputs=written)
-    except BaseException:
-        for new in written:  # published but not recorded: take them back
-            stack.artifact_store.remove(new.uri)
-        raise
-    elapsed = (datetime.now(UTC) - started).total_seconds()
-    logger.info("Step %r of run %r: completed in %.3f s", job.name, job.run_name, elapsed)
-    return {a.name: a for a in artifacts}
-
-
-def _create_record(
-    stack: Stack,
-    job: StepJob,
-    inputs: dict[str, ArtifactRecord],
-    cache_key: str,
-    cache_enabled: bool,
-) -> StepRecord:
-    """The step's record (running) with its inputs, in one transaction."""
-    store = stack.metadata_store
-    with store.transaction():
-        record = store.create_step(
-            job.run_id,
-            position=job.position,
-            name=job.name,
-            entrypoint_name=job.step.ENTRYPOINT_NAME,
-            parameters=job.parameters,
-            cache_key=cache_key,
-            code_hash=job.code_hash,
-            cache_enabled=cache_enabled,
-        )
-        store.add_inputs(record.id, {k: a.id for k, a in inputs.items()})
-    return record
-
-
-def _stored(stack: Stack, artifact: ArtifactRecord) -> StoredArtifact:
-    return StoredArtifact(
-        store=stack.artifact_store,
-        name=artifact.name,
-        key=artifact.uri,
-        data_type=artifact.data_type,
-        materializer=artifact.materializer,
-        writer=f"step {artifact.producer_step_id}",
-    )
-
-
-def _reuse(
-    stack: Stack, step_id: int, cache_key: str, names: list[str]
-) -> dict[str, ArtifactRecord] | None:
-    store = stack.metadata_store
-    hit = store.find_cached_step(cache_key)
-    if hit is None or hit.id == step_id:
-        return None
-    previous = store.list_outputs(hit.id)
-    if sorted(o.name for o in previous) != sorted(names):
-        return None
-    if not all(stack.artifact_store.exists(o.uri) for o in previous):
-        return None  # files gone: run again rather than point at nothing
-    reused = [
-        NewArtifact(
-            name=o.name,
-            uri=o.uri,
-            data_type=o.data_type,
-            materializer=o.materializer,
-            producer_step_id=o.producer_step_id,
-            is_cached=True,
-            size_bytes=o.size_bytes,
-            shape=(o.num_rows, o.num_columns),
-        )
-        for o in previous
-    ]
-    source = hit.source_step_id or hit.id
-    artifacts = store.finish_step(step_id, "cached", outputs=reused, source_step_id=source)
-    return {a.name: a for a in artifacts}
-
-
-def _write_outputs(
-    stack: Stack, job: StepJob, spec: list[tuple[str, Any]], result: Any
-) -> list[NewArtifact]:
-    if not spec:
-        return []
-    if len(spec) == 1:
-        values = [result]
-    else:
-        if not isinstance(result, tuple | list) or len(result) != len(spec):
-            names = ", ".join(n for n, _ in spec)
-            raise TypeError(
-                f"the step declares {len(spec)} outputs ({names}) and must return a tuple of "
-                f"{len(spec)} values, got {type(result).__name__}"
-            )
-        values = list(result)
-    artifact_store = stack.artifact_store
-    written: list[NewArtifact] = []
-    published: list[str] = []
-    # Every output is written into a temporary folder first; only when all are written are
-    # they published (moved to their keys), so a failing or killed writer publishes none. A
-    # failure while publishing removes those already published: all or none.
-    try:
-        with ExitStack() as folders:
-            for (output_name, annotation), value in zip(spec, values, strict=True):
-                _check_type(output_name, annotation, value)
-                materializer = default_registry.get(type(value))
-                key = "/".join(
-                    (
-                        str(job.pipeline_id),
-                        str(job.run_id),
-                        f"{job.position:03d}-{safe_segment(job.name)}",
-                        f"{safe_segment(output_name)}-{uuid.uuid4().hex[:12]}",
-                    )
-                )
-                folder = folders.enter_context(_publishing(artifact_store, key, published))
-                (writer := materializer(folder)).handle_return(value)
-                written.append(
-                    NewArtifact(
-                        name=output_name,
-                        uri=key,
-                        data_type=f"{type(value).__module__}.{type(value).__qualname__}",
-                        materializer=materializer.dotted_path(),
-                        size_bytes=folder.size(),
-                        values=metric_values(value),
-                        shape=(writer.num_rows, writer.num_columns),
-                    )
-                )
-    except BaseException:
-        for key in published:
-            artifact_store.remove(key)
-        raise
-    return written
-
-
-@contextmanager
-def _publishing(store: ArtifactStore, key: str, published: list[str]) -> Iterator[ArtifactFolder]:
-    """``store.write(key)`` that notes ``key`` in ``published`` once it is published."""
-    with store.write(key) as folder:
-        yield folder
-    published.append(key)
-
-
 def _check_step(node: StepNode) -> None:
     """Check a step before anything runs: names as for pipelines and runs (``check_name``);
     parameters are recorded as JSON with sorted keys, so refuse what cannot be.
@@ -432,39 +274,3 @@ def _check_step(node: StepNode) -> None:
             f"The parameters of step {node.name!r} cannot be recorded: {type(e).__name__}: {e}. "
             "Parameters must be JSON values whose dict keys are all strings."
         ) from None
-
-
-def _check_type(name: str, annotation: Any, value: Any) -> None:
-    if annotation is Any or not isinstance(annotation, type):
-        return
-    try:
-        if isinstance(value, annotation):
-            return
-    except TypeError:  # classes that refuse isinstance checks (protocols, typing specials)
-        return
-    if annotation is float and isinstance(value, int) and not isinstance(value, bool):
-        return
-    raise TypeError(
-        f"output {name!r} is annotated {annotation.__qualname__} but the step returned "
-        f"{type(value).__qualname__}"
-    )
-
-
-def _cache_key(
-    entrypoint: str,
-    code_hash: str,
-    params: dict[str, Any],
-    inputs: dict[str, ArtifactRecord],
-    spec: list[tuple[str, Any]],
-) -> str:
-    payload = {
-        "entrypoint": entrypoint,
-        "code": code_hash,
-        "parameters": params,
-        # An input is identified by the file it was read from: a re-run upstream step writes new
-        # files, a cached one hands on the same.
-        "inputs": {k: a.uri for k, a in inputs.items()},
-        "outputs": [n for n, _ in spec],
-    }
-    blob = json.dumps(payload, sort_keys=True, default=repr).encode("utf-8")
-    return hashlib.sha256(blob).hexdigest()

@@ -66,6 +66,12 @@ class BaseStep:
     ENTRYPOINT: ClassVar[Callable[..., Any]]
     ENTRYPOINT_NAME: ClassVar[str]
     ENABLE_CACHE: ClassVar[bool] = True
+    #: Attempts after the first when the step function raises or times out.
+    RETRIES: ClassVar[int] = 0
+    #: Seconds between attempts.
+    RETRY_DELAY: ClassVar[float] = 0.0
+    #: Seconds an attempt's step function may run (``None``: no limit).
+    TIMEOUT: ClassVar[float | None] = None
     _zw_code_hash: ClassVar[str | None] = None
 
     def __init__(self, **parameters: Any) -> None:
@@ -269,7 +275,12 @@ def _json_problem(value: Any) -> str | None:
 def step(func: Callable[..., Any], /) -> type[BaseStep]: ...
 @overload
 def step(
-    *, name: str | None = None, enable_cache: bool = True
+    *,
+    name: str | None = None,
+    enable_cache: bool = True,
+    retries: int = 0,
+    retry_delay: float = 0.0,
+    timeout: float | None = None,
 ) -> Callable[[Callable[..., Any]], type[BaseStep]]: ...
 
 
@@ -279,17 +290,32 @@ def step(
     *,
     name: str | None = None,
     enable_cache: bool = True,
+    retries: int = 0,
+    retry_delay: float = 0.0,
+    timeout: float | None = None,
 ) -> type[BaseStep] | Callable[[Callable[..., Any]], type[BaseStep]]:
     """Make a step class from a function: ``@step`` or ``@step(name=..., enable_cache=...)``.
 
-    ``name`` sets the step's ``entrypoint_name`` (default: the function's name).
+    Args:
+        name: the step's ``entrypoint_name`` (default: the function's name).
+        enable_cache: whether a run may reuse the outputs of an earlier identical step.
+        retries: attempts after the first when the step function raises an ``Exception`` or
+            runs past ``timeout`` (not for ``SystemExit``, ``KeyboardInterrupt`` and other
+            ``BaseException``s, which fail the step at once).
+        retry_delay: seconds to wait before each retry.
+        timeout: seconds an attempt's step function may run; past it the attempt fails with
+            an error naming the limit (``None``: no limit).
     """
+    _check_options(retries, retry_delay, timeout)
 
     def make(f: Callable[..., Any]) -> type[BaseStep]:
         attrs = {
             "ENTRYPOINT": staticmethod(f),
             "ENTRYPOINT_NAME": name or f.__name__,
             "ENABLE_CACHE": enable_cache,
+            "RETRIES": retries,
+            "RETRY_DELAY": float(retry_delay),
+            "TIMEOUT": None if timeout is None else float(timeout),
             "__doc__": f.__doc__,
             "__module__": f.__module__,
             "__qualname__": f.__qualname__,
@@ -299,3 +325,25 @@ def step(
         return cls
 
     return make(func) if func is not None else make
+
+
+def _check_options(retries: Any, retry_delay: Any, timeout: Any) -> None:
+    """Refuse step options that cannot be honoured, naming the option and what it takes."""
+
+    def number(value: Any) -> bool:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+
+    if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
+        raise PipelineDefinitionError(
+            f"@step(retries={retries!r}): retries takes a whole number >= 0 (attempts after the "
+            "first)."
+        )
+    if not number(retry_delay) or not 0 <= retry_delay < float("inf"):
+        raise PipelineDefinitionError(
+            f"@step(retry_delay={retry_delay!r}): retry_delay takes a number of seconds >= 0."
+        )
+    if timeout is not None and (not number(timeout) or not 0 < timeout < float("inf")):
+        raise PipelineDefinitionError(
+            f"@step(timeout={timeout!r}): timeout takes a number of seconds > 0, or None for "
+            "no limit."
+        )

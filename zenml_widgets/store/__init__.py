@@ -5,9 +5,11 @@ from __future__ import annotations
 from zenml_widgets.store.metadata_store import MetadataStore
 from zenml_widgets.store.records import (
     ArtifactRecord,
+    AttemptRecord,
     InputRecord,
     NewArtifact,
     PipelineRecord,
+    PlannedStep,
     RunFilter,
     RunGraph,
     RunLineage,
@@ -15,16 +17,19 @@ from zenml_widgets.store.records import (
     RunTableRecord,
     RunTableSchema,
     StepRecord,
+    Worker,
     utcnow,
 )
 from zenml_widgets.store.values import metric_values
 
 __all__ = [
     "ArtifactRecord",
+    "AttemptRecord",
     "InputRecord",
     "MetadataStore",
     "NewArtifact",
     "PipelineRecord",
+    "PlannedStep",
     "RunFilter",
     "RunGraph",
     "RunLineage",
@@ -32,6 +37,7 @@ __all__ = [
     "RunTableRecord",
     "RunTableSchema",
     "StepRecord",
+    "Worker",
     "metric_values",
     "utcnow",
 ]

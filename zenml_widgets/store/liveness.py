@@ -96,3 +96,21 @@ def status_sql(interrupted: Sequence[int]) -> Sql:
     return (
         "CASE WHEN runs.status = 'running' AND " + condition + " THEN 'failed' ELSE runs.status END"
     )
+
+
+def step_status(status: str, run_status: str) -> str:
+    """The status readers report for a step recorded as ``status`` in a run whose reported
+    status is ``run_status``: once the run has ended (or is interrupted), a step still
+    ``pending`` was ``skipped`` and one still ``running`` ``failed``."""
+    if run_status == "running" or status not in ("pending", "running"):
+        return status
+    return "skipped" if status == "pending" else "failed"
+
+
+def step_error(
+    status: str, error: str | None, run_status: str, run_error: str | None
+) -> str | None:
+    """The error readers report for a step (see :func:`step_status`)."""
+    if error is None and step_status(status, run_status) == "failed" and status == "running":
+        return f"not finished: the run ended: {run_error}" if run_error else "not finished"
+    return error

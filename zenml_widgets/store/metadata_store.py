@@ -17,13 +17,14 @@ from zenml_widgets.exceptions import StoreError
 from zenml_widgets.store import run_table, schema
 from zenml_widgets.store.backends import open_backend
 from zenml_widgets.store.connection import Connection, Connections
+from zenml_widgets.store.lifecycle import RunLifecycle
 from zenml_widgets.store.records import RunFilter, RunTableRecord, RunTableSchema, utcnow
-from zenml_widgets.store.writes import HistoryWrites, _Known
+from zenml_widgets.store.writes import _Known
 
 __all__ = ["MetadataStore", "utcnow"]
 
 
-class MetadataStore(HistoryWrites):
+class MetadataStore(RunLifecycle):
     """Pipeline history in a SQL database (SQLite embedded, or PostgreSQL).
 
     Every method returns frozen records. Several writes can share one transaction with

@@ -88,9 +88,31 @@ class StepRow(Base):
     source_step_id: Mapped[int | None] = mapped_column(ForeignKey("steps.id"))
     error: Mapped[str | None] = mapped_column(Text)
     cache_enabled: Mapped[bool | None] = mapped_column(Boolean)
+    attempt: Mapped[int] = mapped_column(Integer, server_default="0")
 
     def __repr__(self) -> str:
         return f"StepRow(id={self.id!r}, name={self.name!r}, status={self.status!r})"
+
+
+class StepAttemptRow(Base):
+    """One execution of a step: its number (from 1), where and when it ran, how it ended."""
+
+    __tablename__ = "step_attempts"
+    __table_args__ = (UniqueConstraint("step_id", "number", name="uq_step_attempts_step_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    step_id: Mapped[int] = mapped_column(ForeignKey("steps.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    start_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    end_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    hostname: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
+    pid: Mapped[int | None] = mapped_column(Integer)
+    worker: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
+    error: Mapped[str | None] = mapped_column(Text)
+
+    def __repr__(self) -> str:
+        return f"StepAttemptRow(step_id={self.step_id!r}, number={self.number!r})"
 
 
 class ArtifactRow(Base):

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from zenml_widgets.store.connection import as_records
 from zenml_widgets.store.records import (
     ArtifactRecord,
+    AttemptRecord,
     InputRecord,
     PipelineRecord,
     RunGraph,
@@ -32,6 +33,7 @@ PIPELINE = columns(PipelineRecord, "pipelines")
 RUN = columns(RunRecord, "runs")
 STEP = columns(StepRecord, "steps")
 ARTIFACT = columns(ArtifactRecord, "artifacts")
+ATTEMPT = columns(AttemptRecord, "step_attempts")
 #: Ids per ``IN (...)`` list (SQLite allows 32,766 parameters; PostgreSQL 65,535).
 CHUNK = 500
 #: Graphs of ended runs kept per store (they never change).
@@ -179,7 +181,8 @@ class HistoryReads(abc.ABC):
         self, pipeline_id: int, before_run_id: int, names: Sequence[str], lookback: int
     ) -> dict[str, StepRecord]:
         """For each step name, the step of that name in the most recent of the pipeline's
-        ``lookback`` runs before ``before_run_id`` that has one. One query for all names."""
+        ``lookback`` runs before ``before_run_id`` that ran one (not ``pending`` or ``skipped``).
+        One query for all names."""
         if not names:
             return {}
         sql = (
@@ -190,7 +193,7 @@ class HistoryReads(abc.ABC):
             )
             + ") AND steps.name IN ("
             + placeholders(list(names))
-            + ") ORDER BY steps.run_id DESC"
+            + ") AND steps.status NOT IN ('pending', 'skipped') ORDER BY steps.run_id DESC"
         )
         found: dict[str, StepRecord] = {}
         for record in self._read().records("looking up earlier steps", sql, StepRecord):
@@ -307,7 +310,8 @@ class HistoryReads(abc.ABC):
             "ORDER BY runs.id DESC LIMIT ?), "
             "latest AS (SELECT s.name AS latest_name, max(s.run_id) AS latest_run FROM steps s "
             "WHERE s.run_id IN (SELECT id FROM recent) "
-            "AND s.name IN (SELECT n.name FROM steps n WHERE n.run_id = ?) GROUP BY s.name), "
+            "AND s.name IN (SELECT n.name FROM steps n WHERE n.run_id = ?) "
+            "AND s.status NOT IN ('pending', 'skipped') GROUP BY s.name), "
             "earlier AS (SELECT steps.id FROM steps JOIN latest "
             "ON steps.name = latest.latest_name AND steps.run_id = latest.latest_run), "
             "sources AS (SELECT c.source_step_id AS id FROM steps c "
@@ -359,6 +363,35 @@ class HistoryReads(abc.ABC):
             )
             uris.update(r[0] for r in conn.rows("listing output URIs", sql))
         return uris
+
+    # -- attempts (the run lifecycle) ------------------------------------------------------------
+
+    def list_attempts(self, step_id: int) -> list[AttemptRecord]:
+        """The step's attempts, oldest first."""
+        sql = Sql(
+            f"SELECT {ATTEMPT} FROM step_attempts WHERE step_attempts.step_id = ? "
+            "ORDER BY step_attempts.number",
+            (step_id,),
+        )
+        return self._read().records("listing attempts", sql, AttemptRecord)
+
+    def step_statuses(self, step_ids: Sequence[int]) -> dict[int, str]:
+        """The stored status of each of these steps, by id."""
+        found: dict[int, str] = {}
+        conn = self._read()
+        for chunk in _chunks(step_ids):
+            sql = (
+                "SELECT steps.id, steps.status FROM steps WHERE steps.id IN ("
+                + placeholders(chunk)
+                + ")"
+            )
+            found.update((int(i), str(s)) for i, s in conn.rows("reading step statuses", sql))
+        return found
+
+    def open_run_ids(self) -> list[int]:
+        """Ids of the runs recorded as ``running`` (some may be interrupted), oldest first."""
+        sql = Sql("SELECT runs.id FROM runs WHERE runs.status = 'running' ORDER BY runs.id")
+        return [int(r[0]) for r in self._read().rows("listing running runs", sql)]
 
 
 def _inputs(result: tuple[tuple[str, ...], list[Any]]) -> list[tuple[int, InputRecord]]:

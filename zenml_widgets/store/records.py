@@ -16,7 +16,12 @@ from functools import cache
 from typing import Any
 
 RUN_STATUSES = ("running", "completed", "failed")
-STEP_STATUSES = ("running", "completed", "cached", "failed")
+#: ``pending``: recorded when the run started, not started yet; ``skipped``: never ran (something
+#: upstream failed, or the run ended first).
+STEP_STATUSES = ("pending", "running", "completed", "cached", "failed", "skipped")
+#: Steps and attempts that may still change.
+OPEN_STEP_STATUSES = ("pending", "running")
+ATTEMPT_STATUSES = ("running", "completed", "cached", "failed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +67,45 @@ class StepRecord:
     source_step_id: int | None
     error: str | None
     cache_enabled: bool | None = None  # None: recorded before schema 0003
+    attempt: int = 0  # the current attempt's number (0: pending), the fencing token of writes
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptRecord:
+    """One execution of a step: where it ran (``hostname`` and ``pid``, and ``worker``, the Dask
+    worker's address), when, and how it ended."""
+
+    id: int
+    step_id: int
+    number: int
+    status: str
+    start_time: datetime
+    end_time: datetime | None
+    hostname: str | None
+    pid: int | None
+    worker: str | None
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedStep:
+    """A step of a run as recorded when the run starts (``pending``)."""
+
+    position: int
+    name: str
+    entrypoint_name: str
+    parameters: dict[str, Any] = field(hash=False, compare=False)
+    code_hash: str | None = None
+    cache_enabled: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Worker:
+    """Where an attempt runs: this host and process, and the Dask worker's address if any."""
+
+    hostname: str | None
+    pid: int | None
+    worker: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -97,6 +97,9 @@ class Dialect:
 
     #: What makes text compare and sort by its bytes (SQLite's default).
     collation = ""
+    #: What locks the rows a ``SELECT`` in a write transaction reads until it ends (SQLite's
+    #: ``BEGIN IMMEDIATE`` already holds the whole database).
+    lock_rows = ""
 
     def text_key(self, column: str) -> str:
         """``column`` as a sort key that orders strings by their bytes on every database."""
@@ -139,6 +142,7 @@ class PostgresDialect(Dialect):
         return Sql(f"{column} ILIKE '%' || ? || '%' ESCAPE '/'", (escaped,))
 
     collation = ' COLLATE "C"'
+    lock_rows = " FOR UPDATE"
 
     def seconds_between(self, start: str, end: str) -> str:
         return f"CAST(EXTRACT(EPOCH FROM {end} - {start}) AS DOUBLE PRECISION)"

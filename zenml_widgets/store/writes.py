@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from zenml_widgets.exceptions import RunNameClashError
 from zenml_widgets.store import run_values
 from zenml_widgets.store.connection import ConstraintError
 from zenml_widgets.store.reads import HistoryReads
@@ -22,8 +21,6 @@ from zenml_widgets.store.records import (
     ArtifactRecord,
     NewArtifact,
     PipelineRecord,
-    RunRecord,
-    StepRecord,
     utcnow,
 )
 from zenml_widgets.store.sql import Sql
@@ -69,7 +66,7 @@ class HistoryWrites(HistoryReads):
         with self._read().transaction():
             yield
 
-    # -- pipelines and runs --------------------------------------------------------------------
+    # -- pipelines -----------------------------------------------------------------------------
 
     def get_or_create_pipeline(self, name: str) -> PipelineRecord:
         """The pipeline called ``name``, created if it does not exist yet."""
@@ -91,165 +88,7 @@ class HistoryWrites(HistoryReads):
                 return found
             raise
 
-    def create_run(
-        self, pipeline_id: int, name: str, *, pid: int | None, hostname: str | None
-    ) -> RunRecord:
-        """Record a new run as ``running``; a name already used in the pipeline is refused."""
-        action = f"creating run {name!r}"
-        try:
-            with self._write(action) as (conn, staged):
-                now = utcnow()  # after BEGIN IMMEDIATE on SQLite: start times follow id order
-                sql = Sql(
-                    "INSERT INTO runs (pipeline_id, name, status, start_time, heartbeat_at, pid, "
-                    "hostname) VALUES (?, ?, 'running', ?, ?, ?, ?) RETURNING id",
-                    (pipeline_id, name, now, now, pid, hostname),
-                )
-                run_id = int(conn.scalar(action, sql))
-                staged.run_pipeline[run_id] = pipeline_id
-                return RunRecord(
-                    id=run_id, pipeline_id=pipeline_id, name=name, status="running",
-                    start_time=now, end_time=None, heartbeat_at=now, pid=pid, hostname=hostname,
-                    error=None,
-                )  # fmt: skip
-        except ConstraintError as e:
-            # Only a taken name is a clash; any other constraint failing stays a StoreError.
-            if self.get_run_by_name(pipeline_id, name) is not None:
-                raise RunNameClashError(
-                    f"A run named {name!r} already exists in this pipeline; run names are unique "
-                    "per pipeline. Pass another run_name, or None for a generated one."
-                ) from e
-            raise
-
-    def finish_run(self, run_id: int, status: str, error: str | None = None) -> None:
-        """Set the run's final ``status`` and end time."""
-        with self._write("finishing a run") as (conn, _):
-            conn.execute(
-                "finishing a run",
-                Sql(
-                    "UPDATE runs SET status = ?, end_time = ?, error = ? WHERE id = ?",
-                    (status, utcnow(), error, run_id),
-                ),
-            )
-
-    def heartbeat(self, run_id: int) -> None:
-        """Record that the process running ``run_id`` is alive."""
-        with self._write("recording a heartbeat") as (conn, _):
-            conn.execute(
-                "recording a heartbeat",
-                Sql(
-                    "UPDATE runs SET heartbeat_at = ? WHERE id = ? AND status = 'running'",
-                    (utcnow(), run_id),
-                ),
-            )
-
     # -- steps ---------------------------------------------------------------------------------
-
-    def create_step(
-        self,
-        run_id: int,
-        *,
-        position: int,
-        name: str,
-        entrypoint_name: str,
-        parameters: dict[str, Any],
-        cache_key: str | None,
-        code_hash: str | None,
-        cache_enabled: bool | None = None,
-    ) -> StepRecord:
-        """Record a step as ``running`` (``cache_enabled``: whether it may reuse outputs)."""
-        action = f"recording step {name!r}"
-        params = json.dumps(parameters, sort_keys=True)
-        with self._write(action) as (conn, staged):
-            now = utcnow()
-            sql = Sql(
-                "INSERT INTO steps (run_id, position, name, entrypoint_name, parameters, status, "
-                "start_time, cache_key, code_hash, cache_enabled) "
-                "VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?) RETURNING id",
-                (run_id, position, name, entrypoint_name, params, now, cache_key, code_hash,
-                 cache_enabled),
-            )  # fmt: skip
-            step_id = int(conn.scalar(action, sql))
-            staged.step_run[step_id] = (run_id, name)
-            values = parameter_values(parameters)
-            if values:
-                staged.catalogued |= run_values.record_values(
-                    conn,
-                    pipeline_id=self._pipeline_of_run(conn, staged, run_id),
-                    run_id=run_id,
-                    step_id=step_id,
-                    step_name=name,
-                    kind="param",
-                    values=values,
-                    catalogued=self._known.catalogued | staged.catalogued,
-                )
-        return StepRecord(
-            id=step_id, run_id=run_id, position=position, name=name,
-            entrypoint_name=entrypoint_name, parameters=json.loads(params), status="running",
-            start_time=now, end_time=None, cache_key=cache_key, code_hash=code_hash,
-            source_step_id=None, error=None, cache_enabled=cache_enabled,
-        )  # fmt: skip
-
-    def restart_step(self, step_id: int) -> StepRecord:
-        """Record a new attempt of a step whose worker died: ``running`` again, from now."""
-        with self._write("restarting a step") as (conn, _):
-            conn.execute(
-                "restarting a step",
-                Sql(
-                    "UPDATE steps SET status = 'running', start_time = ?, end_time = NULL, "
-                    "error = NULL WHERE id = ?",
-                    (utcnow(), step_id),
-                ),
-            )
-        return self.get_step(step_id)
-
-    def fail_running_steps(self, run_id: int, error: str) -> list[str]:
-        """Mark the run's steps still ``running`` as failed with ``error``; their names."""
-        action = "failing unfinished steps"
-        with self._write(action) as (conn, _):
-            rows = conn.rows(
-                action,
-                Sql(
-                    "SELECT name FROM steps WHERE run_id = ? AND status = 'running' "
-                    "ORDER BY position",
-                    (run_id,),
-                ),
-            )
-            if rows:
-                conn.execute(
-                    action,
-                    Sql(
-                        "UPDATE steps SET status = 'failed', end_time = ?, error = ? "
-                        "WHERE run_id = ? AND status = 'running'",
-                        (utcnow(), error, run_id),
-                    ),
-                )
-            return [r[0] for r in rows]
-
-    def finish_step(
-        self,
-        step_id: int,
-        status: str,
-        *,
-        outputs: Sequence[NewArtifact] = (),
-        source_step_id: int | None = None,
-        error: str | None = None,
-    ) -> list[ArtifactRecord]:
-        """Record the step's outputs and final ``status`` in one transaction."""
-        action = "finishing a step"
-        with self._write(action) as (conn, staged):
-            now = utcnow()
-            records = [_insert_artifact(conn, step_id, o, now) for o in outputs]
-            conn.execute(
-                action,
-                Sql(
-                    "UPDATE steps SET status = ?, end_time = ?, source_step_id = ?, error = ? "
-                    "WHERE id = ?",
-                    (status, now, source_step_id, error, step_id),
-                ),
-            )
-            if outputs:
-                self._record_metrics(conn, staged, step_id, outputs)
-        return records
 
     def add_inputs(self, step_id: int, inputs: dict[str, int]) -> None:
         """Record lineage: input name -> artifact id."""
@@ -346,7 +185,8 @@ class HistoryWrites(HistoryReads):
         return found
 
 
-def _insert_artifact(conn: Connection, step_id: int, o: NewArtifact, now: Any) -> ArtifactRecord:
+def insert_artifact(conn: Connection, step_id: int, o: NewArtifact, now: Any) -> ArtifactRecord:
+    """Record output ``o`` of step ``step_id``."""
     producer = o.producer_step_id or step_id
     sql = Sql(
         "INSERT INTO artifacts (step_id, name, uri, data_type, materializer, producer_step_id, "

@@ -80,7 +80,7 @@ class TimedView(View, Generic[R]):
         raise NotImplementedError
 
     def _current(self) -> R:
-        if self._record.status == "running":
+        if self._record.status in ("running", "pending"):
             object.__setattr__(self, "_record", self._reload())
         return self._record
 

@@ -58,13 +58,21 @@ class InputChange:
         return text + ")"
 
 
+#: What a step that has not run says about itself.
+_NOT_RUN = {
+    "pending": "has not started yet",
+    "skipped": "never ran (a step it depends on failed, or the run ended first)",
+}
+
+
 @dataclass(frozen=True)
 class StepExplanation:
     """Why ``step`` ran or was cached (see the module docstring for the rule).
 
     Attributes:
         step: the step explained.
-        kind: ``cached``, ``first``, ``changed``, ``not_cached`` or ``running``.
+        kind: ``cached``, ``first``, ``changed``, ``not_cached``, ``running``, ``pending`` or
+            ``skipped``.
         reasons: for ``changed``: ``code``, ``parameters``, ``inputs`` and/or ``outputs``; for
             ``not_cached``: ``cache_disabled``, ``outputs_gone`` or ``previous_failed``.
         previous: the earlier step it was compared with.
@@ -90,6 +98,8 @@ class StepExplanation:
             return "was cached" + (f" from run {self.source.run.name!r}" if self.source else "")
         if self.kind == "running":
             return "is running"
+        if self.kind in _NOT_RUN:
+            return _NOT_RUN[self.kind]
         if self.kind == "first":
             return "ran for the first time"
         parts = []
@@ -131,6 +141,8 @@ class StepExplanation:
             return f"cached: reused the outputs of step {self.source.name!r} in {where}"
         if self.kind == "running":
             return "running"
+        if self.kind in _NOT_RUN:
+            return f"{self.kind}: {_NOT_RUN[self.kind]}"
         if self.kind == "first":
             return "ran: no earlier run of this pipeline has this step"
         assert self.previous is not None
@@ -222,8 +234,8 @@ class _Explainer:
         status = step.status
         if status == "cached":
             return StepExplanation(step, "cached", source=self.source(step))
-        if status == "running":
-            return StepExplanation(step, "running")
+        if status in ("running", "pending", "skipped"):
+            return StepExplanation(step, status)
         before = self.previous(step.name)
         if before is None:
             return StepExplanation(step, "first")

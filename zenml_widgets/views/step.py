@@ -7,7 +7,8 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from zenml_widgets.exceptions import NotFoundError
-from zenml_widgets.store import ArtifactRecord, InputRecord, StepRecord
+from zenml_widgets.store import ArtifactRecord, AttemptRecord, InputRecord, StepRecord
+from zenml_widgets.store.liveness import step_error, step_status
 from zenml_widgets.views._common import TimedView, did_you_mean, listing
 from zenml_widgets.views.artifact import ArtifactView
 
@@ -68,11 +69,13 @@ class StepView(TimedView[StepRecord]):
 
     @property
     def status(self) -> str:
-        """``running``, ``completed``, ``cached`` or ``failed``."""
+        """``pending`` (not started yet), ``running``, ``completed``, ``cached``, ``failed`` or
+        ``skipped`` (never ran: something upstream failed, or the run ended first). A step
+        still open when its run ended or was interrupted reads as ``failed`` or ``skipped``."""
         record = self._current()
-        if record.status == "running" and self.run.status == "failed":
-            return "failed"
-        return record.status
+        if record.status not in ("pending", "running"):
+            return record.status
+        return step_status(record.status, self.run.status)
 
     @property
     def cache_enabled(self) -> bool | None:
@@ -88,7 +91,19 @@ class StepView(TimedView[StepRecord]):
     @property
     def error(self) -> str | None:
         """Why the step failed, if it did."""
-        return self._current().error
+        record = self._current()
+        if record.status != "running":
+            return record.error
+        run = self.run
+        return step_error(record.status, record.error, run.status, run.error)
+
+    @property
+    def attempts(self) -> list[AttemptRecord]:
+        """Each execution of the step, oldest first: ``number``, where it ran (``hostname``
+        and ``pid``, or the Dask ``worker``), ``start_time``, ``end_time``, ``status`` and
+        ``error``. The step's own times and status are those of its last attempt; a ``pending``
+        or ``skipped`` step has none, a cached one the attempt that found its outputs."""
+        return self._stack.metadata_store.list_attempts(self._id)
 
     @property
     def cache_key(self) -> str | None:
@@ -119,7 +134,7 @@ class StepView(TimedView[StepRecord]):
     def outputs(self) -> dict[str, ArtifactView]:
         """The step's outputs by name."""
         records = self._output_records
-        if records is None or self._record.status == "running":
+        if records is None or self._record.status in ("pending", "running"):
             records = self._stack.metadata_store.list_outputs(self._id)
         return {r.name: ArtifactView(self._stack, r, step=self) for r in records}
 

@@ -39,7 +39,12 @@ COLOURS = {
     "cached": ("#1565c0", "#e3f2fd"),
     "failed": ("#c62828", "#ffebee"),
     "running": ("#ef6c00", "#fff3e0"),
+    "pending": ("#757575", "#fafafa"),
+    "skipped": ("#9e9e9e", "#eeeeee"),
 }
+#: Always in the legend; the other statuses only when a step of the run has them.
+LEGEND_ALWAYS = ("completed", "cached", "failed", "running")
+LEGEND_ENTRY_W = 100
 STEP_W, STEP_H = 210, 66
 ART_W, ART_H = 160, 40
 COL_GAP, ROW_GAP, MARGIN = 46, 18, 12
@@ -88,7 +93,7 @@ class DagStep:
 
     Attributes:
         name: the step's name.
-        status: ``completed``, ``cached``, ``failed`` or ``running``.
+        status: ``completed``, ``cached``, ``failed``, ``running``, ``pending`` or ``skipped``.
         entrypoint: the step function's name.
         duration: how long it took, ``None`` while it runs.
         position: its place in execution order.
@@ -175,11 +180,17 @@ def layout(run: DagRun) -> DagLayout:
         for i in s.inputs:
             label = "" if i.name == i.output else i.name
             dag.edges.append((f"a:{i.step}/{i.output}", f"s:{s.name}", label))
-    _place(dag, columns)
+    _place(dag, columns, len(legend_statuses(run)))
     return dag
 
 
-def _place(dag: DagLayout, columns: dict[int, list[DagNode]]) -> None:
+def legend_statuses(run: DagRun) -> list[str]:
+    """The statuses the legend explains: the usual four, and any other a step of ``run`` has."""
+    present = {s.status for s in run.steps}
+    return [k for k in COLOURS if k in LEGEND_ALWAYS or k in present]
+
+
+def _place(dag: DagLayout, columns: dict[int, list[DagNode]], legend_entries: int) -> None:
     """Pixel positions of the nodes, lanes of the edges that skip columns, and the size."""
     heights = {c: sum(n.height for n in ns) + ROW_GAP * (len(ns) - 1) for c, ns in columns.items()}
     tallest = max(heights.values(), default=0)
@@ -197,7 +208,7 @@ def _place(dag: DagLayout, columns: dict[int, list[DagNode]]) -> None:
         if dag.nodes[dst].column - dag.nodes[src].column > 1:
             dag.lanes[(src, dst)] = lane_y
             lane_y += LANE_GAP
-    dag.width = max(x - COL_GAP + MARGIN, 2 * MARGIN + 420)
+    dag.width = max(x - COL_GAP + MARGIN, 2 * MARGIN + LEGEND_ENTRY_W * legend_entries + 20)
     dag.height = lane_y - LANE_GAP + 2 * MARGIN + LEGEND_H
 
 
@@ -277,14 +288,15 @@ def _artifact_node(node: DagNode, artifact: DagArtifact) -> str:
     )
 
 
-def _legend(y: float) -> str:
+def _legend(y: float, statuses: list[str]) -> str:
     parts, x = [], float(MARGIN)
-    for status, (stroke, fill) in COLOURS.items():
+    for status in statuses:
+        stroke, fill = COLOURS[status]
         parts.append(
             f'<rect x="{x:.1f}" y="{y:.1f}" width="12" height="12" rx="2" fill="{fill}" '
             f'stroke="{stroke}"/>' + _text(x + 16, y + 10, status, 12, font_size="11")
         )
-        x += 100
+        x += LEGEND_ENTRY_W
     return "".join(parts)
 
 
@@ -298,11 +310,12 @@ def dag_svg(run: DagRun, *, selected: str | None = None) -> str:
         body.append(_step_node(dag.nodes[f"s:{s.name}"], s, s.name == selected))
         for a in s.outputs:
             body.append(_artifact_node(dag.nodes[f"a:{s.name}/{a.name}"], a))
-    body.append(_legend(dag.height - LEGEND_H))
+    body.append(_legend(dag.height - LEGEND_H, legend_statuses(run)))
     w, h = f"{dag.width:.0f}", f"{dag.height:.0f}"
     # Natural size when it fits; narrower cells scale it down (viewBox keeps the proportions),
     # but never below MIN_SCALE: then the container (see ``dag_html``) scrolls sideways.
-    smallest = min(dag.width, max(dag.width * MIN_SCALE, 2 * MARGIN + 420))
+    legend_w = 2 * MARGIN + LEGEND_ENTRY_W * len(legend_statuses(run)) + 20
+    smallest = min(dag.width, max(dag.width * MIN_SCALE, legend_w))
     style = f"max-width:100%;height:auto;min-width:{smallest:.0f}px"
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="zw-dag" width="{w}" height="{h}" '

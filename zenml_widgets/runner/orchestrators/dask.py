@@ -4,47 +4,60 @@ Each step is one task, submitted as soon as the steps it reads outputs from have
 independent branches run at the same time on different workers. A task runs ``execute_step``
 on the worker: the worker opens the stack's stores itself (the stack travels as its settings),
 reads the inputs from the artifact store, runs the step, writes its outputs atomically and
-records the step in the metadata store. The client only records the run, beats its heart and waits.
+records the step in the metadata store. The client only records the run, beats its heart and
+waits.
 
-When a step raises, the steps that depend on it never start and the independent branches run
-to the end; the run is then recorded ``failed`` naming the step. A worker that dies while
-running a step has its task retried once on another worker (the step's record is taken over,
-not duplicated); a second death fails the step with the reason.
+When a step fails, the steps that depend on it never start (``skipped``) and the independent
+branches run to the end; the run is then recorded ``failed`` naming the step. A worker lost
+while running a step has its task run again elsewhere (a new attempt of the step), as often as
+the scheduler allows; then the step fails with the real count. A run ends with a clear error,
+never hangs: when the scheduler is lost, or no worker takes its tasks for ``worker_wait`` s.
 
+The step travels as bytes that only the worker unpickles, so the scheduler never imports step
+code; a worker that cannot import a step's module says which and where to install it.
 ``distributed`` is imported only here, and only when a run uses this orchestrator.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import logging
-import socket
+import queue
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from zenml_widgets.artifacts import safe_segment
 from zenml_widgets.exceptions import OrchestratorError, PipelineDefinitionError, StepFailedError
 from zenml_widgets.orchestration import BUILTIN
-from zenml_widgets.runner.execution import StepJob, execute_step
+from zenml_widgets.runner.attempts import execute_step
 from zenml_widgets.runner.orchestrators.base import Orchestrator
+from zenml_widgets.runner.orchestrators.dask_cluster import (
+    StallWatch,
+    check_store_reachable,
+    forget_client,
+    local_client,
+    scheduler_address,
+)
 
 if TYPE_CHECKING:
+    from zenml_widgets.runner.execution import StepJob
     from zenml_widgets.runner.steps import StepNode
     from zenml_widgets.stack import Stack
     from zenml_widgets.store import ArtifactRecord
 
+__all__ = ["DaskOrchestrator", "check_picklable", "check_store_reachable", "run_task"]
+
 logger = logging.getLogger("zenml_widgets")
 DEFAULT_TIMEOUT = 10.0
-# A task whose worker died is retried on another worker this many times.
-WORKER_DEATHS_ALLOWED = 1
+DEFAULT_WORKER_WAIT = 60.0
+#: Seconds between checks that a run can still make progress.
+POLL = 1.0
 
 
 class DaskOrchestrator(Orchestrator):
-    """Runs the jobs of a run on a Dask cluster: the stack's ``address``, or a ``LocalCluster``
-    of worker processes started on entering and closed on leaving.
+    """Runs the jobs of a run on a Dask cluster: the stack's ``address``, or this process's
+    ``LocalCluster`` for the stack's options (started by the first run that needs it).
 
     Making one checks that every step can be sent to workers; entering checks that the
     scheduler answers and that the workers can reach the metadata store, all before a run is
@@ -59,43 +72,31 @@ class DaskOrchestrator(Orchestrator):
         """See ``Orchestrator``; refuses a step that cannot be sent to workers."""
         super().__init__(stack, nodes, options)
         self.client: Any = None
-        self.cluster: Any = None
+        self.address = str(self.options.get("address") or "")
         check_picklable(self.nodes)
 
     def __enter__(self) -> DaskOrchestrator:
-        """Reach the stack's scheduler, or start a LocalCluster."""
+        """Reach the stack's scheduler, or this process's LocalCluster for its options."""
         try:
-            import dask
             import distributed
         except ImportError as e:
             raise OrchestratorError(
                 f"Stack {self.stack.key!r} runs pipelines on Dask, which is not installed "
                 f"({e}). Install it with: pip install 'zenml-widgets[dask]'"
             ) from None
-        address = self.options.get("address")
         timeout = float(self.options.get("timeout", DEFAULT_TIMEOUT))
         try:
-            if address:
+            if self.address:
                 self.client = distributed.Client(  # type: ignore[no-untyped-call]
-                    str(address), timeout=timeout, set_as_default=False
+                    self.address, timeout=timeout, set_as_default=False
                 )
             else:
-                with dask.config.set(
-                    {"distributed.scheduler.allowed-failures": WORKER_DEATHS_ALLOWED}
-                ):
-                    self.cluster = distributed.LocalCluster(  # type: ignore[no-untyped-call]
-                        n_workers=self.options.get("n_workers"),
-                        threads_per_worker=int(self.options.get("threads_per_worker", 1)),
-                        memory_limit=self.options.get("memory_limit", "auto"),
-                        processes=True,
-                        dashboard_address=None,
-                        silence_logs=logging.ERROR,
-                    )
-                self.client = distributed.Client(  # type: ignore[no-untyped-call]
-                    self.cluster, set_as_default=False
+                self.client = local_client(
+                    self.options.get("n_workers"),
+                    int(self.options.get("threads_per_worker", 1)),
+                    self.options.get("memory_limit", "auto"),
                 )
         except RuntimeError as e:  # worker processes failed to start
-            self.__exit__(None, None, None)
             raise OrchestratorError(
                 f"Stack {self.stack.key!r}: the local Dask cluster's worker processes failed to "
                 f"start ({e}). Nothing was run or recorded. Worker processes re-import a script "
@@ -103,133 +104,205 @@ class DaskOrchestrator(Orchestrator):
                 '`if __name__ == "__main__":`.'
             ) from e
         except (OSError, TimeoutError) as e:
-            self.__exit__(None, None, None)
-            where = f"the Dask scheduler at {address!r}" if address else "a local Dask cluster"
+            where = f"the Dask scheduler at {self.address!r}" if self.address else "a local cluster"
             raise OrchestratorError(
                 f"Stack {self.stack.key!r} could not reach {where} within {timeout:g} s: "
                 f"{type(e).__name__}: {e}. Nothing was run or recorded. Start the scheduler "
                 "(`dask scheduler`) and its workers (`dask worker ADDRESS`), fix the stack's "
-                "address option, or drop it to start a local cluster for each run."
+                "address option, or drop it to use a local cluster."
             ) from None
         try:
             workers = list(self.client.scheduler_info()["workers"])
-            check_store_reachable(self.stack.metadata_url, [str(address or ""), *workers])
+            check_store_reachable(self.stack.metadata_url, [self.address, *workers])
         except BaseException:
             self.__exit__(None, None, None)
             raise
         return self
 
     def __exit__(self, *exc: object) -> None:
-        """Close the client, and the LocalCluster if one was started."""
-        for closable in (self.client, self.cluster):
-            if closable is not None:
-                try:
-                    closable.close()
-                except Exception:  # closing must not hide the run's own error
-                    logger.debug("closing Dask failed", exc_info=True)
-        self.client = self.cluster = None
+        """Close the client of a stack's scheduler (a LocalCluster is kept for the next run)."""
+        if self.client is not None and self.address:
+            try:
+                self.client.close(timeout=5)
+            except Exception:  # closing must not hide the run's own error
+                logger.debug("closing the Dask client failed", exc_info=True)
+        self.client = None
 
     def run(self, jobs: list[StepJob]) -> None:
         """Submit each job as a task once its upstream jobs have finished; when one fails, the
         independent ones still run, then the run fails naming it."""
-        import distributed
-
-        stack = self.stack
         client = self.client
         jobs = [replace(job, resume=True) for job in jobs]
         waiting = {job.name: set(job.upstream) for job in jobs}
         outputs: dict[str, dict[str, ArtifactRecord]] = {}
-        running: dict[Any, StepJob] = {}
+        running: dict[str, tuple[Any, StepJob]] = {}
+        finished: queue.SimpleQueue[Any] = queue.SimpleQueue()
         failures: list[StepFailedError] = []
 
-        def submit(job: StepJob) -> Any:
+        def submit(job: StepJob) -> None:
             # A step is submitted once the steps it reads from have finished, with their
             # recorded outputs as its inputs: it is a task without data dependencies, so the
-            # scheduler may start it on any idle worker (a task depending on another one's
-            # result would be placed where that result is, and wait to be stolen).
+            # scheduler may start it on any idle worker.
             del waiting[job.name]
             inputs = {k: outputs[s][o] for k, (s, o) in job.inputs.items()}
             key = f"zenml-{job.run_id}-{job.position:03d}-{safe_segment(job.name)}-"
+            key += uuid.uuid4().hex[:8]
             future = client.submit(
-                run_task,
-                stack,
-                job,
-                inputs,
-                key=key + uuid.uuid4().hex[:8],
-                pure=False,
-                retries=0,
-            )
-            running[future] = job
-            return future
+                run_task, self.stack, job.step_id, job.name, _payload(job), inputs,
+                key=key, pure=False, retries=0,
+            )  # fmt: skip
+            running[key] = (future, job)
+            future.add_done_callback(finished.put)
 
+        def started(keys: set[str]) -> bool:
+            found = self.stack.metadata_store.step_statuses([running[k][1].step_id for k in keys])
+            return any(status != "pending" for status in found.values())
+
+        wait = float(self.options.get("worker_wait", DEFAULT_WORKER_WAIT))
+        watch = StallWatch(client, wait, started)
         with client.as_current():
-            ready = [submit(job) for job in jobs if not waiting[job.name]]
-            done = distributed.as_completed(ready)  # type: ignore[no-untyped-call]
             try:
-                for future in done:
-                    job = running.pop(future)
-                    if future.status == "finished":
-                        outputs[job.name] = future.result()
-                        for other in jobs:
-                            if other.name in waiting:
-                                waiting[other.name].discard(job.name)
-                                if not waiting[other.name]:
-                                    done.add(submit(other))  # type: ignore[no-untyped-call]
+                for job in jobs:
+                    if not waiting[job.name]:
+                        submit(job)
+                while running:
+                    future = self._next(finished, watch, running, waiting)
+                    _, job = running.pop(future.key)
+                    watch.progress()
+                    if future.status != "finished":
+                        failures.append(self._failure(job, future))
                         continue
-                    failures.append(self._failure(stack, job, future))
+                    outputs[job.name] = future.result()
+                    for other in jobs:
+                        if other.name in waiting:
+                            waiting[other.name].discard(job.name)
+                            if not waiting[other.name]:
+                                submit(other)
             except BaseException:
-                client.cancel(list(running))
+                if client.status == "running":  # else the scheduler is gone, and its tasks
+                    client.cancel([f for f, _ in running.values()])
                 raise
         if failures:
             raise _run_failed(failures, list(waiting)) from failures[0]
 
-    def _failure(self, stack: Stack, job: StepJob, future: Any) -> StepFailedError:
-        error = future.exception() if future.status == "error" else None
-        if isinstance(error, StepFailedError):
-            return error  # the step raised; execute_step recorded it
-        if type(error).__name__ == "KilledWorker":
-            return self._worker_died(stack, job, error)
-        if error is None:
-            error = RuntimeError(f"the task was {future.status} by the Dask scheduler")
-        return self._broken(stack, job, error)
+    def _next(
+        self,
+        finished: queue.SimpleQueue[Any],
+        watch: StallWatch,
+        running: dict[str, tuple[Any, StepJob]],
+        waiting: dict[str, set[str]],
+    ) -> Any:
+        """The next task that ended; an ``OrchestratorError`` when the run cannot go on (the
+        scheduler is lost, or no worker takes its tasks for ``worker_wait`` s)."""
+        while True:
+            try:
+                future = finished.get(timeout=POLL)
+            except queue.Empty:
+                future = None
+            if self.client.status != "running":
+                raise self._lost(running, waiting)
+            if future is not None:
+                return future
+            try:
+                reason = watch.stalled(set(running))
+            except Exception:  # the scheduler went away while it was asked
+                if self.client.status != "running":
+                    raise self._lost(running, waiting) from None
+                raise
+            if reason is not None:
+                names = ", ".join(repr(j.name) for _, j in running.values())
+                raise OrchestratorError(
+                    f"Stack {self.stack.key!r}: the run cannot go on: {reason}. Waiting: {names}."
+                )
 
-    def _worker_died(self, stack: Stack, job: StepJob, error: Any) -> StepFailedError:
-        reason = (
-            f"the Dask worker running it died {WORKER_DEATHS_ALLOWED + 1} times "
-            f"(killed, out of memory, or crashed): {error}"
+    def _lost(
+        self, running: dict[str, tuple[Any, StepJob]], waiting: dict[str, set[str]]
+    ) -> OrchestratorError:
+        address = self.address or scheduler_address(self.client)
+        if not self.address:
+            forget_client(self.client)
+        ran = ", ".join(repr(j.name) for _, j in running.values()) or "none"
+        return OrchestratorError(
+            f"Stack {self.stack.key!r}: lost the Dask scheduler at {address} (steps running: "
+            f"{ran}). The steps that had not started are skipped. Restart the scheduler and "
+            "its workers, and run the pipeline again."
         )
-        _record_failure(stack, job, reason)
+
+    def _failure(self, job: StepJob, future: Any) -> StepFailedError:
+        if future.status == "cancelled" and self.client.status != "running":
+            raise self._lost({future.key: (future, job)}, {})
+        error = future.exception() if future.status == "error" else None
+        if isinstance(error, StepFailedError):  # the step failed and was recorded so
+            return error if error.run_name else job.fail(str(error))
+        if type(error).__name__ == "KilledWorker":
+            deaths = int(getattr(error, "allowed_failures", 0)) + 1
+            reason = (
+                f"the Dask worker running it died {deaths} time{'s' if deaths > 1 else ''} "
+                f"(killed, out of memory, or crashed): {error}"
+            )
+        elif error is None:
+            reason = f"its task was {future.status} by the Dask scheduler"
+        else:
+            reason = f"it could not run on a Dask worker: {type(error).__name__}: {error}"
+        record_failure(self.stack, job.step_id, reason)
         return job.fail(reason)
 
-    def _broken(self, stack: Stack, job: StepJob, error: Any) -> StepFailedError:
-        reason = f"it could not run on a Dask worker: {type(error).__name__}: {error}"
-        _record_failure(stack, job, reason)
-        return job.fail(reason)
+
+def _payload(job: StepJob) -> bytes:
+    import cloudpickle
+
+    return bytes(cloudpickle.dumps(job))
 
 
 def _run_failed(failures: list[StepFailedError], not_run: list[str]) -> StepFailedError:
     """The error of a run whose steps ``failures`` failed: the first, naming the others."""
     first = failures[0]
-    extra = ""
+    text = str(first).rstrip()
+    extra = "" if text.endswith(".") else "."
     if len(failures) > 1:
         extra += f" Also failed: {', '.join(repr(f.step_name) for f in failures[1:])}."
     if not_run:
-        extra += f" Not run because of it: {', '.join(map(repr, not_run))}."
-    return StepFailedError(str(first) + extra, step_name=first.step_name, run_name=first.run_name)
+        extra += f" Not run because of it: {', '.join(map(repr, not_run))} (skipped)."
+    return StepFailedError(text + extra, step_name=first.step_name, run_name=first.run_name)
 
 
 def run_task(
-    stack: Stack, job: StepJob, inputs: dict[str, ArtifactRecord]
+    stack: Stack, step_id: int, name: str, payload: bytes, inputs: dict[str, ArtifactRecord]
 ) -> dict[str, ArtifactRecord]:
-    """The Dask task of one step (runs on a worker): returns the step's outputs by name."""
-    return execute_step(stack, job, inputs)
+    """The Dask task of one step (runs on a worker): returns the step's outputs by name.
+
+    ``payload`` is the pickled job: unpickled here, so that only workers import step code.
+    """
+    import cloudpickle
+    import distributed
+
+    address = distributed.get_worker().address
+    try:
+        job: StepJob = cloudpickle.loads(payload)
+    except Exception as e:
+        module = getattr(e, "name", None) if isinstance(e, ImportError) else None
+        what = f"the step's module {module!r}" if module else "the step's code"
+        reason = (
+            f"{what} cannot be imported on the Dask worker at {address} "
+            f"({type(e).__name__}: {e}). Install it on every worker (the same version as where "
+            "the pipeline runs), or define the step in the script or notebook that runs the "
+            "pipeline, so that it travels with the task"
+        )
+        record_failure(stack, step_id, reason)
+        raise StepFailedError(reason, step_name=name, run_name="") from None
+    return execute_step(stack, job, inputs, worker=address)
 
 
-def _record_failure(stack: Stack, job: StepJob, reason: str) -> None:
+def record_failure(stack: Stack, step_id: int, reason: str) -> None:
+    """End a step that did not end by itself (its worker died, it could not be run) as
+    ``failed`` with ``reason``, if it is still open and its run too."""
     store = stack.metadata_store
-    record = store.get_step_at(job.run_id, job.position)
-    if record is not None and record.status == "running":
-        store.finish_step(record.id, "failed", error=reason)
+    record = store.get_step(step_id)
+    if record.status in ("pending", "running"):
+        try:
+            store.finish_attempt(step_id, record.attempt, "failed", error=reason)
+        except Exception:  # the run ended, or the step was taken over meanwhile: keep that
+            logger.debug("recording a step's failure was refused", exc_info=True)
 
 
 def check_picklable(nodes: Sequence[StepNode]) -> None:
@@ -247,54 +320,3 @@ def check_picklable(nodes: Sequence[StepNode]) -> None:
                 "open files, connections or other objects that cannot be pickled; open them "
                 "inside the step instead."
             ) from None
-
-
-def check_store_reachable(metadata_url: str, addresses: Sequence[str]) -> None:
-    """Refuse an SQLite metadata store when the scheduler or a worker is on another host:
-    workers record their steps in the store, and a SQLite file cannot be shared between hosts.
-    """
-    if not metadata_url.startswith("sqlite"):
-        return
-    remote = sorted({h for h in (_host(a) for a in addresses) if h and not _is_this_host(h)})
-    if remote:
-        raise OrchestratorError(
-            f"This stack's metadata store is an SQLite file ({metadata_url}), but the Dask "
-            f"cluster has hosts other than this machine ({', '.join(remote)}). Workers record "
-            "their steps in the metadata store themselves, and an SQLite file cannot be shared "
-            "between hosts. Use a PostgreSQL metadata store for a cluster on several machines "
-            "(zenml-widgets stack register ... --metadata-url postgresql+psycopg://...), or "
-            "run the cluster on this machine."
-        )
-
-
-def _host(address: str) -> str:
-    if not address:
-        return ""
-    if "://" not in address:
-        address = "tcp://" + address
-    return urlsplit(address).hostname or ""
-
-
-def _is_this_host(host: str) -> bool:
-    if host in ("localhost", socket.gethostname(), socket.getfqdn()):
-        return True
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        try:
-            ip = ipaddress.ip_address(socket.gethostbyname(host))
-        except (OSError, ValueError):
-            return False
-    if ip.is_loopback:
-        return True
-    return str(ip) in _own_addresses()
-
-
-def _own_addresses() -> set[str]:
-    found: set[str] = set()
-    for name in (socket.gethostname(), socket.getfqdn()):
-        try:
-            found.update(str(info[4][0]) for info in socket.getaddrinfo(name, None))
-        except OSError:
-            continue
-    return found
