@@ -12,10 +12,9 @@ if [[ ! -x "$VENV/bin/python" ]]; then
     python3 -m venv "$VENV"
 fi
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
+# Editable, and kernels of the environment load the extension by themselves: the kernel config
+# is installed with the package (README: "In a notebook").
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[all]"
-# An editable install does not install the kernel config (data files): enable autoloading of
-# the IPython extension in this environment's kernels explicitly (README: "In a notebook").
-"$VENV/bin/python" -m zenml_widgets.extension.autoload enable >/dev/null
 
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
 DEMO="$(pwd)/demo"
