@@ -102,9 +102,10 @@ class StepView(TimedView[StepRecord]):
 
     @property
     def outputs(self) -> dict[str, ArtifactView]:
-        """The step's outputs by name."""
+        """The step's outputs by name; a name that is not there raises ``NotFoundError``
+        listing them (``step.outputs["tran"]``: "... Did you mean 'train'?")."""
         records = self._stack.metadata_store.list_outputs(self._id)
-        return {r.name: ArtifactView(self._stack, r) for r in records}
+        return _Named(self, "output", {r.name: ArtifactView(self._stack, r) for r in records})
 
     def __getitem__(self, name: str) -> ArtifactView:
         """``step["train"]``: the output called ``name``; ``NotFoundError`` listing them."""
@@ -138,7 +139,9 @@ class StepView(TimedView[StepRecord]):
     def inputs(self) -> dict[str, ArtifactView]:
         """The artifacts the step received, by input name."""
         records = self._stack.metadata_store.list_inputs(self._id)
-        return {r.name: ArtifactView(self._stack, r.artifact) for r in records}
+        return _Named(
+            self, "input", {r.name: ArtifactView(self._stack, r.artifact) for r in records}
+        )
 
     @property
     def input(self) -> ArtifactView:
@@ -152,6 +155,23 @@ class StepView(TimedView[StepRecord]):
         parent_ids = sorted({r.artifact.step_id for r in store.list_inputs(self._id)})
         parents = [StepView(self._stack, store.get_step(i)) for i in parent_ids]
         return sorted(parents, key=lambda s: s.position)
+
+
+class _Named(dict[str, ArtifactView]):
+    """A step's outputs (or inputs) by name: a missing name is a ``NotFoundError`` that lists
+    the names and suggests a close one, as everywhere else."""
+
+    def __init__(self, step: StepView, what: str, items: dict[str, ArtifactView]) -> None:
+        super().__init__(items)
+        self._step = step  # its run is looked up only for the message
+        self._what = what
+
+    def __missing__(self, name: str) -> ArtifactView:
+        names, step = list(self), self._step
+        raise NotFoundError(
+            f"Step {step.name!r} of run {step.run.name!r} has no {self._what} {name!r}. Its "
+            f"{self._what}s are: {listing(names)}.{did_you_mean(str(name), names)}"
+        )
 
 
 def _single(items: dict[str, ArtifactView], what: str, step: str) -> ArtifactView:
