@@ -77,8 +77,8 @@ def test_clicking_a_dag_node_selects_the_step(
         shot = save_screenshot(page, request.node.name)
 
         compare = dropdown(page, "compare")
-        expect(compare.locator("option")).to_have_count(3)  # none, second, first
-        compare.select_option(index=2)
+        expect(compare.locator("option")).to_have_count(2)  # none, first (not itself)
+        compare.select_option(index=1)
         expect(page.get_by_text("Changed parameters")).to_be_visible(timeout=30_000)
         expect(page.locator(".widget-html td", has_text="epochs").first).to_be_visible()
         page.get_by_text("Changed parameters").scroll_into_view_if_needed()

@@ -45,7 +45,7 @@ def test_dag_of_the_selected_run_and_clicking_a_node_selects_the_step(
 def test_compare_with_another_run_and_one_output(history: Repository) -> None:
     explorer = HistoryExplorer().select("training_pipeline", "second")
     against = explorer.comparison.against
-    assert [v for _, v in against.options] == ["", "second", "first"]
+    assert [v for _, v in against.options] == ["", "first"]  # not the run itself
     against.value = "first"  # as the browser would
     assert explorer.compare_run_name == "first"
     summary = explorer.comparison.summary.value

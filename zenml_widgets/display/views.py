@@ -53,20 +53,29 @@ def _run_rows(runs: list[PipelineRunView]) -> list[tuple[str, str, str, str]]:
     ]
 
 
-def pipeline_bundle(pipeline: PipelineView, *, run_count: int | None = None) -> dict[str, Any]:
-    """Run count and the most recent runs; ``run_count`` if the caller has just counted them."""
+def pipeline_bundle(
+    pipeline: PipelineView, *, run_count: int | None = None, name_contains: str = ""
+) -> dict[str, Any]:
+    """Run count and the most recent runs; ``run_count`` if the caller has just counted them;
+    ``name_contains``: only runs whose name contains it (as the explorer's run filter)."""
     runs = pipeline.runs
     count = run_count if run_count is not None else len(runs)
-    recent = runs.newest(RECENT_RUNS)
+    recent = runs.newest(RECENT_RUNS, name_contains=name_contains or None)
     headers = ("run", "status", "started", "duration")
     plain_rows = [
         (r.name, r.status, fmt_time(r.start_time), fmt_duration(r.duration)) for r in recent
     ]
-    plain = f"{pipeline!r}: {count} runs\n" + text_table(headers, plain_rows)
+    matching = f", newest matching {name_contains!r}" if name_contains else ""
+    plain = f"{pipeline!r}: {count} runs{matching}\n" + text_table(headers, plain_rows)
+    empty = (
+        f"<i>No runs matching {esc(repr(name_contains))}.</i>"
+        if name_contains
+        else ("<i>No runs yet.</i>")
+    )
     html = block(
         f"Pipeline {_code(pipeline.name)} <span class='zw-muted'>stack {esc(pipeline.stack_key)}"
-        f" · {count} runs</span>",
-        table(headers, _run_rows(recent), raw=True) if recent else "<i>No runs yet.</i>",
+        f" · {count} runs{esc(matching.replace(',', ' ·', 1))}</span>",
+        table(headers, _run_rows(recent), raw=True) if recent else empty,
     )
     return {"text/plain": plain, "text/html": html}
 

@@ -47,9 +47,11 @@ class DataPanel:
         self._value: tuple[ArtifactView, Any] | None = None
 
     def clear(self, output: ArtifactView | None) -> None:
-        """Forget the previous output's data; nothing is read here."""
+        """Forget the previous output's data (and the line saying how long its read took);
+        nothing is read here."""
         if output != self.output:
             self._value = None
+            self.ui.status.value = ""
         self.output = output
         self.ui.data.value = ""
         self.ui.stats.outputs = ()

@@ -92,6 +92,7 @@ class HistoryExplorer(w.VBox):  # type: ignore[misc]
         **kwargs: Any,
     ) -> None:
         self._panels: list[Panel] = []
+        self._preview_filter = ""  # the run filter when the preview was written
         self._writes = 0
         self._failure: Exception | None = None
         repo = repository if isinstance(repository, Repository) else Repository(repository)
@@ -339,6 +340,9 @@ class HistoryExplorer(w.VBox):  # type: ignore[misc]
             ui.newer.disabled = not state.has_newer
             ui.page_label.value = esc(state.runs_description)
             self.comparison.show_runs(state)
+            pipeline_shown = state.current is not None and state.current is state.pipeline
+            if pipeline_shown and state.name_filter != self._preview_filter:
+                ui.preview.value = self._preview_html(state.current)  # it lists those runs
 
     def _on_state_revision_change(self, change: Any) -> None:
         state = self.state
@@ -379,12 +383,18 @@ class HistoryExplorer(w.VBox):  # type: ignore[misc]
         return None if key == self.state.repository.active_stack_key else key
 
     def _preview_html(self, current: Any) -> str:
-        """The selection's rich display; a pipeline's reuses the run count of the selection."""
+        self._preview_filter = self.state.name_filter
+        return self._bundle_html(current)
+
+    def _bundle_html(self, current: Any) -> str:
+        """The selection's rich display; a pipeline's reuses the run count of the selection and
+        lists the runs that the run filter lets through."""
         pipeline = self.state.pipeline
         builtin = rendering.get("pipeline") is pipeline_bundle  # not replaced by the user
         count = self.state.run_count if builtin and current is pipeline else None
         if pipeline is not None and count is not None:
-            bundle = pipeline_bundle(pipeline, run_count=count)
+            name_filter = self.state.name_filter.strip()
+            bundle = pipeline_bundle(pipeline, run_count=count, name_contains=name_filter)
         else:
             target = current if current is not None else self.state.repository
             bundle = target._repr_mimebundle_(include=["text/html"])

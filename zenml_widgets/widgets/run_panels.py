@@ -150,11 +150,14 @@ class ComparePanel:
         return self.box
 
     def show_runs(self, state: ExplorerState) -> None:
-        """Offer the listed page of runs (newest first) as runs to compare with."""
+        """Offer the listed page of runs (newest first), but the selected run itself, as runs
+        to compare with."""
         value = state.compare_run_name
         # "" rather than None: a Dropdown shows no label at all for the value None
         options: list[tuple[str, str]] = [(NO_RUN, "")]
-        options += [(f"{r.name}  ·  {r.status}", r.name) for r in state.runs]
+        options += [
+            (f"{r.name}  ·  {r.status}", r.name) for r in state.runs if r.name != state.run_name
+        ]
         if value is not None and all(v != value for _, v in options):
             options.append((value, value))
         self.against.options = options
