@@ -36,7 +36,9 @@ def repository_bundle(repo: Repository) -> dict[str, Any]:
     plain = f"{repo!r}\n" + text_table(("stack", "pipeline", "runs"), rows)
     html = block(
         f"Repository <code>{esc(repo.root)}</code> (active stack {esc(repo.active_stack_key)})",
-        table(("stack", "pipeline", "runs"), rows) if rows else "<i>No pipelines yet.</i>",
+        table(("stack", "pipeline", "runs"), rows, numeric=[2])
+        if rows
+        else "<i>No pipelines yet.</i>",
     )
     return {"text/plain": plain, "text/html": html}
 
@@ -75,7 +77,7 @@ def pipeline_bundle(
     html = block(
         f"Pipeline {_code(pipeline.name)} <span class='zw-muted'>stack {esc(pipeline.stack_key)}"
         f" · {count} runs{esc(matching.replace(',', ' ·', 1))}</span>",
-        table(headers, _run_rows(recent), raw=True) if recent else empty,
+        table(headers, _run_rows(recent), raw=True, numeric=[3]) if recent else empty,
     )
     return {"text/plain": plain, "text/html": html}
 
@@ -121,13 +123,13 @@ def run_bundle(run: PipelineRunView) -> dict[str, Any]:
         f"{run!r}\npipeline {run.pipeline.name}, started {fmt_time(run.start_time)}, "
         f"duration {fmt_duration(run.duration)}\n" + text_table(headers, plain_rows)
     )
-    html = block(f"Run {_code(run.name)}", meta, table(headers, rows, raw=True))
+    html = block(f"Run {_code(run.name)}", meta, table(headers, rows, raw=True, numeric=[0, 4]))
     return {"text/plain": plain, "text/html": html}
 
 
 def _artifact_rows(items: dict[str, ArtifactView]) -> list[tuple[str, ...]]:
     return [
-        (esc(name), _code(a.data_type), esc(fmt_size(a.size_bytes)), "yes" if a.is_cached else "")
+        (esc(name), _code(a.data_type), esc(fmt_size(a.size_bytes)), "yes" if a.is_cached else "no")
         for name, a in items.items()
     ]
 
@@ -142,7 +144,7 @@ def step_bundle(step: StepView) -> dict[str, Any]:
         ("status", status_badge(step.status)),
         ("started", esc(fmt_time(step.start_time))),
         ("duration", esc(fmt_duration(step.duration))),
-        ("parameters", f"<code>{esc(params)}</code>"),
+        ("parameters", f"<pre>{esc(params)}</pre>"),
     ]
     if step.error:
         meta.append(("error", f"<pre>{esc(step.error)}</pre>"))
@@ -150,9 +152,11 @@ def step_bundle(step: StepView) -> dict[str, Any]:
         f"Step {_code(step.name)}",
         key_values(meta),
         "<div class='zw-title'>Inputs</div>",
-        table(headers, _artifact_rows(inputs), raw=True) if inputs else "<i>none</i>",
+        table(headers, _artifact_rows(inputs), raw=True, numeric=[2]) if inputs else "<i>none</i>",
         "<div class='zw-title'>Outputs</div>",
-        table(headers, _artifact_rows(outputs), raw=True) if outputs else "<i>none</i>",
+        table(headers, _artifact_rows(outputs), raw=True, numeric=[2])
+        if outputs
+        else "<i>none</i>",
     )
     plain = (
         f"{step!r}\nentrypoint {step.entrypoint_name}, parameters {params}\n"
@@ -161,24 +165,34 @@ def step_bundle(step: StepView) -> dict[str, Any]:
     return {"text/plain": plain, "text/html": html}
 
 
+def _step_path(step: StepView) -> str:
+    return f"{_code(step.run.pipeline.name)} / {_code(step.run.name)} / {_code(step.name)}"
+
+
 def artifact_bundle(artifact: ArtifactView) -> dict[str, Any]:
-    """Artifact metadata (no data is read)."""
-    step = artifact.step
+    """Artifact metadata; no data is read. A cached output names the run that wrote it, and
+    the run that reused it."""
+    producer = artifact.producer_step
     meta = [
         ("name", _code(artifact.name)),
         ("data type", _code(artifact.data_type)),
         ("materializer", _code(artifact.materializer)),
         ("uri", _code(artifact.uri)),
         ("size", esc(fmt_size(artifact.size_bytes))),
-        (
-            "produced in",
-            f"{_code(step.run.pipeline.name)} / {_code(step.run.name)} / {_code(step.name)}",
-        ),
+        ("produced in", _step_path(producer)),
         ("cached", "yes" if artifact.is_cached else "no"),
     ]
+    if artifact.is_cached:
+        meta.append(("reused in", _step_path(artifact.step)))
+    where = f"{producer.run.name}/{producer.name}"
     plain = (
         f"{artifact!r}\nuri {artifact.uri}\nmaterializer {artifact.materializer}, "
-        f"size {fmt_size(artifact.size_bytes)}"
+        f"size {fmt_size(artifact.size_bytes)}, produced in {where}"
+        + (
+            f", reused in {artifact.step.run.name}/{artifact.step.name}"
+            if artifact.is_cached
+            else ""
+        )
     )
     return {
         "text/plain": plain,

@@ -27,6 +27,7 @@ from zenml_widgets.display.html import esc
 from zenml_widgets.display.views import pipeline_bundle
 from zenml_widgets.exceptions import NotFoundError, StoreError
 from zenml_widgets.repository import Repository
+from zenml_widgets.visualizers.html import error_html
 from zenml_widgets.widgets.code import (
     accessor_code,
     is_variable_name,
@@ -225,7 +226,7 @@ class HistoryExplorer(w.VBox):  # type: ignore[misc]
         text = f"{type(error).__name__}: {error}"
         self.set_trait("error", text)
         self.ui.status.value = ""
-        self.ui.message.value = f"<div style='color:#b00;white-space:pre-wrap'>⚠ {esc(text)}</div>"
+        self.ui.message.value = error_html(f"⚠ {text}")
 
     def close(self) -> None:
         """Close the explorer, its panels and its controls."""
