@@ -41,3 +41,35 @@ def test_a_cached_artifact_names_the_run_that_wrote_it(tmp_path: Path) -> None:
 
     fresh = repo.get_pipeline("training_pipeline").get_run("day-01").get_step("importer")
     assert "reused in" not in fresh.outputs["train"]._repr_mimebundle_()["text/html"]
+
+
+def test_an_artifact_shows_its_content_without_being_read_whole(
+    history: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from zenml_widgets.materializers.pandas_materializer import PandasMaterializer
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the whole artifact was read")
+
+    monkeypatch.setattr(PandasMaterializer, "handle_input", never)
+    run = history.get_pipeline("training_pipeline").get_run("first")
+    html = run.get_step("importer").outputs["train"]._repr_mimebundle_()["text/html"]
+    assert "40 rows, 2 columns" in html  # the recorded shape
+    assert "<td>x</td><td>float64</td>" in html  # dtypes, from the parquet footer
+    assert "head(10)" in html and "<th>label</th>" in html  # the first rows
+    metrics = run.get_step("evaluator").output._repr_mimebundle_()["text/html"]
+    assert "&quot;score&quot;" in metrics and "&quot;rows&quot;: 10" in metrics  # a small dict
+
+
+def test_a_failing_content_preview_is_a_note_not_an_error(
+    history: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from zenml_widgets.views import ArtifactView
+
+    def broken(self: object) -> str:
+        raise OSError("disk on fire")
+
+    monkeypatch.setattr(ArtifactView, "preview_html", broken)
+    output = history.get_pipeline("training_pipeline").get_run("first").get_step("trainer").output
+    html = output._repr_mimebundle_()["text/html"]
+    assert "No preview: OSError: disk on fire" in html and "produced in" in html

@@ -169,9 +169,11 @@ def _step_path(step: StepView) -> str:
     return f"{_code(step.run.pipeline.name)} / {_code(step.run.name)} / {_code(step.name)}"
 
 
-def artifact_bundle(artifact: ArtifactView) -> dict[str, Any]:
-    """Artifact metadata; no data is read. A cached output names the run that wrote it, and
-    the run that reused it."""
+def artifact_bundle(artifact: ArtifactView, *, content: bool = True) -> dict[str, Any]:
+    """Artifact metadata (a cached output names the run that wrote it, and the run that
+    reused it) and, with ``content``, what it holds, read cheaply: a table's shape, dtypes and
+    head from the parquet footer and first pages, a model's layers from its file (no
+    TensorFlow), a small value itself. The artifact is never read whole."""
     producer = artifact.producer_step
     meta = [
         ("name", _code(artifact.name)),
@@ -194,7 +196,16 @@ def artifact_bundle(artifact: ArtifactView) -> dict[str, Any]:
             else ""
         )
     )
-    return {
-        "text/plain": plain,
-        "text/html": block(f"Artifact {_code(artifact.name)}", key_values(meta)),
-    }
+    parts = [key_values(meta)]
+    if content:
+        parts.append(_content_html(artifact))
+    return {"text/plain": plain, "text/html": block(f"Artifact {_code(artifact.name)}", *parts)}
+
+
+def _content_html(artifact: ArtifactView) -> str:
+    """The artifact's cheap preview; a failure is a short note, never an exception."""
+    try:
+        preview = artifact.preview_html()
+    except Exception as e:
+        return f"<div class='zw-muted'>No preview: {esc(type(e).__name__)}: {esc(e)}</div>"
+    return preview

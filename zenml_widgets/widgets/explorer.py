@@ -24,7 +24,7 @@ from traitlets import Bool, Int, TraitError, Unicode, observe, validate
 
 from zenml_widgets import rendering
 from zenml_widgets.display.html import esc
-from zenml_widgets.display.views import pipeline_bundle
+from zenml_widgets.display.views import artifact_bundle, pipeline_bundle
 from zenml_widgets.exceptions import NotFoundError, StoreError
 from zenml_widgets.repository import Repository
 from zenml_widgets.visualizers.html import error_html
@@ -393,9 +393,13 @@ class HistoryExplorer(w.VBox):  # type: ignore[misc]
         pipeline = self.state.pipeline
         builtin = rendering.get("pipeline") is pipeline_bundle  # not replaced by the user
         count = self.state.run_count if builtin and current is pipeline else None
+        output = self.state.output
+        own_artifact = rendering.get("artifact") is artifact_bundle
         if pipeline is not None and count is not None:
             name_filter = self.state.name_filter.strip()
             bundle = pipeline_bundle(pipeline, run_count=count, name_contains=name_filter)
+        elif output is not None and current is output and own_artifact:
+            bundle = artifact_bundle(output, content=False)  # the data panel shows the data
         else:
             target = current if current is not None else self.state.repository
             bundle = target._repr_mimebundle_(include=["text/html"])
