@@ -14,6 +14,7 @@ PACKAGE = "zenml_widgets.widgets"
 # A module may import modules of a lower rank only.
 RANKS = {
     "code": 0,
+    "dag_widget": 0,
     "object_preview": 0,
     "options": 0,
     "run_pager": 0,

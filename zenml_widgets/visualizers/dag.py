@@ -7,9 +7,9 @@ outputs of earlier steps it read, and why it ran (text). Nothing here reads hist
 Layout: a step's layer is one more than the deepest step whose outputs it reads (layer 0 reads
 nothing); steps sit in column ``2 * layer`` and their outputs in the column after, so every edge
 goes right. Within a column, steps keep execution order and outputs follow their step. Nodes are
-coloured by status. The picture is as wide as the cell, down to any size (its nodes have tooltips).
-The output is plain SVG with every name escaped: no script, no network, and the same data gives the
-same bytes.
+coloured by status. The picture is as wide as the cell, down to any size (its nodes have tooltips);
+the explorer's interactive DAG (``zenml_widgets.widgets.dag_widget``) zooms and pans. The output is
+plain SVG with every name escaped: no script, no network, and the same data gives the same bytes.
 """
 
 from __future__ import annotations
