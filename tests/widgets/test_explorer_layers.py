@@ -18,6 +18,7 @@ RANKS = {
     "object_preview": 0,
     "options": 0,
     "run_pager": 0,
+    "runs_grid": 0,
     "state": 1,
     "panel": 2,
     "controls": 3,
