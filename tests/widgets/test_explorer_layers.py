@@ -25,6 +25,7 @@ RANKS = {
     "data_panel": 3,
     "run_panels": 3,
     "runs_table_panel": 3,
+    "selection_preview": 3,
     "explorer": 4,
     "__init__": 5,
 }

@@ -152,15 +152,7 @@ def chart_svg(chart: RunsChart, *, width: int = WIDTH, height: int = HEIGHT) -> 
                 f'<text x="{at:.1f}" y="{_PAD_TOP + plot_h + 12}" text-anchor="middle" '
                 f'font-size="10" style="fill:{MUTED}">{esc(f"{value:.4g}")}</text>'
             )
-    parts.append(
-        f'<text x="{_PAD_LEFT + plot_w / 2:.1f}" y="{height - 4}" text-anchor="middle" '
-        f'font-size="11" style="fill:{TEXT}">{esc(x_label)}</text>'
-    )
-    parts.append(
-        f'<text x="12" y="{_PAD_TOP + plot_h / 2:.1f}" text-anchor="middle" font-size="11" '
-        f'style="fill:{TEXT}" transform="rotate(-90 12 {_PAD_TOP + plot_h / 2:.1f})">'
-        f"{esc(chart.y)}</text>"
-    )
+    parts.append(_axis_names(x_label, chart.y, plot_w, plot_h, height))
     if chart.x is None and len(points) > 1:
         line = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y, _ in points)
         parts.append(f'<polyline points="{line}" fill="none" stroke="#1565c0" stroke-width="1.5"/>')
@@ -173,6 +165,17 @@ def chart_svg(chart: RunsChart, *, width: int = WIDTH, height: int = HEIGHT) -> 
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _axis_names(x: str, y: str, plot_w: float, plot_h: float, height: int) -> str:
+    """The names of the axes: ``x`` under the plot, ``y`` along its left side."""
+    middle = _PAD_TOP + plot_h / 2
+    return (
+        f'<text x="{_PAD_LEFT + plot_w / 2:.1f}" y="{height - 4}" text-anchor="middle" '
+        f'font-size="11" style="fill:{TEXT}">{esc(x)}</text>'
+        f'<text x="12" y="{middle:.1f}" text-anchor="middle" font-size="11" '
+        f'style="fill:{TEXT}" transform="rotate(-90 12 {middle:.1f})">{esc(y)}</text>'
+    )
 
 
 def runs_chart_bundle(chart: RunsChart) -> dict[str, Any]:

@@ -22,9 +22,7 @@ import ipywidgets as w
 from traitlets import Any as AnyTrait
 from traitlets import Bool, Int, TraitError, Unicode, observe, validate
 
-from zenml_widgets import rendering
 from zenml_widgets.display.html import esc
-from zenml_widgets.display.views import artifact_bundle, pipeline_bundle
 from zenml_widgets.exceptions import NotFoundError, StoreError
 from zenml_widgets.repository import Repository
 from zenml_widgets.visualizers.html import error_html
@@ -40,6 +38,7 @@ from zenml_widgets.widgets.object_preview import describe
 from zenml_widgets.widgets.panel import Panel, close_all
 from zenml_widgets.widgets.run_panels import ComparePanel, DagPanel, NewerRuns
 from zenml_widgets.widgets.runs_table_panel import RunsTablePanel
+from zenml_widgets.widgets.selection_preview import selection_html
 from zenml_widgets.widgets.state import LATEST, LEVELS, NAMES, ExplorerState
 
 __all__ = ["LATEST", "HistoryExplorer", "Part"]
@@ -385,23 +384,4 @@ class HistoryExplorer(w.VBox):  # type: ignore[misc]
 
     def _preview_html(self, current: Any) -> str:
         self._preview_filter = self.state.name_filter
-        return self._bundle_html(current)
-
-    def _bundle_html(self, current: Any) -> str:
-        """The selection's rich display; a pipeline's reuses the run count of the selection and
-        lists the runs that the run filter lets through."""
-        pipeline = self.state.pipeline
-        builtin = rendering.get("pipeline") is pipeline_bundle  # not replaced by the user
-        count = self.state.run_count if builtin and current is pipeline else None
-        output = self.state.output
-        own_artifact = rendering.get("artifact") is artifact_bundle
-        if pipeline is not None and count is not None:
-            name_filter = self.state.name_filter.strip()
-            bundle = pipeline_bundle(pipeline, run_count=count, name_contains=name_filter)
-        elif output is not None and current is output and own_artifact:
-            bundle = artifact_bundle(output, content=False)  # the data panel shows the data
-        else:
-            target = current if current is not None else self.state.repository
-            bundle = target._repr_mimebundle_(include=["text/html"])
-        html: str = bundle.get("text/html") or f"<pre>{esc(bundle['text/plain'])}</pre>"
-        return html
+        return selection_html(self.state)

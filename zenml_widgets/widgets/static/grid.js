@@ -6,16 +6,18 @@
 
 const ROW = 28; // px, the height of every row (see grid.css)
 const BUFFER = 10; // rows rendered above and below the view
+const EVENTS = ["columns", "sort", "descending"];
+const REDRAW = ["selected", "error", "total"];
 
-function el(tag, className, text) {
+function element(tag, className, text) {
   const node = document.createElement(tag);
   if (className) node.className = className;
   if (text !== undefined) node.textContent = text;
   return node;
 }
 
-function button(label, title, onClick) {
-  const b = el("button", "zw-grid-tool", label);
+function button(className, label, title, onClick) {
+  const b = element("button", className, label);
   b.type = "button";
   b.title = title;
   b.setAttribute("aria-label", title);
@@ -23,99 +25,113 @@ function button(label, title, onClick) {
   return b;
 }
 
-function render({ model, el: root }) {
-  root.classList.add("zw-grid");
-  const bar = el("div", "zw-grid-bar");
-  const range = el("span", "zw-grid-range");
-  const error = el("div", "zw-grid-error");
-  error.setAttribute("role", "alert");
-  const view = el("div", "zw-grid-view");
-  view.tabIndex = 0;
-  const table = el("table", "zw-grid-table");
-  const colgroup = el("colgroup");
-  const thead = el("thead");
-  const tbody = el("tbody");
-  table.append(colgroup, thead, tbody);
-  view.appendChild(table);
-  const cache = new Map(); // row index -> [name, cell, cell, ...]
-  const pending = new Set(); // page numbers asked for
-  let frame = 0;
+const count = (n) => n.toLocaleString("en");
 
-  const rowsShown = () => model.get("rows_shown");
-  const pageSize = () => model.get("page_size");
-  const total = () => model.get("total");
-  const send = (message) => model.send({ ...message, generation: model.get("generation") });
-
-  function page(delta) {
-    const top = view.scrollTop + delta * rowsShown() * ROW;
-    view.scrollTop = Math.max(0, Math.min(top, total() * ROW));
+class GridView {
+  constructor(model, root) {
+    this.model = model;
+    this.root = root;
+    this.cache = new Map(); // row index -> [name, cell, cell, ...]
+    this.pending = new Set(); // page numbers asked for
+    this.frame = 0;
+    this.build();
+    this.header = this.header.bind(this);
+    this.later = this.later.bind(this);
+    this.restart = this.restart.bind(this);
+    this.onMessage = this.onMessage.bind(this);
+    this.observer = new ResizeObserver(this.later);
+    this.observer.observe(this.view);
+    model.on("msg:custom", this.onMessage);
+    model.on("change:generation", this.restart);
+    for (const name of EVENTS) model.on(`change:${name}`, this.header);
+    for (const name of REDRAW) model.on(`change:${name}`, this.later);
+    this.header();
+    this.draw();
   }
 
-  bar.append(
-    button("⤒ First", "First rows", () => { view.scrollTop = 0; }),
-    button("▲ Page up", "Previous rows", () => page(-1)),
-    button("▼ Page down", "Next rows", () => page(1)),
-    button("⤓ Last", "Last rows", () => { view.scrollTop = total() * ROW; }),
-    range,
-  );
-  root.append(bar, error, view);
+  build() {
+    this.root.classList.add("zw-grid");
+    const bar = element("div", "zw-grid-bar");
+    this.range = element("span", "zw-grid-range");
+    bar.append(
+      button("zw-grid-tool", "⤒ First", "First rows", () => { this.view.scrollTop = 0; }),
+      button("zw-grid-tool", "▲ Page up", "Previous rows", () => this.page(-1)),
+      button("zw-grid-tool", "▼ Page down", "Next rows", () => this.page(1)),
+      button("zw-grid-tool", "⤓ Last", "Last rows", () => { this.view.scrollTop = this.total() * ROW; }),
+      this.range,
+    );
+    this.error = element("div", "zw-grid-error");
+    this.error.setAttribute("role", "alert");
+    this.view = element("div", "zw-grid-view");
+    this.view.tabIndex = 0;
+    this.table = element("table", "zw-grid-table");
+    this.colgroup = element("colgroup");
+    this.thead = element("thead");
+    this.tbody = element("tbody");
+    this.table.append(this.colgroup, this.thead, this.tbody);
+    this.view.appendChild(this.table);
+    this.root.append(bar, this.error, this.view);
+    this.tbody.addEventListener("click", (event) => this.click(event));
+    this.view.addEventListener("scroll", () => this.later());
+  }
 
-  function header() {
-    const columns = model.get("columns");
-    colgroup.replaceChildren(...columns.map((c) => {
-      const col = el("col");
+  total() { return this.model.get("total"); }
+
+  pageSize() { return this.model.get("page_size"); }
+
+  send(message) {
+    this.model.send({ ...message, generation: this.model.get("generation") });
+  }
+
+  page(delta) {
+    const top = this.view.scrollTop + delta * this.model.get("rows_shown") * ROW;
+    this.view.scrollTop = Math.max(0, Math.min(top, this.total() * ROW));
+  }
+
+  header() {
+    const columns = this.model.get("columns");
+    this.colgroup.replaceChildren(...columns.map((c) => {
+      const col = element("col");
       col.style.width = `${c.width}px`;
       return col;
     }));
-    table.style.width = `${columns.reduce((sum, c) => sum + c.width, 0)}px`;
-    const sort = model.get("sort");
-    const descending = model.get("descending");
-    const row = el("tr");
+    this.table.style.width = `${columns.reduce((sum, c) => sum + c.width, 0)}px`;
+    const sort = this.model.get("sort");
+    const descending = this.model.get("descending");
+    const row = element("tr");
     for (const c of columns) {
-      const th = el("th", c.numeric ? "zw-grid-num" : "");
-      th.setAttribute("aria-sort", c.name === sort ? (descending ? "descending" : "ascending") : "none");
-      const arrow = c.name === sort ? (descending ? " ▼" : " ▲") : "";
-      const b = el("button", "zw-grid-sort", c.name + arrow);
-      b.type = "button";
-      b.title = `sort by ${c.name}`;
-      b.addEventListener("click", () => {
-        const again = c.name === model.get("sort");
-        send({ type: "sort", column: c.name, descending: again ? !model.get("descending") : true });
-      });
-      th.appendChild(b);
+      const th = element("th", c.numeric ? "zw-grid-num" : "");
+      const sorted = c.name === sort;
+      th.setAttribute("aria-sort", sorted ? (descending ? "descending" : "ascending") : "none");
+      const label = c.name + (sorted ? (descending ? " ▼" : " ▲") : "");
+      th.appendChild(button("zw-grid-sort", label, `sort by ${c.name}`, () => {
+        const again = c.name === this.model.get("sort");
+        this.send({ type: "sort", column: c.name, descending: again ? !this.model.get("descending") : true });
+      }));
       row.appendChild(th);
     }
-    thead.replaceChildren(row);
+    this.thead.replaceChildren(row);
   }
 
-  function pad(height, span) {
-    const tr = el("tr", "zw-grid-pad");
-    const td = el("td");
-    td.colSpan = span;
-    tr.style.height = `${height}px`;
-    tr.appendChild(td);
-    return tr;
-  }
-
-  function fetchMissing(first, last) {
-    for (let p = Math.floor(first / pageSize()); p * pageSize() <= last; p++) {
-      if (pending.has(p)) continue;
+  fetchMissing(first, last) {
+    const size = this.pageSize();
+    for (let p = Math.floor(first / size); p * size <= last; p++) {
+      if (this.pending.has(p)) continue;
+      const end = Math.min(this.total(), (p + 1) * size);
       let missing = false;
-      for (let i = p * pageSize(); i < Math.min(total(), (p + 1) * pageSize()); i++) {
-        if (!cache.has(i)) { missing = true; break; }
-      }
+      for (let i = p * size; i < end && !missing; i++) missing = !this.cache.has(i);
       if (missing) {
-        pending.add(p);
-        send({ type: "fetch", offset: p * pageSize(), limit: pageSize() });
+        this.pending.add(p);
+        this.send({ type: "fetch", offset: p * size, limit: size });
       }
     }
   }
 
-  function cell(column, value) {
-    const td = el("td", column.numeric ? "zw-grid-num" : "");
+  cell(column, value) {
+    const td = element("td", column.numeric ? "zw-grid-num" : "");
     if (column.name === "status" && value) {
-      const badge = el("span", "zw-grid-status", value);
-      badge.style.background = model.get("status_colours")[value] || "#455a64";
+      const badge = element("span", "zw-grid-status", value);
+      badge.style.background = this.model.get("status_colours")[value] || "#455a64";
       td.appendChild(badge);
     } else {
       td.textContent = value ?? "";
@@ -124,88 +140,90 @@ function render({ model, el: root }) {
     return td;
   }
 
-  function draw() {
-    frame = 0;
-    const columns = model.get("columns");
-    const n = total();
+  row(i, columns, selected) {
+    const values = this.cache.get(i);
+    const tr = element("tr", values ? "zw-grid-row" : "zw-grid-row zw-grid-loading");
+    tr.dataset.row = String(i);
+    if (!values) {
+      columns.forEach((c, k) => tr.appendChild(this.cell(c, k === 0 ? "…" : "")));
+      return tr;
+    }
+    tr.dataset.name = values[0];
+    if (values[0] === selected) tr.classList.add("zw-selected");
+    columns.forEach((c, k) => tr.appendChild(this.cell(c, values[k + 1])));
+    return tr;
+  }
+
+  pad(height, span) {
+    const tr = element("tr", "zw-grid-pad");
+    const td = element("td");
+    td.colSpan = span;
+    tr.style.height = `${height}px`;
+    tr.appendChild(td);
+    return tr;
+  }
+
+  draw() {
+    this.frame = 0;
+    const columns = this.model.get("columns");
+    const n = this.total();
+    const view = this.view;
     const frameSize = view.offsetHeight - view.clientHeight; // borders and a sideways scrollbar
-    view.style.height = `${(Math.min(rowsShown(), Math.max(n, 1)) + 1) * ROW + frameSize}px`;
+    const shown = Math.min(this.model.get("rows_shown"), Math.max(n, 1));
+    view.style.height = `${(shown + 1) * ROW + frameSize}px`;
     const first = Math.max(0, Math.floor(view.scrollTop / ROW) - BUFFER);
     const last = Math.min(n - 1, Math.ceil((view.scrollTop + view.clientHeight) / ROW) + BUFFER);
-    const rows = [pad(first * ROW, columns.length)];
-    const selected = model.get("selected");
-    for (let i = first; i <= last; i++) {
-      const values = cache.get(i);
-      const tr = el("tr", values ? "zw-grid-row" : "zw-grid-row zw-grid-loading");
-      tr.dataset.row = String(i);
-      if (values) {
-        tr.dataset.name = values[0];
-        if (values[0] === selected) tr.classList.add("zw-selected");
-        columns.forEach((c, k) => tr.appendChild(cell(c, values[k + 1])));
-      } else {
-        columns.forEach((c, k) => tr.appendChild(cell(c, k === 0 ? "…" : "")));
-      }
-      rows.push(tr);
-    }
-    rows.push(pad(Math.max(0, n - last - 1) * ROW, columns.length));
-    tbody.replaceChildren(...rows);
-    if (n > 0) fetchMissing(first, last);
+    const rows = [this.pad(first * ROW, columns.length)];
+    for (let i = first; i <= last; i++) rows.push(this.row(i, columns, this.model.get("selected")));
+    rows.push(this.pad(Math.max(0, n - last - 1) * ROW, columns.length));
+    this.tbody.replaceChildren(...rows);
+    if (n > 0) this.fetchMissing(first, last);
     const top = Math.min(n, Math.floor(view.scrollTop / ROW) + 1);
-    const bottom = Math.min(n, Math.floor((view.scrollTop + view.clientHeight) / ROW) - 1);
-    range.textContent = n ? `rows ${top.toLocaleString("en")}–${Math.max(top, bottom).toLocaleString("en")} of ${n.toLocaleString("en")}` : "no runs";
-    error.textContent = model.get("error");
-    error.style.display = model.get("error") ? "" : "none";
+    const bottom = Math.max(top, Math.min(n, Math.floor((view.scrollTop + view.clientHeight) / ROW) - 1));
+    this.range.textContent = n ? `rows ${count(top)}–${count(bottom)} of ${count(n)}` : "no runs";
+    this.error.textContent = this.model.get("error");
+    this.error.style.display = this.model.get("error") ? "" : "none";
   }
 
-  const later = () => { if (!frame) frame = requestAnimationFrame(draw); };
+  later() {
+    if (!this.frame) this.frame = requestAnimationFrame(() => this.draw());
+  }
 
-  tbody.addEventListener("click", (event) => {
+  click(event) {
     const tr = event.target.closest && event.target.closest("tr.zw-grid-row");
     if (!tr || !tr.dataset.name) return;
-    for (const other of tbody.querySelectorAll("tr.zw-selected")) other.classList.remove("zw-selected");
+    for (const other of this.tbody.querySelectorAll("tr.zw-selected")) other.classList.remove("zw-selected");
     tr.classList.add("zw-selected");
-    send({ type: "select", name: tr.dataset.name });
-  });
-  view.addEventListener("scroll", later);
-
-  function onMessage(message) {
-    if (message.type !== "rows" || message.generation !== model.get("generation")) return;
-    message.rows.forEach((values, k) => cache.set(message.offset + k, values));
-    pending.delete(Math.floor(message.offset / pageSize()));
-    later();
+    this.send({ type: "select", name: tr.dataset.name });
   }
 
-  function restart() {
-    cache.clear();
-    pending.clear();
-    view.scrollTop = 0;
-    header();
-    later();
+  onMessage(message) {
+    if (message.type !== "rows" || message.generation !== this.model.get("generation")) return;
+    message.rows.forEach((values, k) => this.cache.set(message.offset + k, values));
+    this.pending.delete(Math.floor(message.offset / this.pageSize()));
+    this.later();
   }
 
-  const observer = new ResizeObserver(later);
-  observer.observe(view);
-  model.on("msg:custom", onMessage);
-  model.on("change:generation", restart);
-  model.on("change:columns", header);
-  model.on("change:sort", header);
-  model.on("change:descending", header);
-  model.on("change:selected", later);
-  model.on("change:error", later);
-  model.on("change:total", later);
-  header();
-  draw();
-  return () => {
-    observer.disconnect();
-    model.off("msg:custom", onMessage);
-    model.off("change:generation", restart);
-    model.off("change:columns", header);
-    model.off("change:sort", header);
-    model.off("change:descending", header);
-    model.off("change:selected", later);
-    model.off("change:error", later);
-    model.off("change:total", later);
-  };
+  restart() {
+    this.cache.clear();
+    this.pending.clear();
+    this.view.scrollTop = 0;
+    this.header();
+    this.later();
+  }
+
+  dispose() {
+    this.observer.disconnect();
+    this.model.off("msg:custom", this.onMessage);
+    this.model.off("change:generation", this.restart);
+    for (const name of EVENTS) this.model.off(`change:${name}`, this.header);
+    for (const name of REDRAW) this.model.off(`change:${name}`, this.later);
+  }
+}
+
+function render({ model, el }) {
+  const view = new GridView(model, el);
+  return () => view.dispose();
 }
 
 export default { render };
