@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from zenml_widgets.stack import Stack
     from zenml_widgets.store import ArtifactRecord
     from zenml_widgets.views.step import StepView
+    from zenml_widgets.visualizers.model_summary import ModelSummary
 
 
 class ArtifactView(View):
@@ -143,9 +144,9 @@ class ArtifactView(View):
         access = self._table_access("iter_frames", lambda p: p)
         yield from access.iter_frames(columns)
 
-    def model_summary(self) -> Any:
-        """A model output's layers, output shapes and parameter counts (a ``ModelSummary``),
-        from its files: the model is not loaded (Keras: TensorFlow is not imported)."""
+    def model_summary(self) -> ModelSummary:
+        """A model output's layers, output shapes and parameter counts, from its files: the
+        model is not loaded (Keras: TensorFlow is not imported)."""
         return self._stored.model_summary()
 
     def preview_html(self) -> str:
