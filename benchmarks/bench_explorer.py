@@ -11,7 +11,10 @@ cost grows with history. Also timed:
 * the runs grid at 100k runs: a header sort and clearing a filter (target < 0.3 s each), and a
   page fetched from the middle of the history while scrolling;
 * a Keras output's preview in a fresh process (target < 0.5 s, TensorFlow not imported),
-  against loading the model, which the preview used to do.
+  against loading the model, which the preview used to do;
+* with ``--browser``: the same grid in JupyterLab in headless Chromium (Debian's ``chromium``,
+  the tests' helpers), from the click on a header, or the Enter that clears a filter, to the
+  new rows in the page.
 """
 
 from __future__ import annotations
@@ -124,6 +127,7 @@ def choose_output(explorer: HistoryExplorer, pipeline: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=100_000)
+    parser.add_argument("--browser", action="store_true", help="also time the grid in Chromium")
     args = parser.parse_args()
     repo = build_history(DATA / f"explorer-{args.runs}", args.runs)
     explorer = HistoryExplorer(repo, page_size=50)
@@ -134,6 +138,11 @@ def main() -> None:
     grid(explorer, args.runs)
     print("\n== A Keras output's preview, fresh process ==")
     keras_preview(repo.root)
+    if args.browser:
+        print(f"\n== The runs grid in JupyterLab, Chromium, {args.runs:,} runs ==")
+        from bench_explorer_browser import grid_in_browser
+
+        grid_in_browser(repo.root, args.runs)
 
 
 def dropdowns(explorer: HistoryExplorer, repo: Repository, runs: int) -> None:
