@@ -136,3 +136,46 @@ def test_concurrent_registers_keep_every_stack(tmp_path: Path) -> None:
     assert set(config["stacks"]) == expected
     assert set(Repository(tmp_path).stacks) == expected
     assert not list((tmp_path / ".zen").glob("*.tmp"))  # no temporary file left behind
+
+
+# -- papercuts (issue 20) -------------------------------------------------------------------------
+
+
+def test_runs_says_1_run_not_1_runs(
+    sqlite_repo: Repository, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import zw_testing as t
+
+    t.make_training().run(run_name="one", repository=sqlite_repo)
+    assert main(["-R", str(sqlite_repo.root), "runs"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "training_pipeline (stack default): 1 run"
+
+
+def test_runs_without_pipelines_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["init", str(tmp_path)]) == 0
+    capsys.readouterr()
+    assert main(["-R", str(tmp_path), "runs"]) == 0
+    assert "No pipelines in any stack" in capsys.readouterr().out
+    assert main(["-R", str(tmp_path), "runs", "--stack", "default"]) == 0
+    assert "No pipelines in stack 'default'" in capsys.readouterr().out
+
+
+def test_runs_help_explains_every_argument(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["runs", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "only this pipeline (default: every pipeline)" in text
+    assert "the stack whose pipelines to list (default: the active one)" in text
+    assert "how many runs per pipeline (default 10)" in text
+
+
+def test_backfill_progress_ends_full_when_values_exist(
+    sqlite_repo: Repository, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import zw_testing as t
+
+    t.make_training().run(run_name="one", repository=sqlite_repo)  # values recorded already
+    capsys.readouterr()
+    assert main(["-R", str(sqlite_repo.root), "backfill-values"]) == 0
+    bar = capsys.readouterr().err.replace("\r", "\n").strip().splitlines()[-1]
+    assert "3/3" in bar, bar

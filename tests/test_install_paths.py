@@ -1,10 +1,10 @@
 """Autoload on every documented install path, checked in brand-new environments with real kernels.
 
-* a wheel (``pip install zenml-widgets``): the wheel's data files put the ``.py`` kernel config
-  into ``{prefix}/etc/ipython``;
-* an editable install (``pip install -e``, as scripts/demo.sh does): pip does not install data
-  files then, so the script runs ``python -m zenml_widgets.extension.autoload enable``, which
-  writes ``{prefix}/etc/ipython/ipython_kernel_config.json``.
+Both a wheel (``pip install zenml-widgets``) and an editable install (``pip install -e .``, as
+scripts/demo.sh does) put the ``.py`` kernel config into ``{prefix}/etc/ipython``: the package is
+built with hatchling, whose ``shared-data`` is installed in editable installs too. ``pip
+uninstall`` removes the file again; ``python -m zenml_widgets.extension.autoload status|disable``
+keep working.
 
 Each environment is a new venv without pip; the test's own pip installs the package into it
 (``pip --python``) without dependencies, and a ``.pth`` file lends it this environment's
@@ -112,6 +112,42 @@ def kernel_probe(python: Path, tmp_path: Path, **env: str) -> tuple[bool, str, s
         manager.shutdown_kernel(now=True)
 
 
+def autoload(python: Path, command: str) -> str:
+    done = subprocess.run(
+        [str(python), "-m", "zenml_widgets.extension.autoload", command],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout
+
+
+def check_installed_config(python: Path, prefix: Path, tmp_path: Path, package_root: Path) -> None:
+    """The kernel config is in place and works, can be switched off, and ``status`` says so."""
+    config = prefix / "etc" / "ipython" / "ipython_kernel_config.py"
+    assert config.is_file()
+    assert "zenml_widgets.extension.autoload" in config.read_text()
+    assert f"{config}: installed" in autoload(python, "status")
+
+    has_magic, kernel_prefix, package = kernel_probe(python, tmp_path)
+    assert Path(kernel_prefix) == prefix
+    assert Path(package).is_relative_to(package_root)
+    assert has_magic
+    assert not kernel_probe(python, tmp_path, ZENML_WIDGETS_AUTOLOAD="0")[0]
+    autoload(python, "disable")
+    assert "switched off" in autoload(python, "status")
+    assert not kernel_probe(python, tmp_path)[0]
+    autoload(python, "enable")
+    assert kernel_probe(python, tmp_path)[0]
+
+
+def check_uninstall_removes_it(python: Path, prefix: Path) -> None:
+    pip(python, "uninstall", "--yes", "zenml-widgets")
+    folder = prefix / "etc" / "ipython"
+    assert not (folder / "ipython_kernel_config.py").exists()
+    assert not folder.exists() or not any(folder.rglob("*.py"))
+
+
 def test_a_wheel_installs_the_kernel_config(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
     subprocess.run(
@@ -120,36 +156,21 @@ def test_a_wheel_installs_the_kernel_config(tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     (wheel,) = dist.glob("zenml_widgets-*.whl")
-    python = new_environment(tmp_path / "wheel-env")
-    pip(python, "install", "--no-deps", str(wheel))
     prefix = tmp_path / "wheel-env"
-    assert (prefix / "etc" / "ipython" / "ipython_kernel_config.py").is_file()
-
-    has_magic, kernel_prefix, package = kernel_probe(python, tmp_path)
-    assert Path(kernel_prefix) == prefix
-    assert Path(package).is_relative_to(prefix)  # the installed copy, not this checkout
-    assert has_magic
-    assert not kernel_probe(python, tmp_path, ZENML_WIDGETS_AUTOLOAD="0")[0]
-    subprocess.run([str(python), "-m", "zenml_widgets.extension.autoload", "disable"], check=True)
-    assert not kernel_probe(python, tmp_path)[0]
+    python = new_environment(prefix)
+    pip(python, "install", "--no-deps", str(wheel))
+    check_installed_config(python, prefix, tmp_path, prefix)  # the installed copy
+    check_uninstall_removes_it(python, prefix)
 
 
-def test_an_editable_install_needs_and_gets_enable(tmp_path: Path) -> None:
-    """What scripts/demo.sh does: ``pip install -e .`` then ``enable``."""
-    python = new_environment(tmp_path / "editable-env")
-    pip(python, "install", "--no-deps", "-e", str(ROOT))
+def test_an_editable_install_autoloads_with_no_extra_command(tmp_path: Path) -> None:
+    """What scripts/demo.sh does: ``pip install -e .``, and nothing more."""
     prefix = tmp_path / "editable-env"
-    assert not (prefix / "etc" / "ipython" / "ipython_kernel_config.py").exists()
-    assert not kernel_probe(python, tmp_path)[0]  # why the scripts run `enable`
+    python = new_environment(prefix)
+    pip(python, "install", "--no-deps", "-e", str(ROOT))
+    check_installed_config(python, prefix, tmp_path, ROOT)  # this checkout
+    check_uninstall_removes_it(python, prefix)
 
     demo = (ROOT / "scripts" / "demo.sh").read_text()
     assert '-m pip install --quiet --disable-pip-version-check -e ".[all]"' in demo
-    assert "-m zenml_widgets.extension.autoload enable" in demo
-    subprocess.run([str(python), "-m", "zenml_widgets.extension.autoload", "enable"], check=True)
-    assert (prefix / "etc" / "ipython" / "ipython_kernel_config.json").is_file()
-    has_magic, kernel_prefix, package = kernel_probe(python, tmp_path)
-    assert Path(kernel_prefix) == prefix
-    assert Path(package).is_relative_to(ROOT)
-    assert has_magic
-    subprocess.run([str(python), "-m", "zenml_widgets.extension.autoload", "disable"], check=True)
-    assert not kernel_probe(python, tmp_path)[0]
+    assert "autoload enable" not in demo  # no longer needed

@@ -87,7 +87,7 @@ def test_cli_runs_in_a_fresh_process_imports_nothing_heavy(history: Path) -> Non
     )
     assert lines[0] == "bulk (stack default): 30 runs"
     assert lines[1].split()[:2] == ["bulk-00029", "completed"]
-    assert lines[3] == "training_pipeline (stack default): 1 runs"
+    assert lines[3] == "training_pipeline (stack default): 1 run"
     assert lines[-1] == "exit 0"
     assert [m for m in HEAVY if m in modules] == []
 

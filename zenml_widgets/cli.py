@@ -85,6 +85,10 @@ def _stack_delete(args: argparse.Namespace) -> int:
     return 0
 
 
+def _plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
+
+
 def _runs(args: argparse.Namespace) -> int:
     from zenml_widgets.repository import Repository
 
@@ -94,8 +98,15 @@ def _runs(args: argparse.Namespace) -> int:
         if args.pipeline
         else repo.get_pipelines(args.stack)
     )
+    if not pipelines:
+        where = f"stack {args.stack!r}" if args.stack else "any stack"
+        print(
+            f"No pipelines in {where} of the repository {repo.root} yet: a pipeline appears "
+            "here once it has run (see the README's Quickstart)."
+        )
+        return 0
     for p in pipelines:
-        print(f"{p.name} (stack {p.stack_key}): {len(p.runs)} runs")
+        print(f"{p.name} (stack {p.stack_key}): {_plural(len(p.runs), 'run')}")
         for run in p.runs.newest(args.limit):
             end = f"{run.duration.total_seconds():.2f} s" if run.duration else "-"
             print(f"  {run.name}  {run.status}  {run.start_time:%Y-%m-%d %H:%M:%S}  {end}")
@@ -253,10 +264,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_stack_commands(sub)
 
-    runs = sub.add_parser("runs", help="list the latest runs of each pipeline")
-    runs.add_argument("pipeline", nargs="?", default=None)
-    runs.add_argument("--stack", default=None)
-    runs.add_argument("--limit", type=int, default=10)
+    runs = sub.add_parser(
+        "runs",
+        help="list the latest runs of each pipeline",
+        description="List each pipeline's run count and its latest runs, newest first: name, "
+        "status, start time (UTC) and duration.",
+    )
+    runs.add_argument(
+        "pipeline", nargs="?", default=None, help="only this pipeline (default: every pipeline)"
+    )
+    runs.add_argument(
+        "--stack", default=None, help="the stack whose pipelines to list (default: the active one)"
+    )
+    runs.add_argument(
+        "--limit", type=int, default=10, help="how many runs per pipeline (default 10)"
+    )
     runs.set_defaults(func=_runs)
     gc = sub.add_parser(
         "gc",

@@ -83,7 +83,8 @@ def mimebundle(
             "text/plain": f"{obj!r}\n(rich display failed: {short})",
             "text/html": (
                 f"<pre>{html.escape(repr(obj))}</pre>"
-                f"<pre style='color:#b00'>rich display failed: {html.escape(short)}</pre>"
+                f"<pre style='color:var(--jp-error-color1,#b00020)'>rich display failed: "
+                f"{html.escape(short)}</pre>"
             ),
         }
     bundle.setdefault("text/plain", repr(obj))

@@ -1,8 +1,10 @@
-"""The run DAG and run comparison of the explorer in JupyterLab 4, in headless Chromium.
+"""The run DAG and run comparison of the explorer in JupyterLab 4 and Notebook 7, in headless
+Chromium.
 
-Clicking a step node of the DAG selects that step (the code line, step dropdown and SVG
-outline follow); choosing a run to compare with shows the changed parameters. Screenshots go to
-``test-artifacts/``.
+The DAG is an anywidget widget: clicking a step node in the picture selects that step (the
+code line, step dropdown and SVG outline follow), so does Enter on a step reached with the
+keyboard; the picture fits the cell, zooms and pans. Choosing a run to compare with shows the
+changed parameters. Screenshots go to ``test-artifacts/``.
 """
 
 from __future__ import annotations
@@ -14,30 +16,40 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import zw_testing as t
-from infra.jupyterlab import Lab, dropdown, serve_notebook, wait_for_kernel
+from infra.jupyterlab import Lab, dropdown, run_all_cells, serve_notebook, wait_for_kernel
 
 from zenml_widgets import pipeline, step
-from zenml_widgets.display.dag import MIN_SCALE
 from zenml_widgets.repository import Repository
 from zenml_widgets.stack import forget_metadata_stores
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser
+    from playwright.sync_api import Browser, Page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CELL = "%load_ext zenml_widgets\n%zenml_history training_pipeline second"
 
 
-@pytest.fixture
-def lab(tmp_path: Path) -> Iterator[Lab]:
-    """JupyterLab on a repository with two runs; the notebook opens the explorer on 'second'."""
+@pytest.fixture(params=["lab", "notebook"])
+def lab(request: Any, tmp_path: Path) -> Iterator[Lab]:
+    """JupyterLab 4 or Notebook 7 on a repository with two runs; the notebook opens the
+    explorer on 'second'."""
     repo = Repository.init(tmp_path / "repo")
     t.make_training(epochs=1).run(run_name="first", repository=repo)
     t.make_training(epochs=2).run(run_name="second", repository=repo)
     forget_metadata_stores()
-    with serve_notebook(repo.root, tmp_path / "jupyter", "dag.ipynb", [CELL]) as server:
+    with serve_notebook(
+        repo.root, tmp_path / "jupyter", "dag.ipynb", [CELL], app=request.param
+    ) as server:
         yield server
+
+
+def code_line(page: Page) -> Any:
+    return (
+        page.locator(".widget-text")
+        .filter(has=page.locator("label.widget-label", has_text=re.compile("^code$")))
+        .locator("input")
+    )
 
 
 def test_clicking_a_dag_node_selects_the_step(
@@ -48,13 +60,14 @@ def test_clicking_a_dag_node_selects_the_step(
 
     context = new_offline_context(chromium_browser, allow_hosts=["127.0.0.1"])
     page = context.new_page()
+    page.set_viewport_size({"width": 1200, "height": 900})
+    name = f"{request.node.name}-{lab.app}"
     try:
-        page.goto(lab.url("lab/tree/dag.ipynb"), timeout=60_000)
-        wait_for_kernel(page)
-        page.locator(".jp-Cell .cm-content").first.click()
-        page.keyboard.press("Shift+Enter")
+        page.goto(lab.notebook_url("dag.ipynb"), timeout=60_000)
+        run_all_cells(page)
 
-        svg = page.locator("svg.zw-dag")
+        widget = page.locator(".zw-dag-widget")
+        svg = widget.locator("svg.zw-dag")
         expect(svg).to_be_visible(timeout=60_000)
         expect(svg.locator("g.zw-dag-step")).to_have_count(3)
         expect(svg.locator('g.zw-dag-step[data-step="importer"]')).to_have_attribute(
@@ -62,30 +75,58 @@ def test_clicking_a_dag_node_selects_the_step(
         )
         expect(svg.get_by_text("was cached from run 'first'")).to_be_visible()
         expect(svg.locator("g.zw-dag-selected")).to_have_count(0)
+        view = widget.locator(".zw-dag-view").bounding_box()
+        picture = svg.bounding_box()
+        assert view is not None and picture is not None
+        assert picture["x"] + picture["width"] <= view["x"] + view["width"] + 1  # fits
 
-        page.locator(".zw-dag-node", has_text="trainer").click()
-        code = (
-            page.locator(".widget-text")
-            .filter(has=page.locator("label.widget-label", has_text=re.compile("^code$")))
-            .locator("input")
+        svg.locator('g.zw-dag-step[data-step="trainer"] rect').first.click()
+        expect(code_line(page)).to_have_value(
+            re.compile(r'\.get_run\("second"\)\.get_step\("trainer"\)$')
         )
-        expect(code).to_have_value(re.compile(r'\.get_run\("second"\)\.get_step\("trainer"\)$'))
         expect(svg.locator('g.zw-dag-selected[data-step="trainer"]')).to_have_count(1)
-        step = dropdown(page, "step")
-        expect(step.locator("option:checked")).to_have_text(re.compile("^trainer"))
+        expect(dropdown(page, "step").locator("option:checked")).to_have_text(
+            re.compile("^trainer")
+        )
+
+        # The keyboard: Tab reaches the steps, arrows move between them, Enter selects.
+        svg.locator('g.zw-dag-step[data-step="importer"]').focus()
+        page.keyboard.press("ArrowRight")
+        page.keyboard.press("ArrowRight")
+        focused = page.evaluate("() => document.activeElement.getAttribute('data-step')")
+        assert focused == "evaluator"
+        page.keyboard.press("Enter")
+        expect(code_line(page)).to_have_value(re.compile(r'\.get_step\("evaluator"\)$'))
+
+        # Zoom in, then pan by dragging: the picture moves inside its frame.
+        fitted = int(widget.locator(".zw-dag-zoom").inner_text().rstrip("%"))
+        widget.get_by_role("button", name="Zoom in").click()
+        widget.get_by_role("button", name="Zoom in").click()
+        zoomed = int(widget.locator(".zw-dag-zoom").inner_text().rstrip("%"))
+        assert zoomed > fitted, (fitted, zoomed)
+        before = widget.locator(".zw-dag-stage").evaluate("e => e.style.transform")
+        box = widget.locator(".zw-dag-view").bounding_box()
+        assert box is not None
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 20)
+        page.mouse.down()
+        page.mouse.move(box["x"] + box["width"] / 2 - 150, box["y"] + 10, steps=5)
+        page.mouse.up()
+        after = widget.locator(".zw-dag-stage").evaluate("e => e.style.transform")
+        assert after != before, (before, after)
+        widget.get_by_role("button", name="Fit the cell's width").click()
         svg.scroll_into_view_if_needed()
-        shot = save_screenshot(page, request.node.name)
+        shot = save_screenshot(page, name)
 
         compare = dropdown(page, "compare")
-        expect(compare.locator("option")).to_have_count(3)  # none, second, first
-        compare.select_option(index=2)
+        expect(compare.locator("option")).to_have_count(2)  # none, first (not itself)
+        compare.select_option(index=1)
         expect(page.get_by_text("Changed parameters")).to_be_visible(timeout=30_000)
         expect(page.locator(".widget-html td", has_text="epochs").first).to_be_visible()
         page.get_by_text("Changed parameters").scroll_into_view_if_needed()
-        save_screenshot(page, f"{request.node.name}-compare")
+        save_screenshot(page, f"{name}-compare")
         assert shot.stat().st_size > 10_000
     except Exception:
-        save_screenshot(page, f"{request.node.name}-failure")
+        save_screenshot(page, f"{name}-failure")
         raise
     finally:
         context.close()
@@ -154,7 +195,7 @@ def wide_lab(tmp_path: Path) -> Iterator[Lab]:
         yield server
 
 
-def test_a_wide_dag_shrinks_then_scrolls_inside_its_cell(
+def test_a_wide_dag_shrinks_to_fit_its_cell(
     wide_lab: Lab, chromium_browser: Browser, request: Any
 ) -> None:
     from infra.browser import new_offline_context, save_screenshot
@@ -173,26 +214,23 @@ def test_a_wide_dag_shrinks_then_scrolls_inside_its_cell(
         for index in range(2):
             svg = svgs.nth(index)
             expect(svg.locator("g.zw-dag-step")).to_have_count(6)
-            natural = float(svg.get_attribute("width") or 0)
+            # the natural size: the viewBox (the widget sets width and height as it zooms)
+            _, _, natural, tall = map(float, (svg.get_attribute("viewBox") or "").split())
             container = svg.locator("xpath=..")
             output = svg.locator("xpath=ancestor::*[contains(@class,'jp-OutputArea-output')]")
             box, area = svg.bounding_box(), output.bounding_box()
             outer = container.bounding_box()
             assert box is not None and area is not None and outer is not None
-            # smaller than natural size but readable (not below MIN_SCALE), same proportions
-            assert natural * MIN_SCALE - 1 <= box["width"] < natural
-            assert box["height"] / box["width"] == pytest.approx(
-                float(svg.get_attribute("height") or 0) / natural, rel=0.02
-            )
-            # the container stays inside the cell and scrolls to the last step
+            # smaller than natural size, as wide as the cell, same proportions
+            assert box["width"] < natural
+            assert box["height"] / box["width"] == pytest.approx(tall / natural, rel=0.02)
+            # the container stays inside the cell and needs no scrolling: the last step shows
             assert outer["x"] + outer["width"] <= area["x"] + area["width"] + 1
-            assert container.evaluate("e => e.scrollWidth > e.clientWidth")
+            assert container.evaluate("e => e.scrollWidth <= e.clientWidth + 1")
             last = svg.locator('g.zw-dag-step[data-step="publish_report"]')
-            container.evaluate("e => { e.scrollLeft = e.scrollWidth }")
             last_box = last.bounding_box()
             assert last_box is not None
             assert last_box["x"] + last_box["width"] <= outer["x"] + outer["width"] + 1
-            container.evaluate("e => { e.scrollLeft = 0 }")
             svg.scroll_into_view_if_needed()
             save_screenshot(page, f"{request.node.name}-{index}")
     except Exception:

@@ -1,5 +1,9 @@
-"""The explorer's runs table in JupyterLab 4 and headless Chromium: sort by a metric by clicking
-its header, then click a run's row and see the run dropdown follow."""
+"""The explorer's runs grid in JupyterLab 4 and Notebook 7 (dark theme), headless Chromium, at
+1,200 px (JupyterLab with its file browser open): sort by a metric by clicking its header,
+select a run by clicking its row (highlighted; the run dropdown follows), the name column stays
+in view when scrolled sideways, 20,000 runs scroll virtually (a few dozen rows in the page,
+fetched a page at a time), the dropdowns stay where they were when the table opens, nothing
+overflows the cell and the text has a contrast of at least 4.5:1."""
 
 from __future__ import annotations
 
@@ -10,23 +14,28 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import zw_testing as t
-from infra.jupyterlab import Lab, dropdown, serve_notebook, wait_for_kernel
+from infra import pagecheck
+from infra.jupyterlab import DARK, Lab, dropdown, run_all_cells, serve_notebook, wait_for_command
 
 from zenml_widgets.repository import Repository
 from zenml_widgets.stack import forget_metadata_stores
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser
+    from playwright.sync_api import Browser, Locator, Page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CELL = "%load_ext zenml_widgets\n%zenml_history training_pipeline"
+CELLS = [
+    "%load_ext zenml_widgets\nexplorer = %zenml_history training_pipeline\nexplorer",
+    "%zenml_history bulk",
+]
+BULK = 20_000
 
 
-@pytest.fixture
-def lab(tmp_path: Path) -> Iterator[tuple[Lab, list[str]]]:
-    """Three runs whose ``trainer.output`` metric is not in start order, and the run names
-    ordered by that metric, highest first (read from the artifacts)."""
+@pytest.fixture(params=["lab", "notebook"])
+def lab(request: Any, tmp_path: Path) -> Iterator[tuple[Lab, list[str]]]:
+    """Three runs whose ``trainer.output`` is not in start order (and the names ordered by it,
+    highest first), and a pipeline ``bulk`` of 20,000 runs."""
     repo = Repository.init(tmp_path / "repo")
     for name, epochs in (("low", 1), ("high", 9), ("mid", 4)):
         t.make_training(epochs=epochs, seed=3).run(run_name=name, repository=repo)
@@ -34,12 +43,30 @@ def lab(tmp_path: Path) -> Iterator[tuple[Lab, list[str]]]:
     scores = {r.name: r.get_step("trainer").output.read() for r in runs}
     order = sorted(scores, key=lambda n: scores[n], reverse=True)
     assert order != ["mid", "high", "low"]  # sorting changes what the table shows
+    t.bulk_runs(repo, "bulk", BULK)
     forget_metadata_stores()
-    with serve_notebook(repo.root, tmp_path / "jupyter", "table.ipynb", [CELL]) as server:
+    with serve_notebook(
+        repo.root, tmp_path / "jupyter", "table.ipynb", CELLS, app=request.param, theme=DARK
+    ) as server:
         yield server, order
 
 
-def test_sort_by_metric_and_click_a_row(
+def open_table(page: Page, server: Lab, index: int) -> Locator:
+    """Open the runs table of the ``index``-th explorer; returns its grid."""
+    explorer = page.locator(".zw-explorer").nth(index)
+    explorer.locator(".zw-runs-table-toggle").click()
+    grid = explorer.locator(".zw-grid")
+    grid.locator("tr.zw-grid-row[data-name]").first.wait_for(timeout=30_000)
+    return grid
+
+
+def names(grid: Locator) -> list[str]:
+    return [str(n) for n in grid.locator("tr.zw-grid-row[data-name]").evaluate_all(
+        "rows => rows.map(r => r.dataset.name)"
+    )]  # fmt: skip
+
+
+def test_sort_select_sticky_and_virtual_scrolling(
     lab: tuple[Lab, list[str]], chromium_browser: Browser, request: Any
 ) -> None:
     from infra.browser import new_offline_context, save_screenshot
@@ -48,44 +75,93 @@ def test_sort_by_metric_and_click_a_row(
     server, order = lab
     context = new_offline_context(chromium_browser, allow_hosts=["127.0.0.1"])
     page = context.new_page()
-    page.set_viewport_size({"width": 900, "height": 900})  # narrower than the table
+    page.set_viewport_size({"width": 1200, "height": 900})
+    name = f"{request.node.name}-{server.app}"
     try:
-        page.goto(server.url("lab/tree/table.ipynb"), timeout=60_000)
-        wait_for_kernel(page)
-        page.locator(".jp-Cell .cm-content").first.click()
-        page.keyboard.press("Shift+Enter")
-        toggle = page.locator(".zw-runs-table-toggle")
-        expect(toggle).to_be_visible(timeout=60_000)
-        toggle.click()
-        grid = page.locator(".zw-runs-table-grid")
-        rows = grid.locator(".zw-runs-table-run")
-        expect(rows).to_have_count(3, timeout=30_000)
-        expect(rows.first).to_have_text("mid")  # newest first
-        # Every header and run name is shown whole (not cut with an ellipsis); a table wider
-        # than the cell scrolls sideways inside its own box.
-        cut = grid.locator(".zw-runs-table-sort, .zw-runs-table-run").evaluate_all(
-            "els => els.filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)"
-        )
-        assert cut == []
-        box = grid.evaluate(
-            "g => [getComputedStyle(g).overflowX, g.scrollWidth, g.clientWidth, "
-            "g.closest('.jp-OutputArea-output').clientWidth]"
-        )
-        assert box[0] == "auto" and box[2] <= box[3], box
-        grid.locator(".zw-runs-table-sort", has_text=re.compile(r"^trainer\.output")).click()
-        expect(grid.locator(".zw-runs-table-sort", has_text="▼")).to_have_text(
+        page.goto(server.notebook_url("table.ipynb"), timeout=60_000)
+        if server.app == "lab":
+            wait_for_command(page, "filebrowser:activate")
+            page.evaluate("() => window.jupyterapp.commands.execute('filebrowser:activate')")
+        run_all_cells(page)
+        run = dropdown(page, "run").first
+        before = run.bounding_box()
+        grid = open_table(page, server, 0)
+        after = run.bounding_box()
+        assert before is not None and after is not None
+        assert after["y"] == before["y"]  # the open table pushes no dropdown down
+        expect(grid.locator("tr.zw-grid-row[data-name]")).to_have_count(3)
+        assert names(grid) == ["mid", "high", "low"]  # newest first
+
+        header = grid.locator(".zw-grid-sort", has_text=re.compile(r"^trainer\.output"))
+        header.click()
+        expect(grid.locator(".zw-grid-sort", has_text="▼")).to_have_text(
             re.compile(r"^trainer\.output")
         )
-        expect(rows.first).to_have_text(order[0])
-        assert [n.strip() for n in rows.all_inner_texts()] == order
-        run = dropdown(page, "run")
+        expect(grid.locator("tr.zw-grid-row").first).to_have_attribute("data-name", order[0])
+        assert names(grid) == order
+
         target = order[-1]
-        grid.locator(".zw-runs-table-run", has_text=target).click()
+        grid.locator(f'tr.zw-grid-row[data-name="{target}"] td').nth(2).click()
         expect(run.locator("option:checked")).to_have_text(re.compile(f"^{target}"))
-        expect(page.locator(".zw-runs-chart-box svg title").first).to_be_attached()
-        save_screenshot(page, request.node.name)
+        selected = grid.locator("tr.zw-selected")
+        expect(selected).to_have_attribute("data-name", target)
+        plain = grid.locator("tr.zw-grid-row:not(.zw-selected) td").nth(1)
+        colours = [
+            cell.evaluate("e => getComputedStyle(e).backgroundColor")
+            for cell in (selected.locator("td").nth(1), plain)
+        ]
+        assert colours[0] != colours[1], colours  # the selected row is highlighted
+        _check_sticky_name_column(page, grid)
+        _check_layout_and_contrast(page)
+        save_screenshot(page, name)
+
+        bulk = open_table(page, server, 1)
+        _check_virtual_scrolling(page, bulk)
+        save_screenshot(page, f"{name}-bulk")
     except Exception:
-        save_screenshot(page, f"{request.node.name}-failure")
+        save_screenshot(page, f"{name}-failure")
         raise
     finally:
         context.close()
+
+
+def _check_sticky_name_column(page: Page, grid: Locator) -> None:
+    view = grid.locator(".zw-grid-view")
+    assert view.evaluate("e => e.scrollWidth > e.clientWidth")  # wider than the cell
+    first = grid.locator("tr.zw-grid-row td").first
+    left = first.bounding_box()
+    view.evaluate("e => { e.scrollLeft = e.scrollWidth }")
+    page.wait_for_timeout(200)
+    moved = first.bounding_box()
+    assert left is not None and moved is not None
+    assert abs(moved["x"] - left["x"]) <= 1  # the name stayed in place
+    other = grid.locator("tr.zw-grid-row td").nth(2).bounding_box()
+    assert other is not None and other["x"] < left["x"]  # the rest scrolled under it
+    view.evaluate("e => { e.scrollLeft = 0 }")
+
+
+def _check_layout_and_contrast(page: Page) -> None:
+    areas = pagecheck.overflow(page)
+    assert all(a["overflow"] <= 1 for a in areas), areas
+    pager = page.locator(".zw-grid-tool").evaluate_all(
+        "tools => tools.filter(t => t.scrollWidth > t.clientWidth + 1).map(t => t.textContent)"
+    )
+    assert pager == []  # no button squeezed into a cut label
+    texts = pagecheck.contrast(page, ".zw-grid, .zw-dag-widget, div.zw")
+    lowest = min(texts, key=lambda t: t["ratio"])
+    assert lowest["ratio"] >= 4.5, lowest
+
+
+def _check_virtual_scrolling(page: Page, grid: Locator) -> None:
+    from playwright.sync_api import expect
+
+    expect(grid.locator(".zw-grid-range")).to_have_text(re.compile(r"of 20,000$"))
+    view = grid.locator(".zw-grid-view")
+    assert grid.locator("tr.zw-grid-row").count() < 60  # only the rows in view, and a few more
+    view.evaluate("e => { e.scrollTop = e.scrollHeight / 2 }")
+    middle = f"bulk-{BULK // 2 - 1:05d}"  # newest first: the middle row is run 9,999
+    expect(grid.locator(f'tr.zw-grid-row[data-name="{middle}"]')).to_have_count(1, timeout=30_000)
+    grid.get_by_role("button", name="Last rows").click()
+    expect(grid.locator('tr.zw-grid-row[data-name="bulk-00000"]')).to_have_count(1, timeout=30_000)
+    assert grid.locator("tr.zw-grid-row").count() < 60
+    expect(grid.locator(".zw-grid-range")).to_have_text(re.compile("\u201320,000 of 20,000$"))

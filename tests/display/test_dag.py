@@ -9,7 +9,7 @@ import pytest
 import zw_testing as t
 
 from zenml_widgets import Output, pipeline, step
-from zenml_widgets.display.dag import MIN_SCALE, PipelineRunDagVisualizer, RunDag, dag_svg, layout
+from zenml_widgets.display.dag import PipelineRunDagVisualizer, RunDag, dag_svg, layout
 from zenml_widgets.repository import Repository
 from zenml_widgets.views.compare import compare_runs
 
@@ -119,15 +119,15 @@ def test_visualize_refuses_other_objects(sqlite_repo: Repository) -> None:
     assert bundle["text/html"].count("<svg") == 1
 
 
-def test_svg_scales_to_the_cell_and_its_container_scrolls(sqlite_repo: Repository) -> None:
+def test_svg_scales_down_to_the_cell(sqlite_repo: Repository) -> None:
     run = t.make_training().run(run_name="first", repository=sqlite_repo)
     svg = dag_svg(run)
     root = ET.fromstring(svg)
     width, height = float(root.get("width", "0")), float(root.get("height", "0"))
     assert root.get("viewBox") == f"0 0 {width:.0f} {height:.0f}"
     style = dict(part.split(":", 1) for part in root.get("style", "").split(";"))
-    assert style["max-width"] == "100%" and style["height"] == "auto"
-    assert width * MIN_SCALE <= float(style["min-width"].removesuffix("px")) < width
+    assert style["width"] == "100%" and style["height"] == "auto"
+    assert style["max-width"] == f"{width:.0f}px" and "min-width" not in style
     html = RunDag(run).html
-    assert html.startswith('<div class="zw-dag-container"') and "overflow-x:auto" in html
-    assert "contain:inline-size" in html  # its minimum width does not widen the cell
+    assert html.startswith('<div class="zw-dag-container"') and "overflow" not in html
+    assert "contain:inline-size" in html  # its natural width does not widen the cell

@@ -46,7 +46,7 @@ def test_table_and_charts_render_escaped_and_offline(tmp_path: Path) -> None:
     line = table.chart("train.output.acc")._repr_mimebundle_()["text/html"]
     assert "<polyline" in line
     # The value axis is labelled with the data's extremes (0 and 0.5), not the padded bounds.
-    labels = re.findall(r'text-anchor="end" font-size="10" fill="#555">([^<]*)</text>', line)
+    labels = re.findall(r'text-anchor="end" font-size="10" style="[^"]*">([^<]*)</text>', line)
     assert labels == ["0.5", "0"]
     empty = runs.table(where="train.output.acc > 5")._repr_mimebundle_()["text/html"]
     assert "No runs match" in empty

@@ -1,11 +1,16 @@
-"""A private JupyterLab server for browser tests, and helpers to drive its notebooks.
+"""A private JupyterLab 4 or Notebook 7 server for browser tests, and helpers to drive its
+notebooks.
 
 Every server gets its own config, data, runtime and IPython folders and a free loopback port,
-so tests never touch the user's Jupyter set-up or each other.
+so tests never touch the user's Jupyter set-up or each other. ``Lab(..., app="notebook")``
+serves Notebook 7 instead of JupyterLab; ``theme="JupyterLab Dark"`` starts either in that
+theme. Both expose the application to the page (``window.jupyterapp``), so that tests can run
+its commands (``run_all_cells``).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -33,12 +38,31 @@ def free_port() -> int:
         return port
 
 
-class Lab:
-    """A JupyterLab server of this test."""
+APPS = {"lab": "JupyterLab 4", "notebook": "Notebook 7"}
+DARK = "JupyterLab Dark"
 
-    def __init__(self, root: Path, home: Path) -> None:
+
+def _write_settings(path: Path, values: dict[str, object]) -> None:
+    path = path.with_name(path.name + ".jupyterlab-settings")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(values))
+
+
+class Lab:
+    """A JupyterLab (``app="lab"``) or Notebook 7 (``app="notebook"``) server of this test."""
+
+    def __init__(
+        self, root: Path, home: Path, *, app: str = "lab", theme: str | None = None
+    ) -> None:
         for folder in ("config", "data", "runtime", "ipython"):
             (home / folder).mkdir(parents=True, exist_ok=True)
+        settings = home / "config" / "lab" / "user-settings" / "@jupyterlab"
+        # Every cell laid out, also those out of view (measurements need their boxes).
+        _write_settings(settings / "notebook-extension" / "tracker", {"windowingMode": "none"})
+        _write_settings(settings / "apputils-extension" / "notification", {"fetchNews": "false"})
+        if theme is not None:
+            _write_settings(settings / "apputils-extension" / "themes", {"theme": theme})
+        self.app = app
         self.port = free_port()
         self.token = secrets.token_hex(16)
         env = {
@@ -52,16 +76,27 @@ class Lab:
         env.pop("ZENML_WIDGETS_REPOSITORY", None)
         self.log = (home / "lab.log").open("w")
         self.process = subprocess.Popen(
-            [
-                sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root",
-                "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}",
-                "--ServerApp.port_retries=0", f"--ServerApp.token={self.token}",
-                f"--ServerApp.root_dir={root}", "--LabApp.news_url=",
-                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-            ],
+            [sys.executable, "-m", "jupyter", app, *self._arguments(root)],
             env=env, stdout=self.log, stderr=subprocess.STDOUT, cwd=root,
         )  # fmt: skip
         self.log_path = home / "lab.log"
+
+    def _arguments(self, root: Path) -> list[str]:
+        common = [
+            "--no-browser", "--allow-root", "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
+            f"--ServerApp.token={self.token}", f"--ServerApp.root_dir={root}",
+        ]  # fmt: skip
+        if self.app == "notebook":
+            return [*common, "--JupyterNotebookApp.expose_app_in_browser=True"]
+        return [
+            *common, "--LabApp.news_url=", "--LabApp.expose_app_in_browser=True",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        ]  # fmt: skip
+
+    def notebook_url(self, name: str) -> str:
+        """The page of notebook ``name`` in this front end."""
+        return self.url(f"notebooks/{name}" if self.app == "notebook" else f"lab/tree/{name}")
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}/{path}?token={self.token}"
@@ -89,9 +124,8 @@ class Lab:
         self.log.close()
 
 
-@contextmanager
-def serve_notebook(root: Path, home: Path, name: str, cells: Sequence[str]) -> Iterator[Lab]:
-    """Write notebook ``name`` with code ``cells`` into ``root`` and serve ``root`` with a Lab."""
+def write_notebook(path: Path, cells: Sequence[str]) -> None:
+    """A notebook of code ``cells`` for the python3 kernel."""
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(code) for code in cells]
     nb.metadata["kernelspec"] = {
@@ -99,8 +133,23 @@ def serve_notebook(root: Path, home: Path, name: str, cells: Sequence[str]) -> I
         "display_name": "Python 3",
         "language": "python",
     }
-    nbformat.write(nb, root / name)
-    server = Lab(root, home)
+    nbformat.write(nb, path)
+
+
+@contextmanager
+def serve_notebook(
+    root: Path,
+    home: Path,
+    name: str,
+    cells: Sequence[str],
+    *,
+    app: str = "lab",
+    theme: str | None = None,
+) -> Iterator[Lab]:
+    """Write notebook ``name`` with code ``cells`` into ``root`` and serve ``root`` with a Lab
+    (or Notebook 7: ``app="notebook"``)."""
+    write_notebook(root / name, cells)
+    server = Lab(root, home, app=app, theme=theme)
     try:
         server.wait_ready()
         yield server
@@ -127,3 +176,46 @@ def wait_for_kernel(page: Page) -> None:
             return
         page.wait_for_timeout(300)
     pytest.fail("the notebook's kernel never became idle")
+
+
+def wait_for_idle_kernel(page: Page, timeout: float = 90) -> None:
+    """Wait until the page's notebook has a kernel and it is idle (JupyterLab and Notebook 7:
+    asked of the application the page exposes)."""
+    page.wait_for_selector(".jp-Notebook", timeout=60_000)
+    page.wait_for_function(
+        """() => {
+            const app = window.jupyterapp;
+            const panel = app && app.shell.currentWidget;
+            const kernel = panel && panel.sessionContext && panel.sessionContext.session
+                && panel.sessionContext.session.kernel;
+            return !!kernel && kernel.status === "idle" && kernel.connectionStatus === "connected";
+        }""",
+        timeout=timeout * 1000,
+    )
+
+
+def run_all_cells(page: Page, timeout: float = 180) -> None:
+    """Run every cell of the open notebook and wait until each has run (its prompt numbered)
+    and the kernel is idle again."""
+    wait_for_idle_kernel(page)
+    wait_for_command(page, "notebook:run-all-cells")
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    page.wait_for_function(
+        """() => {
+            const prompts = [...document.querySelectorAll(
+                '.jp-CodeCell .jp-InputArea-prompt')].map(p => p.textContent.trim());
+            return prompts.length > 0 && prompts.every(p => /^\\[\\d+\\]:?$/.test(p));
+        }""",
+        timeout=timeout * 1000,
+    )
+    wait_for_idle_kernel(page, timeout)
+
+
+def wait_for_command(page: Page, command: str, timeout: float = 60) -> None:
+    """Wait until the page's application has ``command`` (plugins register theirs as they
+    start)."""
+    page.wait_for_function(
+        "(c) => window.jupyterapp && window.jupyterapp.commands.hasCommand(c)",
+        arg=command,
+        timeout=timeout * 1000,
+    )

@@ -14,15 +14,18 @@ PACKAGE = "zenml_widgets.widgets"
 # A module may import modules of a lower rank only.
 RANKS = {
     "code": 0,
+    "dag_widget": 0,
     "object_preview": 0,
     "options": 0,
     "run_pager": 0,
+    "runs_grid": 0,
     "state": 1,
     "panel": 2,
     "controls": 3,
     "data_panel": 3,
     "run_panels": 3,
     "runs_table_panel": 3,
+    "selection_preview": 3,
     "explorer": 4,
     "__init__": 5,
 }

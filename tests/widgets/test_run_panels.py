@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import zw_testing as t
 from traitlets import TraitError
@@ -15,37 +17,53 @@ def test_dag_of_the_selected_run_and_clicking_a_node_selects_the_step(
     history: Repository,
 ) -> None:
     explorer = HistoryExplorer().select("training_pipeline", "second")
+    graph = explorer.dag.graph
     assert explorer.dag.box.layout.display == ""
-    buttons = explorer.dag.buttons
-    assert list(buttons) == ["importer", "trainer", "evaluator"]
+    assert graph.title == "DAG of run second" and graph.selected is None
+    steps = re.findall(r'data-step="([^"]+)" data-status="([^"]+)"', graph.svg)
     # second run: epochs and seed changed, so everything re-ran
-    assert {b.button_style for b in buttons.values()} == {"success"}
-    assert "parameters changed (seed)" in buttons["importer"].tooltip
-    assert (
-        "<svg" in explorer.dag.picture.value and "zw-dag-selected" not in explorer.dag.picture.value
-    )
-    layers = [c for c in explorer.dag.nodes.children if hasattr(c, "children")]
-    assert [[b.description for b in col.children] for col in layers] == [
-        ["importer"],
-        ["trainer"],
-        ["evaluator"],
+    assert steps == [
+        ("importer", "completed"),
+        ("trainer", "completed"),
+        ("evaluator", "completed"),
     ]
-    buttons["trainer"].click()
+    assert "parameters changed (seed)" in graph.svg  # the tooltip says why
+    assert "zw-dag-selected" not in graph.svg
+    key = graph.key
+
+    graph.set_state({"selected": "trainer"})  # what a click in the page sends
     assert explorer.step_name == "trainer"
     assert explorer.code.endswith('.get_step("trainer")')
-    assert buttons["trainer"].icon == "check" and buttons["importer"].icon == ""
-    assert 'zw-dag-selected" data-step="trainer"' in explorer.dag.picture.value
-    explorer.ui.run.value = "first"  # another run: new nodes, no selection
-    assert explorer.step_name is None
-    assert all(b.icon == "" for b in explorer.dag.buttons.values())
+    assert 'zw-dag-selected" data-step="trainer"' in graph.svg and graph.key == key
+    explorer.step_name = "importer"  # the other way: the DAG follows the explorer
+    assert graph.selected == "importer" and 'zw-dag-selected" data-step="importer"' in graph.svg
+
+    explorer.ui.run.value = "first"  # another run: new picture, no selection
+    assert explorer.step_name is None and graph.selected is None and graph.key != key
     explorer.pipeline_name = None
     assert explorer.dag.box.layout.display == "none"
+
+
+def test_the_dag_widget_ships_its_module_and_shows_as_svg_where_widgets_cannot_run(
+    history: Repository,
+) -> None:
+    from zenml_widgets.widgets.dag_widget import DagWidget
+
+    explorer = HistoryExplorer().select("training_pipeline", "second")
+    graph = explorer.dag.graph
+    assert isinstance(graph, DagWidget)
+    assert "export default" in graph._esm and "http" not in graph._esm  # nothing from the net
+    assert "zw-dag-view" in graph._css
+    bundle = graph._repr_mimebundle_()
+    data = bundle[0] if isinstance(bundle, tuple) else bundle
+    assert "application/vnd.jupyter.widget-view+json" in data
+    assert data["text/html"].startswith('<div class="zw-dag-container"')
 
 
 def test_compare_with_another_run_and_one_output(history: Repository) -> None:
     explorer = HistoryExplorer().select("training_pipeline", "second")
     against = explorer.comparison.against
-    assert [v for _, v in against.options] == ["", "second", "first"]
+    assert [v for _, v in against.options] == ["", "first"]  # not the run itself
     against.value = "first"  # as the browser would
     assert explorer.compare_run_name == "first"
     summary = explorer.comparison.summary.value

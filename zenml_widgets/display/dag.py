@@ -20,14 +20,13 @@ from typing import TYPE_CHECKING, Any
 from zenml_widgets.views.lineage import StepExplanation, explain_run
 from zenml_widgets.visualizers import dag as drawing
 from zenml_widgets.visualizers.base import BaseVisualizer
-from zenml_widgets.visualizers.dag import COLOURS, MIN_SCALE, dag_html
+from zenml_widgets.visualizers.dag import COLOURS, dag_html
 
 if TYPE_CHECKING:
     from zenml_widgets.views import ArtifactView, PipelineRunView, StepView
 
 __all__ = [
     "COLOURS",
-    "MIN_SCALE",
     "DagLayout",
     "PipelineRunDagVisualizer",
     "RunDag",
@@ -159,7 +158,7 @@ class RunDag:
 
     @property
     def html(self) -> str:
-        """The SVG in a container that scrolls when the DAG cannot shrink to the cell."""
+        """The SVG in a container as wide as the cell (the DAG shrinks to fit it)."""
         return dag_html(self.svg)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:

@@ -10,7 +10,16 @@ import math
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from zenml_widgets.visualizers.html import block, esc, fmt_time, status_badge, text_table
+from zenml_widgets.visualizers.html import (
+    BORDER,
+    MUTED,
+    TEXT,
+    block,
+    esc,
+    fmt_time,
+    status_badge,
+    text_table,
+)
 
 if TYPE_CHECKING:
     from zenml_widgets.views.runs_table import RunsChart, RunsTable
@@ -55,17 +64,15 @@ def table_html(table: RunsTable, *, max_rows: int = MAX_ROWS) -> str:
             if column == "status" and isinstance(value, str):
                 cells.append(f"<td>{status_badge(value)}</td>")
             elif isinstance(value, int | float) and not isinstance(value, bool):
-                cells.append(
-                    f'<td style="text-align:right">{esc(format_value(column, value))}</td>'
-                )
+                cells.append(f'<td class="zw-num">{esc(format_value(column, value))}</td>')
             else:
                 cells.append(f"<td>{esc(format_value(column, value))}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     # One line per run: a wide table scrolls sideways in its own box instead of wrapping
-    # names and times over several lines.
+    # names and times over several lines; the run names stay in view (a sticky column).
     return (
-        '<div style="overflow-x:auto;max-width:100%">'
-        '<table class="zw-runs-table" style="white-space:nowrap">'
+        '<div class="zw-scroll">'
+        '<table class="zw-runs-table zw-sticky" style="white-space:nowrap">'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
     )
 
@@ -112,12 +119,12 @@ def chart_svg(chart: RunsChart, *, width: int = WIDTH, height: int = HEIGHT) -> 
         f'height="{height}" viewBox="0 0 {width} {height}" role="img" '
         f'aria-label="{esc(chart.y)} against {esc(x_label)}">',
         f'<rect x="{_PAD_LEFT}" y="{_PAD_TOP}" width="{plot_w}" height="{plot_h}" '
-        'fill="none" stroke="#bbb"/>',
+        f'fill="none" style="stroke:{BORDER}"/>',
     ]
     if not points:
         parts.append(
             f'<text x="{width / 2:.0f}" y="{height / 2:.0f}" text-anchor="middle" '
-            f'font-size="12" fill="#777">no numeric values of {esc(chart.y)}</text></svg>'
+            f'font-size="12" style="fill:{MUTED}">no numeric values of {esc(chart.y)}</text></svg>'
         )
         return "".join(parts)
     x0, x1 = _ticks(min(p[0] for p in points), max(p[0] for p in points))
@@ -136,7 +143,7 @@ def chart_svg(chart: RunsChart, *, width: int = WIDTH, height: int = HEIGHT) -> 
         at_y = sy(value)
         parts.append(
             f'<text x="{_PAD_LEFT - 4}" y="{at_y + 4:.1f}" text-anchor="end" font-size="10" '
-            f'fill="#555">{esc(f"{value:.4g}")}</text>'
+            f'style="fill:{MUTED}">{esc(f"{value:.4g}")}</text>'
         )
     if chart.x is not None:
         left, right = min(p[0] for p in points), max(p[0] for p in points)
@@ -144,16 +151,9 @@ def chart_svg(chart: RunsChart, *, width: int = WIDTH, height: int = HEIGHT) -> 
             at = sx(value)
             parts.append(
                 f'<text x="{at:.1f}" y="{_PAD_TOP + plot_h + 12}" text-anchor="middle" '
-                f'font-size="10" fill="#555">{esc(f"{value:.4g}")}</text>'
+                f'font-size="10" style="fill:{MUTED}">{esc(f"{value:.4g}")}</text>'
             )
-    parts.append(
-        f'<text x="{_PAD_LEFT + plot_w / 2:.1f}" y="{height - 4}" text-anchor="middle" '
-        f'font-size="11" fill="#333">{esc(x_label)}</text>'
-    )
-    parts.append(
-        f'<text x="12" y="{_PAD_TOP + plot_h / 2:.1f}" text-anchor="middle" font-size="11" '
-        f'fill="#333" transform="rotate(-90 12 {_PAD_TOP + plot_h / 2:.1f})">{esc(chart.y)}</text>'
-    )
+    parts.append(_axis_names(x_label, chart.y, plot_w, plot_h, height))
     if chart.x is None and len(points) > 1:
         line = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y, _ in points)
         parts.append(f'<polyline points="{line}" fill="none" stroke="#1565c0" stroke-width="1.5"/>')
@@ -166,6 +166,17 @@ def chart_svg(chart: RunsChart, *, width: int = WIDTH, height: int = HEIGHT) -> 
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _axis_names(x: str, y: str, plot_w: float, plot_h: float, height: int) -> str:
+    """The names of the axes: ``x`` under the plot, ``y`` along its left side."""
+    middle = _PAD_TOP + plot_h / 2
+    return (
+        f'<text x="{_PAD_LEFT + plot_w / 2:.1f}" y="{height - 4}" text-anchor="middle" '
+        f'font-size="11" style="fill:{TEXT}">{esc(x)}</text>'
+        f'<text x="12" y="{middle:.1f}" text-anchor="middle" font-size="11" '
+        f'style="fill:{TEXT}" transform="rotate(-90 12 {middle:.1f})">{esc(y)}</text>'
+    )
 
 
 def runs_chart_bundle(chart: RunsChart) -> dict[str, Any]:

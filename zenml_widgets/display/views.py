@@ -39,7 +39,9 @@ def repository_bundle(
     plain = f"{repo!r}\n" + text_table(("stack", "pipeline", "runs"), rows)
     html = block(
         f"Repository <code>{esc(repo.root)}</code> (active stack {esc(repo.active_stack_key)})",
-        table(("stack", "pipeline", "runs"), rows) if rows else "<i>No pipelines yet.</i>",
+        table(("stack", "pipeline", "runs"), rows, numeric=[2])
+        if rows
+        else "<i>No pipelines yet.</i>",
     )
     return {"text/plain": plain, "text/html": html}
 
@@ -61,21 +63,32 @@ def pipeline_bundle(
     *,
     run_count: int | None = None,
     newest: Sequence[PipelineRunView] | None = None,
+    name_contains: str = "",
 ) -> dict[str, Any]:
     """Run count and the most recent runs; ``run_count`` and ``newest`` (its newest runs, newest
-    first) if the caller has just read them."""
+    first) if the caller has just read them; ``name_contains``: only runs whose name contains it
+    (as the explorer's run filter)."""
     runs = pipeline.runs
     count = run_count if run_count is not None else len(runs)
-    recent = list(newest[:RECENT_RUNS]) if newest is not None else runs.newest(RECENT_RUNS)
+    if newest is not None:
+        recent = list(newest[:RECENT_RUNS])
+    else:
+        recent = runs.newest(RECENT_RUNS, name_contains=name_contains or None)
     headers = ("run", "status", "started", "duration")
     plain_rows = [
         (r.name, r.status, fmt_time(r.start_time), fmt_duration(r.duration)) for r in recent
     ]
-    plain = f"{pipeline!r}: {count} runs\n" + text_table(headers, plain_rows)
+    matching = f", newest matching {name_contains!r}" if name_contains else ""
+    plain = f"{pipeline!r}: {count} runs{matching}\n" + text_table(headers, plain_rows)
+    empty = (
+        f"<i>No runs matching {esc(repr(name_contains))}.</i>"
+        if name_contains
+        else ("<i>No runs yet.</i>")
+    )
     html = block(
         f"Pipeline {_code(pipeline.name)} <span class='zw-muted'>stack {esc(pipeline.stack_key)}"
-        f" · {count} runs</span>",
-        table(headers, _run_rows(recent), raw=True) if recent else "<i>No runs yet.</i>",
+        f" · {count} runs{esc(matching.replace(',', ' ·', 1))}</span>",
+        table(headers, _run_rows(recent), raw=True, numeric=[3]) if recent else empty,
     )
     return {"text/plain": plain, "text/html": html}
 
@@ -121,13 +134,13 @@ def run_bundle(run: PipelineRunView) -> dict[str, Any]:
         f"{run!r}\npipeline {run.pipeline.name}, started {fmt_time(run.start_time)}, "
         f"duration {fmt_duration(run.duration)}\n" + text_table(headers, plain_rows)
     )
-    html = block(f"Run {_code(run.name)}", meta, table(headers, rows, raw=True))
+    html = block(f"Run {_code(run.name)}", meta, table(headers, rows, raw=True, numeric=[0, 4]))
     return {"text/plain": plain, "text/html": html}
 
 
 def _artifact_rows(items: dict[str, ArtifactView]) -> list[tuple[str, ...]]:
     return [
-        (esc(name), _code(a.data_type), esc(fmt_size(a.size_bytes)), "yes" if a.is_cached else "")
+        (esc(name), _code(a.data_type), esc(fmt_size(a.size_bytes)), "yes" if a.is_cached else "no")
         for name, a in items.items()
     ]
 
@@ -142,7 +155,7 @@ def step_bundle(step: StepView) -> dict[str, Any]:
         ("status", status_badge(step.status)),
         ("started", esc(fmt_time(step.start_time))),
         ("duration", esc(fmt_duration(step.duration))),
-        ("parameters", f"<code>{esc(params)}</code>"),
+        ("parameters", f"<pre>{esc(params)}</pre>"),
     ]
     if step.error:
         meta.append(("error", f"<pre>{esc(step.error)}</pre>"))
@@ -150,9 +163,11 @@ def step_bundle(step: StepView) -> dict[str, Any]:
         f"Step {_code(step.name)}",
         key_values(meta),
         "<div class='zw-title'>Inputs</div>",
-        table(headers, _artifact_rows(inputs), raw=True) if inputs else "<i>none</i>",
+        table(headers, _artifact_rows(inputs), raw=True, numeric=[2]) if inputs else "<i>none</i>",
         "<div class='zw-title'>Outputs</div>",
-        table(headers, _artifact_rows(outputs), raw=True) if outputs else "<i>none</i>",
+        table(headers, _artifact_rows(outputs), raw=True, numeric=[2])
+        if outputs
+        else "<i>none</i>",
     )
     plain = (
         f"{step!r}\nentrypoint {step.entrypoint_name}, parameters {params}\n"
@@ -161,26 +176,47 @@ def step_bundle(step: StepView) -> dict[str, Any]:
     return {"text/plain": plain, "text/html": html}
 
 
-def artifact_bundle(artifact: ArtifactView) -> dict[str, Any]:
-    """Artifact metadata (no data is read)."""
-    step = artifact.step
+def _step_path(step: StepView) -> str:
+    return f"{_code(step.run.pipeline.name)} / {_code(step.run.name)} / {_code(step.name)}"
+
+
+def artifact_bundle(artifact: ArtifactView, *, content: bool = True) -> dict[str, Any]:
+    """Artifact metadata (a cached output names the run that wrote it, and the run that
+    reused it) and, with ``content``, what it holds, read cheaply: a table's shape, dtypes and
+    head from the parquet footer and first pages, a model's layers from its file (no
+    TensorFlow), a small value itself. The artifact is never read whole."""
+    producer = artifact.producer_step
     meta = [
         ("name", _code(artifact.name)),
         ("data type", _code(artifact.data_type)),
         ("materializer", _code(artifact.materializer)),
         ("uri", _code(artifact.uri)),
         ("size", esc(fmt_size(artifact.size_bytes))),
-        (
-            "produced in",
-            f"{_code(step.run.pipeline.name)} / {_code(step.run.name)} / {_code(step.name)}",
-        ),
+        ("produced in", _step_path(producer)),
         ("cached", "yes" if artifact.is_cached else "no"),
     ]
+    if artifact.is_cached:
+        meta.append(("reused in", _step_path(artifact.step)))
+    where = f"{producer.run.name}/{producer.name}"
     plain = (
         f"{artifact!r}\nuri {artifact.uri}\nmaterializer {artifact.materializer}, "
-        f"size {fmt_size(artifact.size_bytes)}"
+        f"size {fmt_size(artifact.size_bytes)}, produced in {where}"
+        + (
+            f", reused in {artifact.step.run.name}/{artifact.step.name}"
+            if artifact.is_cached
+            else ""
+        )
     )
-    return {
-        "text/plain": plain,
-        "text/html": block(f"Artifact {_code(artifact.name)}", key_values(meta)),
-    }
+    parts = [key_values(meta)]
+    if content:
+        parts.append(_content_html(artifact))
+    return {"text/plain": plain, "text/html": block(f"Artifact {_code(artifact.name)}", *parts)}
+
+
+def _content_html(artifact: ArtifactView) -> str:
+    """The artifact's cheap preview; a failure is a short note, never an exception."""
+    try:
+        preview = artifact.preview_html()
+    except Exception as e:
+        return f"<div class='zw-muted'>No preview: {esc(type(e).__name__)}: {esc(e)}</div>"
+    return preview

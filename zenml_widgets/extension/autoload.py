@@ -2,7 +2,8 @@
 
 Two ways get ``zenml_widgets.extension.autoload`` into a kernel's extensions:
 
-* the package installs ``{sys.prefix}/etc/ipython/ipython_kernel_config.py``, which *appends* to
+* the package installs ``{sys.prefix}/etc/ipython/ipython_kernel_config.py`` (wheel and editable
+  installs alike: hatchling's shared-data; ``pip uninstall`` removes it), which *appends* to
   ``c.InteractiveShellApp.extra_extensions`` (a lazy append merges with other config files
   instead of replacing their lists, and no other file of the folder is touched);
 * ``python -m zenml_widgets.extension.autoload enable`` merges the extension into

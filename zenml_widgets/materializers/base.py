@@ -13,7 +13,9 @@ succeeded, so a materializer never needs to worry about half-written artifacts.
 A materializer also says what its types can show (see
 :mod:`zenml_widgets.materializers.capabilities`): ``preview_html`` and ``describe`` for every
 type, and ``capabilities(data_type)`` with what goes with them: ``table()`` and
-``table_preview_html`` for tables, ``model_summary`` for models.
+``table_preview_html`` for tables, ``model_summary`` for models. A stored artifact previews its
+content cheaply, without being read whole: ``stored_model_summary`` (models: from the files, no
+framework import) and ``stored_preview_html`` (anything else that is cheap to show).
 """
 
 from __future__ import annotations
@@ -168,6 +170,17 @@ class BaseMaterializer:
     def model_summary(cls, model: Any) -> ModelSummary:
         """Models: ``model``'s layers, output shapes and parameter counts."""
         raise NotImplementedError(f"{cls.__name__} stores no models")
+
+    def stored_model_summary(self) -> ModelSummary:
+        """Models: the stored model's summary, read from its files without loading the model
+        (and without importing its framework)."""
+        raise NotImplementedError(f"{type(self).__name__} stores no models")
+
+    def stored_preview_html(self) -> str:
+        """A preview of the stored artifact that is cheap to make (a few kB read at most), or
+        ``""`` when there is none; tables and models have their own (``table_preview_html``,
+        ``stored_model_summary``). The default is ``""``."""
+        return ""
 
 
 def type_path(obj: Any) -> str:

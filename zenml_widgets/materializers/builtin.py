@@ -14,6 +14,8 @@ from zenml_widgets.materializers.base import BaseMaterializer
 from zenml_widgets.visualizers.html import block, esc, preformatted
 
 _FILENAME = "data.json"
+#: A stored value up to this many bytes is read for the artifact's own preview.
+PREVIEW_BYTES = 64_000
 # A one-key dict with one of these keys is read as a tag, so a user's dict shaped like one is
 # written in the ``__dict__`` (pairs) form instead.
 _TAGS = frozenset({"__tuple__", "__float__", "__dict__"})
@@ -87,6 +89,14 @@ class BuiltInMaterializer(BaseMaterializer):
         if data_type in (tuple, list) and isinstance(value, list | tuple):
             return data_type(value)
         return value
+
+    def stored_preview_html(self) -> str:
+        """The value itself when its file is small (``PREVIEW_BYTES``); else ``""``."""
+        with self.open(_FILENAME, "rb") as f:
+            data = f.read(PREVIEW_BYTES + 1)
+        if len(data) > PREVIEW_BYTES:
+            return ""
+        return self.preview_html(decode_json(json.loads(data)))
 
     @classmethod
     def preview_html(cls, obj: Any) -> str:

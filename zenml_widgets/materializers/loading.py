@@ -22,7 +22,9 @@ from zenml_widgets.exceptions import (
 )
 from zenml_widgets.materializers.base import BaseMaterializer
 from zenml_widgets.materializers.capabilities import (
+    MODEL,
     TABLE,
+    TableFacts,
     TableReader,
     stored_capabilities,
     stored_type,
@@ -31,6 +33,7 @@ from zenml_widgets.materializers.registry import default_registry
 
 if TYPE_CHECKING:
     from zenml_widgets.artifacts import ArtifactFolder, ArtifactStore
+    from zenml_widgets.visualizers.model_summary import ModelSummary
 
 
 @dataclass(frozen=True)
@@ -171,8 +174,67 @@ class StoredArtifact:
             )
         return self.with_materializer(lambda m: use(m.table()))
 
+    def model_summary(self) -> ModelSummary:
+        """A stored model's summary from its files, without loading it (Keras: the ``.keras``
+        file's config and weight shapes; TensorFlow is not imported).
+
+        Raises:
+            ArtifactReadError: the artifact is not a model, or its files are unreadable.
+        """
+        cls = self.materializer_class()
+        if MODEL not in cls.capabilities(self.stored_type(cls)):
+            raise ArtifactReadError(
+                f"Artifact {self.name!r} ({self.data_type}, written by {self.materializer}) is "
+                "not a model: it has no layer summary."
+            )
+        summary: ModelSummary = self.with_materializer(lambda m: m.stored_model_summary())
+        return summary
+
+    def preview_html(self, facts: TableFacts | None = None) -> str:
+        """A preview of the stored content, made cheaply: a table's shape, dtypes and first
+        rows (``facts``: its recorded shape, schema and head; default: read from the file), a
+        model's layers, a small value itself; ``""`` when there is nothing cheap to show.
+
+        Raises:
+            ArtifactReadError: the materializer is not registered, or the files are unreadable.
+        """
+        from zenml_widgets.visualizers.model_summary import summary_html
+
+        cls = self.materializer_class()
+        shows = cls.capabilities(self.stored_type(cls))
+        if MODEL in shows:
+            return summary_html(self.model_summary())
+        preview: str
+        if TABLE in shows:
+            known = facts
+            preview = self.with_materializer(
+                lambda m: m.table_preview_html(
+                    known if known is not None else _TableFacts(m.table())
+                )
+            )
+        else:
+            preview = self.with_materializer(lambda m: m.stored_preview_html())
+        return preview
+
     def _uri(self) -> str:
         try:
             return self.store.uri(self.key)
         except ArtifactStoreError as e:
             raise ArtifactReadError(f"Refusing to read artifact {self.name!r}: {e}") from e
+
+
+def _facts(materializer: BaseMaterializer, known: TableFacts | None) -> TableFacts:
+    return known if known is not None else _TableFacts(materializer.table())
+
+
+class _TableFacts:
+    """A table's facts straight from its reader (when no recorded facts are at hand)."""
+
+    def __init__(self, reader: TableReader) -> None:
+        self._reader = reader
+        self.num_rows, self.num_columns = reader.facts()
+        self.schema = reader.schema()
+
+    def head(self, n: int = 5) -> Any:
+        """The first ``n`` rows."""
+        return self._reader.head(n)

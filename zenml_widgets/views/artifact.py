@@ -7,6 +7,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from zenml_widgets.materializers.capabilities import TABLE
 from zenml_widgets.materializers.loading import StoredArtifact
 from zenml_widgets.views._common import View
 
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
     from zenml_widgets.stack import Stack
     from zenml_widgets.store import ArtifactRecord
     from zenml_widgets.views.step import StepView
+    from zenml_widgets.visualizers.model_summary import ModelSummary
 
 
 class ArtifactView(View):
@@ -145,6 +147,16 @@ class ArtifactView(View):
         """The DataFrame one row group at a time, for work that must not hold it all."""
         access = self._table_access("iter_frames", lambda p: p)
         yield from access.iter_frames(columns)
+
+    def model_summary(self) -> ModelSummary:
+        """A model output's layers, output shapes and parameter counts, from its files: the
+        model is not loaded (Keras: TensorFlow is not imported)."""
+        return self._stored.model_summary()
+
+    def preview_html(self) -> str:
+        """A cheap preview of the content (``""`` if there is none): a table's shape, dtypes and
+        head (footer and first pages), a model's layers, a small value itself."""
+        return self._stored.preview_html(self if TABLE in self.capabilities else None)
 
     @cached_property
     def _stored(self) -> StoredArtifact:

@@ -34,7 +34,8 @@ class BackfillReport:
 
 
 def backfill_values(stack: Stack, *, progress: bool = True) -> BackfillReport:
-    """Record the run values of every step of ``stack`` that has none yet (tqdm progress)."""
+    """Record the run values of every step of ``stack`` that has none yet (a tqdm progress bar
+    over all steps, which ends full: steps that had values already count as done)."""
     from tqdm.auto import tqdm
 
     store = stack.metadata_store
@@ -65,4 +66,6 @@ def backfill_values(stack: Stack, *, progress: bool = True) -> BackfillReport:
                 report.steps += 1
                 bar.update(1)
             after = steps[-1].id
+        # Steps that had values already were not visited: they are done too.
+        bar.update(max(0, bar.total - bar.n))
     return report

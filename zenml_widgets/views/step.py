@@ -132,11 +132,14 @@ class StepView(TimedView[StepRecord]):
 
     @property
     def outputs(self) -> dict[str, ArtifactView]:
-        """The step's outputs by name."""
+        """The step's outputs by name; a name that is not there raises ``NotFoundError``
+        listing them (``step.outputs["tran"]``: "... Did you mean 'train'?")."""
         records = self._output_records
         if records is None or self._record.status in ("pending", "running"):
             records = self._stack.metadata_store.list_outputs(self._id)
-        return {r.name: ArtifactView(self._stack, r, step=self) for r in records}
+        return _Named(
+            self, "output", {r.name: ArtifactView(self._stack, r, step=self) for r in records}
+        )
 
     def __getitem__(self, name: str) -> ArtifactView:
         """``step["train"]``: the output called ``name``; ``NotFoundError`` listing them."""
@@ -172,12 +175,13 @@ class StepView(TimedView[StepRecord]):
         records = self._input_records
         if records is None:
             records = self._stack.metadata_store.list_inputs(self._id)
-        return {
+        views = {
             r.name: ArtifactView(
                 self._stack, r.artifact, step=self._siblings.get(r.artifact.step_id)
             )
             for r in records
         }
+        return _Named(self, "input", views)
 
     @property
     def input(self) -> ArtifactView:
@@ -192,6 +196,23 @@ class StepView(TimedView[StepRecord]):
             records = self._stack.metadata_store.list_inputs(self._id)
         parent_ids = {r.artifact.step_id for r in records}
         return [s for s in self.run.steps if s.id in parent_ids]
+
+
+class _Named(dict[str, ArtifactView]):
+    """A step's outputs (or inputs) by name: a missing name is a ``NotFoundError`` that lists
+    the names and suggests a close one, as everywhere else."""
+
+    def __init__(self, step: StepView, what: str, items: dict[str, ArtifactView]) -> None:
+        super().__init__(items)
+        self._step = step  # its run is looked up only for the message
+        self._what = what
+
+    def __missing__(self, name: str) -> ArtifactView:
+        names, step = list(self), self._step
+        raise NotFoundError(
+            f"Step {step.name!r} of run {step.run.name!r} has no {self._what} {name!r}. Its "
+            f"{self._what}s are: {listing(names)}.{did_you_mean(str(name), names)}"
+        )
 
 
 def _single(items: dict[str, ArtifactView], what: str, step: str) -> ArtifactView:

@@ -7,8 +7,9 @@ outputs of earlier steps it read, and why it ran (text). Nothing here reads hist
 Layout: a step's layer is one more than the deepest step whose outputs it reads (layer 0 reads
 nothing); steps sit in column ``2 * layer`` and their outputs in the column after, so every edge
 goes right. Within a column, steps keep execution order and outputs follow their step. Nodes are
-coloured by status. The output is plain SVG with every name escaped: no script, no network, and
-the same data gives the same bytes.
+coloured by status. The picture is as wide as the cell, down to any size (its nodes have tooltips);
+the explorer's interactive DAG (``zenml_widgets.widgets.dag_widget``) zooms and pans. The output is
+plain SVG with every name escaped: no script, no network, and the same data gives the same bytes.
 """
 
 from __future__ import annotations
@@ -16,11 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from zenml_widgets.visualizers.html import esc, fmt_duration
+from zenml_widgets.visualizers.html import MUTED, TEXT, esc, fmt_duration
 
 __all__ = [
     "COLOURS",
-    "MIN_SCALE",
     "DagArtifact",
     "DagInput",
     "DagLayout",
@@ -33,26 +33,31 @@ __all__ = [
     "layout",
 ]
 
-#: Stroke and fill colours by status.
+#: Stroke and fill colours by status; the stroke colour is also the status text on the fill
+#: (a contrast of at least 4.5:1). The interactive DAG (``zenml_widgets.widgets.dag_widget``)
+#: takes its colours from here too.
 COLOURS = {
     "completed": ("#2e7d32", "#e8f5e9"),
     "cached": ("#1565c0", "#e3f2fd"),
     "failed": ("#c62828", "#ffebee"),
-    "running": ("#ef6c00", "#fff3e0"),
-    "pending": ("#757575", "#fafafa"),
-    "skipped": ("#9e9e9e", "#eeeeee"),
+    "running": ("#b34d00", "#fff3e0"),
+    "pending": ("#5e35b1", "#ede7f6"),
+    "skipped": ("#616161", "#f5f5f5"),
 }
 #: Always in the legend; the other statuses only when a step of the run has them.
 LEGEND_ALWAYS = ("completed", "cached", "failed", "running")
-LEGEND_ENTRY_W = 100
+#: A status without a colour of its own.
+OTHER = ("#455a64", "#eceff1")
+#: Text inside the (light) nodes.
+NODE_TEXT = "#1a1a1a"
+NODE_MUTED = "#4a4a4a"
 STEP_W, STEP_H = 210, 66
 ART_W, ART_H = 160, 40
 COL_GAP, ROW_GAP, MARGIN = 46, 18, 12
 CHARS_STEP, CHARS_ART = 30, 24
 LEGEND_H = 26
+LEGEND_STEP = 86
 LANE_GAP = 10
-#: A wide DAG shrinks to fit its cell down to this scale (12 px text: ~8 px); then it scrolls.
-MIN_SCALE = 0.7
 
 
 @dataclass(frozen=True)
@@ -208,8 +213,13 @@ def _place(dag: DagLayout, columns: dict[int, list[DagNode]], legend_entries: in
         if dag.nodes[dst].column - dag.nodes[src].column > 1:
             dag.lanes[(src, dst)] = lane_y
             lane_y += LANE_GAP
-    dag.width = max(x - COL_GAP + MARGIN, 2 * MARGIN + LEGEND_ENTRY_W * legend_entries + 20)
+    dag.width = max(x - COL_GAP + MARGIN, _narrowest(legend_entries))
     dag.height = lane_y - LANE_GAP + 2 * MARGIN + LEGEND_H
+
+
+def _narrowest(legend_entries: int) -> float:
+    """The width below which the legend (one entry per status it shows) would not fit."""
+    return 2 * MARGIN + legend_entries * LEGEND_STEP
 
 
 def _clip(text: str, limit: int) -> str:
@@ -241,14 +251,14 @@ def _edge(a: DagNode, b: DagNode, label: str, lane: float | None) -> str:
         'marker-end="url(#zw-dag-arrow)"/>'
     )
     if label:
-        path += _text(label_x, label_y, label, 14, font_size="10", fill="#555",
+        path += _text(label_x, label_y, label, 14, font_size="10", style=f"fill:{MUTED}",
                       text_anchor="middle")  # fmt: skip
     return path
 
 
 def _step_node(node: DagNode, step: DagStep, selected: bool) -> str:
     status = step.status
-    stroke, fill = COLOURS.get(status, ("#555", "#f5f5f5"))
+    stroke, fill = COLOURS.get(status, OTHER)
     duration = fmt_duration(step.duration)
     tooltip = f"{step.name} ({step.entrypoint}): {status}, {duration}"
     if step.explanation is not None:
@@ -263,9 +273,9 @@ def _step_node(node: DagNode, step: DagStep, selected: bool) -> str:
         f'<rect x="{x:.1f}" y="{y:.1f}" width="{node.width}" height="{node.height}" rx="6" '
         f'fill="{fill}" stroke="{outline}" stroke-width="{width}"/>'
         f'<rect x="{x:.1f}" y="{y:.1f}" width="6" height="{node.height}" rx="3" fill="{stroke}"/>'
-        + _text(x + 12, y + 18, step.name, CHARS_STEP, font_weight="600")
+        + _text(x + 12, y + 18, step.name, CHARS_STEP, font_weight="600", fill=NODE_TEXT)
         + _text(x + 12, y + 35, f"{status} · {duration}", CHARS_STEP, fill=stroke)
-        + _text(x + 12, y + 53, step.reason, CHARS_STEP + 6, font_size="10", fill="#555")
+        + _text(x + 12, y + 53, step.reason, CHARS_STEP + 6, font_size="10", fill=NODE_MUTED)
         + "</g>"
     )
 
@@ -282,8 +292,8 @@ def _artifact_node(node: DagNode, artifact: DagArtifact) -> str:
         f"<title>{esc(tooltip)}</title>"
         f'<rect x="{x:.1f}" y="{y:.1f}" width="{node.width}" height="{node.height}" rx="16" '
         f'fill="#fafafa" stroke="#999"{dashed}/>'
-        + _text(x + 12, y + 16, artifact.name, CHARS_ART, font_weight="600")
-        + _text(x + 12, y + 31, short_type, CHARS_ART, font_size="10", fill="#555")
+        + _text(x + 12, y + 16, artifact.name, CHARS_ART, font_weight="600", fill=NODE_TEXT)
+        + _text(x + 12, y + 31, short_type, CHARS_ART, font_size="10", fill=NODE_MUTED)
         + "</g>"
     )
 
@@ -294,9 +304,10 @@ def _legend(y: float, statuses: list[str]) -> str:
         stroke, fill = COLOURS[status]
         parts.append(
             f'<rect x="{x:.1f}" y="{y:.1f}" width="12" height="12" rx="2" fill="{fill}" '
-            f'stroke="{stroke}"/>' + _text(x + 16, y + 10, status, 12, font_size="11")
+            f'stroke="{stroke}"/>'
+            + _text(x + 16, y + 10, status, 12, font_size="11", style=f"fill:{TEXT}")
         )
-        x += LEGEND_ENTRY_W
+        x += LEGEND_STEP
     return "".join(parts)
 
 
@@ -312,11 +323,9 @@ def dag_svg(run: DagRun, *, selected: str | None = None) -> str:
             body.append(_artifact_node(dag.nodes[f"a:{s.name}/{a.name}"], a))
     body.append(_legend(dag.height - LEGEND_H, legend_statuses(run)))
     w, h = f"{dag.width:.0f}", f"{dag.height:.0f}"
-    # Natural size when it fits; narrower cells scale it down (viewBox keeps the proportions),
-    # but never below MIN_SCALE: then the container (see ``dag_html``) scrolls sideways.
-    legend_w = 2 * MARGIN + LEGEND_ENTRY_W * len(legend_statuses(run)) + 20
-    smallest = min(dag.width, max(dag.width * MIN_SCALE, legend_w))
-    style = f"max-width:100%;height:auto;min-width:{smallest:.0f}px"
+    # Natural size when it fits; a narrower cell scales it down to its width (viewBox keeps the
+    # proportions). The interactive DAG of the explorer zooms and pans instead.
+    style = f"width:100%;max-width:{w}px;height:auto"
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="zw-dag" width="{w}" height="{h}" '
         f'viewBox="0 0 {w} {h}" style="{style}" preserveAspectRatio="xMinYMin meet" '
@@ -329,13 +338,13 @@ def dag_svg(run: DagRun, *, selected: str | None = None) -> str:
 
 
 def dag_html(svg: str) -> str:
-    """``svg`` in a container that scrolls sideways when the DAG cannot shrink enough.
+    """``svg`` in a container as wide as the cell: the DAG shrinks to fit it.
 
-    ``contain:inline-size`` keeps the SVG's minimum width from widening the container's
+    ``contain:inline-size`` keeps the SVG's natural width from widening the container's
     ancestors (JupyterLab's output area and an ipywidgets ``HTML`` widget are flex layouts that
-    would grow to it, and then the cell cuts the DAG at its right edge instead of scrolling).
+    would grow to it, and then the cell would cut the DAG at its right edge).
     """
-    style = "overflow-x:auto;max-width:100%;contain:inline-size"
+    style = "max-width:100%;contain:inline-size"
     return f'<div class="zw-dag-container" style="{style}">{svg}</div>'
 
 

@@ -19,16 +19,24 @@ if TYPE_CHECKING:
     from zenml_widgets.visualizers.statistics_html import COLORS, standalone_html, statistics_html
 
 __all__ = [
+    "BORDER",
     "COLORS",
     "CSS_CLASS",
+    "ERROR",
     "MAX_TEXT",
+    "MUTED",
+    "SCOPE",
+    "STATUS_COLOURS",
     "STYLE",
+    "TEXT",
     "block",
+    "error_html",
     "esc",
     "fmt_duration",
     "fmt_size",
     "fmt_time",
     "key_values",
+    "muted_html",
     "preformatted",
     "standalone_html",
     "statistics_html",
@@ -43,22 +51,62 @@ _STATISTICS_HTML = ("COLORS", "standalone_html", "statistics_html")
 MAX_TEXT = 4000
 
 CSS_CLASS = "zw"
-# Selectors start with div.zw so that they outrank JupyterLab's own table rules
-# (.jp-RenderedHTMLCommon tbody td aligns right and drops borders).
-STYLE = """<style>
-div.zw{font-family:var(--jp-ui-font-family,system-ui,sans-serif);font-size:13px;color:var(--jp-ui-font-color1,#222)}
-div.zw table{border-collapse:collapse;margin:4px 0;table-layout:auto}
-div.zw table th,div.zw table td{padding:2px 8px;border:none;border-bottom:1px solid #ddd;
-text-align:left;vertical-align:top;white-space:normal}
-div.zw table th{font-weight:600;background:rgba(127,127,127,.08)}
-div.zw .zw-title{font-weight:600;margin:2px 0}
-div.zw .zw-muted{color:#777}
-div.zw code{font-family:var(--jp-code-font-family,monospace);font-size:12px}
-div.zw pre{margin:0;white-space:pre-wrap}
-div.zw .zw-status{padding:0 6px;border-radius:8px;color:#fff;font-size:11px}
-div.zw .zw-completed{background:#2e7d32}div.zw .zw-cached{background:#1565c0}
-div.zw .zw-failed{background:#c62828}div.zw .zw-running{background:#ef6c00}
-</style>"""
+#: Colours: JupyterLab's theme variables (light and dark themes, Notebook 7 too), with light
+#: fallbacks for exported HTML and plain pages.
+TEXT = "var(--jp-ui-font-color1,#1f1f1f)"
+MUTED = "var(--jp-ui-font-color2,#616161)"
+ERROR = "var(--jp-error-color1,#b00020)"
+BORDER = "var(--jp-border-color2,#e0e0e0)"
+#: Badge colours by status: white text on them has a contrast of at least 4.5:1.
+STATUS_COLOURS = {
+    "completed": "#2e7d32",
+    "cached": "#1565c0",
+    "failed": "#c62828",
+    "running": "#b34d00",
+    "pending": "#5e35b1",
+    "skipped": "#616161",
+}
+#: Every rule starts with this. ``:not(#zw-scope)`` counts as an id: the rules outrank the
+#: front end's own (JupyterLab's ``:not(.jp-RenderedMarkdown).jp-RenderedHTMLCommon td`` aligns
+#: cells right, its tables are ``table-layout:fixed`` with auto margins, its ``code`` and ``pre``
+#: get backgrounds and sizes), in JupyterLab 4, Notebook 7 and VS Code alike.
+SCOPE = "div.zw:not(#zw-scope)"
+_BADGES = "".join(f"{SCOPE} .zw-{k}{{background:{v}}}" for k, v in STATUS_COLOURS.items())
+STYLE = (
+    "<style>"
+    f"{SCOPE}{{font-family:var(--jp-ui-font-family,system-ui,sans-serif);font-size:13px;"
+    f"line-height:1.4;color:{TEXT};text-align:left;max-width:100%;overflow-x:auto}}"
+    f"{SCOPE} table{{border-collapse:collapse;margin:4px 0;table-layout:auto;width:auto;"
+    "max-width:100%;color:inherit;font-size:inherit;border:none}"
+    f"{SCOPE} th,{SCOPE} td,{SCOPE} tr{{text-align:left;vertical-align:top;white-space:normal;"
+    "line-height:1.4;max-width:none}"
+    f"{SCOPE} th,{SCOPE} td{{padding:2px 8px;border:none;border-bottom:1px solid {BORDER};"
+    "overflow-wrap:break-word;word-break:normal}"
+    f"{SCOPE} tbody tr,{SCOPE} tbody tr:nth-child(odd),{SCOPE} tbody tr:nth-child(even)"
+    "{background:transparent}"
+    f"{SCOPE} tbody tr:hover{{background:rgba(127,127,127,.08)}}"
+    f"{SCOPE} th{{font-weight:600;background:rgba(127,127,127,.08)}}"
+    f"{SCOPE} td.zw-num,{SCOPE} th.zw-num{{text-align:right;white-space:nowrap}}"
+    f"{SCOPE} .zw-title{{font-weight:600;margin:2px 0}}"
+    f"{SCOPE} .zw-muted{{color:{MUTED}}}"
+    f"{SCOPE} .zw-error{{color:{ERROR}}}"
+    f"{SCOPE} code{{font-family:var(--jp-code-font-family,monospace);font-size:12px;"
+    "color:inherit;background:rgba(127,127,127,.12);padding:0 3px;border-radius:3px;"
+    "overflow-wrap:anywhere}"
+    f"{SCOPE} pre{{margin:0;padding:0;border:none;white-space:pre-wrap;overflow-wrap:break-word;"
+    "word-break:normal;font-family:var(--jp-code-font-family,monospace);font-size:12px;"
+    "color:inherit;background:transparent;text-align:left}"
+    f"{SCOPE} pre code{{background:transparent;padding:0}}"
+    f"{SCOPE} .zw-status{{display:inline-block;padding:0 6px;border-radius:8px;color:#fff;"
+    "font-size:11px;line-height:1.5;white-space:nowrap}"
+    f"{SCOPE} .zw-scroll{{overflow-x:auto;max-width:100%}}"
+    f"{SCOPE} table.zw-sticky th:first-child,{SCOPE} table.zw-sticky td:first-child"
+    "{position:sticky;left:0;z-index:1;background:var(--jp-layout-color0,#fff);"
+    f"box-shadow:1px 0 0 {BORDER}}}"
+    f"{SCOPE} table.zw-sticky th:first-child{{background:linear-gradient(rgba(127,127,127,.08),"
+    "rgba(127,127,127,.08)),var(--jp-layout-color0,#fff)}"
+    f"{_BADGES}</style>"
+)
 
 
 def esc(value: Any) -> str:
@@ -102,11 +150,25 @@ def status_badge(status: str) -> str:
     return f'<span class="zw-status zw-{esc(status)}">{esc(status)}</span>'
 
 
-def table(headers: Sequence[str], rows: Iterable[Sequence[str]], *, raw: bool = False) -> str:
-    """An HTML table; cells are escaped unless ``raw`` (then the caller escaped them)."""
-    head = "".join(f"<th>{esc(h)}</th>" for h in headers)
+def table(
+    headers: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    *,
+    raw: bool = False,
+    numeric: Iterable[int] = (),
+) -> str:
+    """An HTML table; cells are escaped unless ``raw`` (then the caller escaped them). The
+    columns at the ``numeric`` positions are aligned right."""
+    right = set(numeric)
+
+    def cell(tag: str, index: int, text: str) -> str:
+        css = ' class="zw-num"' if index in right else ""
+        return f"<{tag}{css}>{text}</{tag}>"
+
+    head = "".join(cell("th", i, esc(h)) for i, h in enumerate(headers))
     body = "".join(
-        "<tr>" + "".join(f"<td>{c if raw else esc(c)}</td>" for c in row) + "</tr>" for row in rows
+        "<tr>" + "".join(cell("td", i, c if raw else esc(c)) for i, c in enumerate(row)) + "</tr>"
+        for row in rows
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
@@ -142,6 +204,18 @@ def preformatted(text: str, limit: int = MAX_TEXT) -> str:
     """``text`` (escaped here, cut after ``limit`` characters) in a scrolling ``<pre>``."""
     style = "margin:2px 0;max-height:24em;overflow:auto"
     return f"<pre style='{style}'>{esc(truncate_text(text, limit))}</pre>"
+
+
+def error_html(text: str) -> str:
+    """``text`` (escaped here) as an error message that keeps its line breaks; readable in light
+    and dark themes, with or without ``STYLE``."""
+    style = f"color:{ERROR};white-space:pre-wrap;overflow-wrap:break-word"
+    return f"<div class='zw-error' style='{style}'>{esc(text)}</div>"
+
+
+def muted_html(text: str) -> str:
+    """``text`` (escaped here) in the muted colour, with or without ``STYLE``."""
+    return f"<span class='zw-muted' style='color:{MUTED}'>{esc(text)}</span>"
 
 
 def __getattr__(name: str) -> Any:

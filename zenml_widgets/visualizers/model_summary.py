@@ -100,11 +100,14 @@ def summary_html(summary: ModelSummary) -> str:
         A ``<div class="zw zw-keras-summary">`` holding a title, the layer table and a table of
         input/output shapes and parameter counts.
     """
-    head = "".join(f"<th>{_esc(h)}</th>" for h in _HEADERS)
+    head = (
+        "".join(f"<th>{_esc(h)}</th>" for h in _HEADERS[:3])
+        + f'<th class="zw-num">{_HEADERS[3]}</th>'
+    )
     body = "".join(
         "<tr>"
         + "".join(f"<td>{_esc(cell)}</td>" for cell in _row_cells(layer)[:3])
-        + f'<td style="text-align:right">{_esc(_row_cells(layer)[3])}</td>'
+        + f'<td class="zw-num">{_esc(_row_cells(layer)[3])}</td>'
         + "</tr>"
         for layer in summary.layers
     )

@@ -48,34 +48,50 @@ COLORS = (
 )
 TOP_VALUES_SHOWN = 5
 TOP_LABEL_CHARS = 28
-_RED = "color:#c62828;font-weight:600"
+#: Dataset names up to this long are kept on one line.
+SHORT_NAME = 16
+#: Numbers longer than this may wrap after a thousands separator.
+LONG_NUMBER = 10
+_RED = "color:var(--jp-error-color1,#c62828);font-weight:600"
 
+# Colours are JupyterLab's theme variables (so the dark theme works), with the light fallbacks
+# that exported HTML and plain pages use. The table fits a notebook cell of about 740 px:
+# values wrap at their spaces (dates), headers wrap, and the charts shrink (to a minimum).
 _CSS = """
 .zwfs-root{font-family:-apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,Helvetica,Arial,
-sans-serif;font-size:12px;line-height:1.35;color:#212121;background:#fff;padding:8px 10px;
-overflow-x:auto;max-width:100%;box-sizing:border-box}
+sans-serif;font-size:12px;line-height:1.35;color:var(--jp-ui-font-color1,#212121);
+background:var(--jp-layout-color0,#fff);padding:8px 4px;overflow-x:auto;max-width:100%;
+box-sizing:border-box;text-align:left}
 .zwfs-root .zwfs-title{font-size:14px;font-weight:600;margin:0 0 6px 0}
 .zwfs-root .zwfs-legend{margin:0 0 8px 0}
 .zwfs-root .zwfs-legend span.zwfs-ds{display:inline-block;margin-right:14px;white-space:nowrap}
 .zwfs-root .zwfs-swatch{display:inline-block;width:10px;height:10px;margin-right:4px;
 vertical-align:middle;border-radius:2px}
-.zwfs-root .zwfs-section{font-size:13px;font-weight:600;margin:10px 0 4px 0;color:#37474f}
+.zwfs-root .zwfs-section{font-size:13px;font-weight:600;margin:10px 0 4px 0;
+color:var(--jp-ui-font-color1,#37474f)}
 .zwfs-root table.zwfs-table{border-collapse:collapse;margin:0 0 12px 0;table-layout:auto;
-width:auto;font-size:12px}
-.zwfs-root table.zwfs-table th,.zwfs-root table.zwfs-table td{padding:3px 8px;text-align:right;
-vertical-align:middle;white-space:nowrap;border:none;background:transparent;color:#212121}
-.zwfs-root table.zwfs-table th{font-weight:600;color:#546e7a;border-bottom:2px solid #cfd8dc}
-.zwfs-root table.zwfs-table tr.zwfs-first td{border-top:1px solid #e0e0e0}
+width:auto;max-width:100%;font-size:12px;color:inherit}
+.zwfs-root table.zwfs-table th,.zwfs-root table.zwfs-table td{padding:3px 4px;text-align:right;
+vertical-align:middle;white-space:normal;overflow-wrap:normal;border:none;
+background:transparent;color:inherit;line-height:1.35}
+.zwfs-root table.zwfs-table th{font-weight:600;color:var(--jp-ui-font-color2,#546e7a);
+border-bottom:2px solid var(--jp-border-color1,#cfd8dc);vertical-align:bottom}
+.zwfs-root table.zwfs-table tr.zwfs-first td{border-top:1px solid var(--jp-border-color2,#e0e0e0)}
 .zwfs-root table.zwfs-table tbody tr,
 .zwfs-root table.zwfs-table tbody tr:hover{background:transparent}
 .zwfs-root table.zwfs-table td.zwfs-feat,.zwfs-root table.zwfs-table td.zwfs-dsname,
 .zwfs-root table.zwfs-table th.zwfs-left,.zwfs-root table.zwfs-table td.zwfs-left{text-align:left}
-.zwfs-root .zwfs-fname{font-weight:600;white-space:normal;word-break:break-all;max-width:220px;
-display:inline-block;min-width:110px}
-.zwfs-root .zwfs-dtype{color:#78909c;font-size:10px}
-.zwfs-root .zwfs-high{color:#c62828;font-weight:600}
-.zwfs-root .zwfs-note{color:#78909c;font-style:italic}
-.zwfs-root svg.zwfs-chart{display:block;overflow:visible;max-width:none;height:auto}
+.zwfs-root .zwfs-fname{font-weight:600;white-space:normal;word-break:break-all;max-width:160px;
+display:inline-block;min-width:72px}
+.zwfs-root .zwfs-dtype{color:var(--jp-ui-font-color2,#607d8b);font-size:10px}
+.zwfs-root .zwfs-high{color:var(--jp-error-color1,#c62828);font-weight:600}
+.zwfs-root .zwfs-note{color:var(--jp-ui-font-color2,#607d8b);font-style:italic}
+.zwfs-root svg.zwfs-chart{display:block;overflow:visible;width:100%;height:auto;min-width:96px}
+.zwfs-root svg.zwfs-chart text{fill:var(--jp-ui-font-color2,#616161)}
+.zwfs-root svg.zwfs-chart line{stroke:var(--jp-border-color1,#bbb)}
+.zwfs-root table.zwfs-table .zwfs-nw{white-space:nowrap}
+.zwfs-root td.zwfs-hist{width:150px;min-width:96px;max-width:150px}
+.zwfs-root td.zwfs-top{width:270px;min-width:160px;max-width:270px}
 """
 
 
@@ -232,7 +248,7 @@ def _row_cells(
         if standard and shared is not None:
             span, peak = shared
             chart = _svg.histogram_svg(standard[0], color=color, span=span, peak=peak, fmt=fmt)
-        return cells, f'<td class="zwfs-left">{chart}</td>'
+        return cells, f'<td class="zwfs-left zwfs-hist">{chart}</td>'
     top = stats.top_values[0] if stats.top_values else None
     top_text = top.value if top is not None else "-"
     cells += [
@@ -248,7 +264,7 @@ def _row_cells(
         color=color,
         limit=top_values,
     )
-    return cells, f'<td class="zwfs-left">{chart}</td>'
+    return cells, f'<td class="zwfs-left zwfs-top">{chart}</td>'
 
 
 def _common_cells(common: Any) -> list[str]:
@@ -271,7 +287,8 @@ def _feature_cell(name: str, features: Sequence[Any], rows: int) -> str:
 
 
 def _dataset_cell(name: str, index: int) -> str:
-    return f'<td class="zwfs-dsname">{_swatch(index)}{escape(name)}</td>'
+    wrap = " zwfs-nw" if len(name) <= SHORT_NAME else ""  # a long name wraps
+    return f'<td class="zwfs-dsname{wrap}">{_swatch(index)}{escape(name)}</td>'
 
 
 def _legend(datasets: Sequence[Any]) -> str:
@@ -297,7 +314,20 @@ def _text_cell(text: str, *, high: bool = False, exact: float | None = None) -> 
 def _value_cell(value: float, text: str) -> str:
     high = value != value or value in (float("inf"), float("-inf"))
     style = f' class="zwfs-high" style="{_RED}"' if high else ""
-    return f'<td{style} title="{escape(repr(float(value)))}">{escape(text)}</td>'
+    return f'<td{style} title="{escape(repr(float(value)))}">{_words(text)}</td>'
+
+
+def _words(text: str) -> str:
+    """``text`` escaped, wrapping only where it has spaces (between a date and a time) or, for
+    long numbers, after their thousands separators (``-2,520,458,<wbr>677.67``): so the table
+    fits a notebook cell even with billions in five columns."""
+    if " " not in text:
+        return _long_number(escape(text))
+    return " ".join(f'<span class="zwfs-nw">{escape(word)}</span>' for word in text.split(" "))
+
+
+def _long_number(text: str) -> str:
+    return text.replace(",", ",<wbr>") if len(text) > LONG_NUMBER else text
 
 
 # --- helpers -----------------------------------------------------------------------------------

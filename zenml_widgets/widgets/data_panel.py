@@ -1,8 +1,10 @@
 """``DataPanel``: reads the selected output (only when asked) and previews its data.
 
 What an output shows is up to the materializer that wrote it (``default_registry``): a table
-gets its shape, schema and first rows before it is read, and a Statistics button; any read
-object its type's preview (:mod:`zenml_widgets.widgets.object_preview`).
+gets its shape, schema and first rows before it is read, and a Statistics button; a model its
+layers, read from its file (``ArtifactView.model_summary``: the model is loaded, and TensorFlow
+imported, only when asked for: "Read & preview" or "Load into variable"); any read object its
+type's preview (:mod:`zenml_widgets.widgets.object_preview`).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import os
 import time
 from typing import TYPE_CHECKING, Any, Protocol
 
-from zenml_widgets.materializers.capabilities import TABLE
+from zenml_widgets.materializers.capabilities import MODEL, TABLE
 from zenml_widgets.materializers.registry import default_registry
 from zenml_widgets.visualizers.html import block, esc, fmt_size
 from zenml_widgets.widgets.object_preview import object_preview_html
@@ -47,9 +49,11 @@ class DataPanel:
         self._value: tuple[ArtifactView, Any] | None = None
 
     def clear(self, output: ArtifactView | None) -> None:
-        """Forget the previous output's data; nothing is read here."""
+        """Forget the previous output's data (and the line saying how long its read took);
+        nothing is read here."""
         if output != self.output:
             self._value = None
+            self.ui.status.value = ""
         self.output = output
         self.ui.data.value = ""
         self.ui.stats.outputs = ()
@@ -61,6 +65,10 @@ class DataPanel:
         """Read and preview the output, unless that is off or it is bigger than ``limit``."""
         output = self.output
         if output is None:
+            return
+        if not force and MODEL in output.capabilities:
+            self.ui.data.value = self._stored_preview(output)  # the layers, from the file
+            self.ui.read.layout.display = ""
             return
         if not force and (not read_on_select or (output.size_bytes or 0) > limit):
             why = "automatic reading is off" if not read_on_select else "it is big"
@@ -74,6 +82,17 @@ class DataPanel:
             return
         self.ui.read.layout.display = "none"
         self.ui.data.value = object_preview_html(self.read())
+
+    @staticmethod
+    def _stored_preview(output: ArtifactView) -> str:
+        """The output's cheap preview (a model's layers from its file); errors as a note."""
+        try:
+            return output.preview_html()
+        except Exception as e:
+            return block(
+                "Preview not available",
+                f"<div class='zw-muted'>{esc(type(e).__name__)}: {esc(e)}</div>",
+            )
 
     @staticmethod
     def _table_facts(output: ArtifactView) -> str:

@@ -22,11 +22,10 @@ import ipywidgets as w
 from traitlets import Any as AnyTrait
 from traitlets import Bool, Int, TraitError, Unicode, observe, validate
 
-from zenml_widgets import rendering
 from zenml_widgets.display.html import esc
-from zenml_widgets.display.views import pipeline_bundle, repository_bundle
 from zenml_widgets.exceptions import NotFoundError, StoreError
 from zenml_widgets.repository import Repository
+from zenml_widgets.visualizers.html import error_html
 from zenml_widgets.widgets.code import (
     accessor_code,
     is_variable_name,
@@ -39,6 +38,7 @@ from zenml_widgets.widgets.object_preview import describe
 from zenml_widgets.widgets.panel import Panel, close_all
 from zenml_widgets.widgets.run_panels import ComparePanel, DagPanel, NewerRuns
 from zenml_widgets.widgets.runs_table_panel import RunsTablePanel
+from zenml_widgets.widgets.selection_preview import selection_html
 from zenml_widgets.widgets.state import LATEST, LEVELS, NAMES, ExplorerState
 
 __all__ = ["LATEST", "HistoryExplorer", "Part"]
@@ -92,6 +92,7 @@ class HistoryExplorer(w.VBox):  # type: ignore[misc]
         **kwargs: Any,
     ) -> None:
         self._panels: list[Panel] = []
+        self._preview_filter = ""  # the run filter when the preview was written
         self._writes = 0
         self._failure: Exception | None = None
         repo = repository if isinstance(repository, Repository) else Repository(repository)
@@ -126,13 +127,13 @@ class HistoryExplorer(w.VBox):  # type: ignore[misc]
             ui.pipeline,
             ui.paging,
             self.newer_runs,
-            self.runs_table,
             ui.run,
             ui.step,
             ui.output,
             ui.code,
             ui.actions,
             ui.message,
+            self.runs_table,  # below the dropdowns: an open table does not push them down
             self.dag,
             self.comparison,
             ui.preview,
@@ -230,7 +231,7 @@ class HistoryExplorer(w.VBox):  # type: ignore[misc]
             )
         self.set_trait("error", text)
         self.ui.status.value = ""
-        self.ui.message.value = f"<div style='color:#b00;white-space:pre-wrap'>⚠ {esc(text)}</div>"
+        self.ui.message.value = error_html(f"⚠ {text}")
 
     def close(self) -> None:
         """Close the explorer, its panels and its controls."""
@@ -345,6 +346,9 @@ class HistoryExplorer(w.VBox):  # type: ignore[misc]
             ui.newer.disabled = not state.has_newer
             ui.page_label.value = esc(state.runs_description)
             self.comparison.show_runs(state)
+            pipeline_shown = state.current is not None and state.current is state.pipeline
+            if pipeline_shown and state.name_filter != self._preview_filter:
+                ui.preview.value = self._preview_html(state.current)  # it lists those runs
 
     def _on_state_revision_change(self, change: Any) -> None:
         state = self.state
@@ -385,19 +389,5 @@ class HistoryExplorer(w.VBox):  # type: ignore[misc]
         return None if key == self.state.repository.active_stack_key else key
 
     def _preview_html(self, current: Any) -> str:
-        """The selection's rich display; a pipeline's reuses the run count and page of runs
-        the state has just read, the repository's the pipelines it listed."""
-        state = self.state
-        pipeline = state.pipeline
-        own_repository = rendering.get("repository") is repository_bundle  # not a user's own
-        own_pipeline = rendering.get("pipeline") is pipeline_bundle
-        if current is None and own_repository:
-            bundle = repository_bundle(state.repository, state.pipelines)
-        elif pipeline is not None and current is pipeline and own_pipeline:
-            newest = state.runs if state.newest_listed is not None else None
-            bundle = pipeline_bundle(pipeline, run_count=state.run_count, newest=newest)
-        else:
-            target = current if current is not None else state.repository
-            bundle = target._repr_mimebundle_(include=["text/html"])
-        html: str = bundle.get("text/html") or f"<pre>{esc(bundle['text/plain'])}</pre>"
-        return html
+        self._preview_filter = self.state.name_filter
+        return selection_html(self.state)

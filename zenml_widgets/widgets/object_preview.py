@@ -14,7 +14,7 @@ from typing import Any
 
 from zenml_widgets.materializers import capabilities
 from zenml_widgets.materializers.base import type_path
-from zenml_widgets.visualizers.html import block, esc
+from zenml_widgets.visualizers.html import block, error_html, esc
 
 __all__ = ["describe", "is_keras_model", "is_model", "object_preview_html", "type_path"]
 
@@ -35,7 +35,7 @@ def object_preview_html(obj: Any) -> str:
     except Exception as e:
         return block(
             f"<code>{esc(type_path(obj))}</code>",
-            f"<div style='color:#b00'>Preview failed: {esc(type(e).__name__)}: {esc(e)}</div>",
+            error_html(f"Preview failed: {type(e).__name__}: {e}"),
         )
 
 

@@ -1,51 +1,51 @@
 """The explorer's run panels: the selected run's DAG, a comparison with another run, and a
 notice when newer runs of the pipeline exist. Each is a ``Panel`` (``panel.py``).
 
-The DAG picture is SVG (``zenml_widgets.display.dag``); SVG inside an ``HTML`` widget cannot call
-Python, so the clickable part is a row of buttons laid out like the DAG's layers (one column of
-step buttons per layer, coloured by status). Clicking one selects that step in the explorer.
+The DAG is a :class:`~zenml_widgets.widgets.dag_widget.DagWidget`: the SVG of
+``zenml_widgets.display.dag``, made clickable (a click, or Enter on a step reached with the
+keyboard, selects that step in the explorer), zoomable and pannable.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
-from zenml_widgets.display.dag import dag_html, dag_svg, layout
+from zenml_widgets.display.dag import dag_svg
 from zenml_widgets.display.html import block, esc
 from zenml_widgets.views.compare import compare_runs
 from zenml_widgets.views.lineage import StepExplanation, explain_run
+from zenml_widgets.visualizers.html import TEXT
+from zenml_widgets.widgets.dag_widget import DagWidget
 from zenml_widgets.widgets.panel import close_all
 
 if TYPE_CHECKING:
-    from zenml_widgets.views import ArtifactView, PipelineRunView, PipelineView, StepView
+    from zenml_widgets.views import ArtifactView, PipelineRunView, PipelineView
     from zenml_widgets.widgets.state import ExplorerState
 
 NO_RUN = "(choose a run to compare with)"
-BUTTON_STYLES = {"completed": "success", "cached": "info", "failed": "danger", "running": "warning"}
 
 
 class DagPanel:
-    """The selected run's DAG: the SVG picture and clickable step nodes.
+    """The selected run's DAG, in which a click selects a step.
 
     Args:
-        on_pick: called with a step name when its node is clicked.
+        on_pick: called with a step name when its node is clicked (or chosen with the keyboard).
     """
 
     def __init__(self, on_pick: Callable[[str], None]) -> None:
         self._on_pick = on_pick
-        self.title = w.HTML()
-        self.picture = w.HTML(layout=w.Layout(overflow="auto"))
-        self.nodes = w.HBox(layout=w.Layout(flex_flow="row wrap", align_items="center"))
-        self.nodes.add_class("zw-dag-nodes")
-        self.box = w.VBox([self.title, self.picture, self.nodes], layout=w.Layout(display="none"))
-        self.buttons: dict[str, w.Button] = {}
+        self.graph = DagWidget(layout=w.Layout(width="100%"))
+        self.box = w.VBox([self.graph], layout=w.Layout(display="none", width="100%"))
+        self.box.add_class("zw-dag-panel")
         self.explanations: dict[str, StepExplanation] = {}
         self._run: PipelineRunView | None = None
         self._svgs: dict[str | None, str] = {}
         self._generation = 0
+        self._drawing = False
+        self.graph.observe(self._on_graph_selected_change, names="selected")
 
     @property
     def widget(self) -> w.VBox:
@@ -70,48 +70,25 @@ class DagPanel:
             self.box.layout.display = "none"
             return
         if run != self._run or run.status == "running":
-            self._load(run)
+            self._run = run
+            self._svgs = {}
+            self.explanations = explain_run(run)
         if selected not in self._svgs:
-            svg = dag_svg(run, selected=selected, explanations=self.explanations)
-            self._svgs[selected] = dag_html(svg)
-        self.picture.value = self._svgs[selected]
-        for name, button in self.buttons.items():
-            button.icon = "check" if name == selected else ""
+            self._svgs[selected] = dag_svg(run, selected=selected, explanations=self.explanations)
+        self._drawing = True
+        try:
+            with self.graph.hold_sync():
+                self.graph.key = f"{run.id}"
+                self.graph.title = f"DAG of run {run.name}"
+                self.graph.svg = self._svgs[selected]
+                self.graph.selected = selected
+        finally:
+            self._drawing = False
         self.box.layout.display = ""
 
-    def _load(self, run: PipelineRunView) -> None:
-        self._run = run
-        self._svgs = {}
-        self.explanations = explain_run(run)
-        dag = layout(run)
-        columns: dict[int, list[w.Button]] = {}
-        self.buttons = {}
-        for s in dag.steps:
-            button = self._button(s, self.explanations.get(s.name))
-            self.buttons[s.name] = button
-            columns.setdefault(dag.layers[s.name], []).append(button)
-        row: list[w.Widget] = []
-        for layer in sorted(columns):
-            if row:
-                row.append(w.HTML("<span style='font-size:18px;color:#888'>→</span>"))
-            row.append(w.VBox(columns[layer]))
-        self.nodes.children = row
-        self.title.value = (
-            f"<b>DAG of run <code>{esc(run.name)}</code></b> "
-            "<span style='color:#777'>(click a step to select it)</span>"
-        )
-
-    def _button(self, step: StepView, why: StepExplanation | None) -> w.Button:
-        button = w.Button(
-            description=step.name,
-            tooltip=f"{step.status}: {why.summary}" if why else step.status,
-            button_style=BUTTON_STYLES.get(step.status, ""),
-            layout=w.Layout(width="auto", min_width="120px", margin="2px"),
-        )
-        button.add_class("zw-dag-node")
-        name = step.name
-        button.on_click(lambda _: self._on_pick(name))
-        return button
+    def _on_graph_selected_change(self, change: Any) -> None:
+        if not self._drawing and change.new:
+            self._on_pick(change.new)
 
 
 class ComparePanel:
@@ -150,11 +127,14 @@ class ComparePanel:
         return self.box
 
     def show_runs(self, state: ExplorerState) -> None:
-        """Offer the listed page of runs (newest first) as runs to compare with."""
+        """Offer the listed page of runs (newest first), but the selected run itself, as runs
+        to compare with."""
         value = state.compare_run_name
         # "" rather than None: a Dropdown shows no label at all for the value None
         options: list[tuple[str, str]] = [(NO_RUN, "")]
-        options += [(f"{r.name}  ·  {r.status}", r.name) for r in state.runs]
+        options += [
+            (f"{r.name}  ·  {r.status}", r.name) for r in state.runs if r.name != state.run_name
+        ]
         if value is not None and all(v != value for _, v in options):
             options.append((value, value))
         self.against.options = options
@@ -270,8 +250,9 @@ class NewerRuns:
         if not newest or newest[0].id <= self._seen[0]:
             return 0
         count = max(1, len(pipeline.runs) - self._seen[1])
+        runs = "run" if count == 1 else "runs"
         self.label.value = (
-            f"<span style='color:#b26a00'>⟳ {count} newer run{'s' if count > 1 else ''} of "
+            f"<span style='color:{TEXT};font-weight:600'>⟳ {count} newer {runs} of "
             f"<code>{esc(pipeline.name)}</code> since you opened it (newest: "
             f"<code>{esc(newest[0].name)}</code>)</span>"
         )

@@ -1,42 +1,47 @@
 """The explorer's runs table: every run of the selected pipeline with its parameters and metrics.
 
-Sorted, filtered and paged in SQL (``pipeline.runs.table``), newest first by default. Column
-headers are buttons (click to sort, again to reverse); a run's name is a button that selects
-that run in the explorer. Below, an SVG chart of a chosen metric over runs or against a
-parameter (hover a point for its run).
+A :class:`~zenml_widgets.widgets.runs_grid.RunsGrid`: sorted and filtered in SQL
+(``pipeline.runs.table``), newest first by default, scrolled virtually and fetched a page at a
+time, so 100k runs are as quick as 10. Headers sort (again: reversed), a row selects its run in
+the explorer, the name column stays in view when scrolled sideways. A filter the store refuses
+clears the rows and says why. Below, an SVG chart of a chosen metric over runs or against a
+parameter (hover a point for its run); it starts on a metric whose values vary.
+
+What a sort costs: one page query (the count of a filter is kept, the chart is not redrawn).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
-from zenml_widgets.display.html import STYLE, esc, status_badge
 from zenml_widgets.display.runs_table import chart_svg, format_value
-from zenml_widgets.views.runs_table import RunsTable
+from zenml_widgets.visualizers.html import MUTED, error_html, esc
 from zenml_widgets.widgets.panel import close_all
+from zenml_widgets.widgets.runs_grid import Column, Row, RunsGrid
 
 if TYPE_CHECKING:
     from zenml_widgets.views import PipelineView
+    from zenml_widgets.views.runs_table import RunsTable
     from zenml_widgets.widgets.state import ExplorerState
 
-PAGE_SIZE = 15
-#: A filtered count stops past this many runs (then "10,000+").
-COUNT_UP_TO = 10_000
-MAX_VALUE_COLUMNS = 12
+PAGE_SIZE = 100  # rows per fetch
+ROWS_SHOWN = 10
+MAX_VALUE_COLUMNS = 30
 CHART_RUNS = 500
 OVER_RUNS = "(runs, oldest to newest)"
 _FIRST = ("name", "status", "start", "duration")
+_WIDTHS = {"status": 96, "start": 200, "duration": 84}
 
 
 class RunsTablePanel:
-    """Runs of one pipeline as a sortable, filterable, paged table and a chart.
+    """Runs of one pipeline as a sortable, filterable, virtually scrolled grid and a chart.
 
     Args:
         on_pick: called with a run name when its row is clicked.
-        page_size: rows per page.
+        page_size: rows per fetch from the store.
     """
 
     def __init__(self, on_pick: Callable[[str], None], page_size: int = PAGE_SIZE) -> None:
@@ -52,24 +57,17 @@ class RunsTablePanel:
             layout=w.Layout(width="min(100%, 560px)"),
         )
         self.where.add_class("zw-runs-table-filter")
-        self.older = w.Button(description="Older >", layout=w.Layout(width="auto"))
-        self.newer = w.Button(description="< Newer", layout=w.Layout(width="auto"))
-        self.page_label = w.HTML()
         self.message = w.HTML()
-        self.grid = w.GridBox(layout=w.Layout(overflow="auto", grid_gap="0px 6px"))
+        self.grid = RunsGrid(
+            self.rows, self._sorted, self._picked, page_size=page_size, rows_shown=ROWS_SHOWN
+        )
         self.grid.add_class("zw-runs-table-grid")
         self.metric = w.Dropdown(description="chart", style={"description_width": "48px"})
         self.x_axis = w.Dropdown(description="against", style={"description_width": "56px"})
         self.chart = w.HTML()
         self.chart.add_class("zw-runs-chart-box")
         self.content = w.VBox(
-            [
-                w.HBox([self.where, self.newer, self.older, self.page_label]),
-                self.message,
-                self.grid,
-                w.HBox([self.metric, self.x_axis]),
-                self.chart,
-            ],
+            [self.where, self.message, self.grid, w.HBox([self.metric, self.x_axis]), self.chart],
             layout=w.Layout(display="none"),
         )
         self.box = w.VBox([self.toggle, self.content], layout=w.Layout(display="none"))
@@ -77,14 +75,16 @@ class RunsTablePanel:
         self.pipeline: PipelineView | None = None
         self.sort = "start"
         self.descending = True
-        self.offset = 0
-        self.table: RunsTable | None = None
+        self.table: RunsTable | None = None  # the first page of the current query
+        self.shown: list[str] = []  # the columns of the grid
+        self._counts: dict[str, int] = {}  # by filter, for this pipeline and generation
+        self._chart_table: RunsTable | None = None
+        self._chart_key: tuple[Any, ...] | None = None
         self._stale = True
         self._generation = 0
+        self._quiet = False
         self.toggle.observe(self._on_toggle_change, "value")
         self.where.observe(self._on_where_change, "value")
-        self.older.on_click(lambda _: self.page(+1))
-        self.newer.on_click(lambda _: self.page(-1))
         self.metric.observe(self._on_chart_change, "value")
         self.x_axis.observe(self._on_chart_change, "value")
 
@@ -97,18 +97,17 @@ class RunsTablePanel:
 
     def show(self, state: ExplorerState) -> None:
         """Show the runs of the selected pipeline (queried when the table is open; again after
-        a refresh)."""
-        if state.generation != self._generation:
+        a refresh) with the selected run highlighted."""
+        if state.generation != self._generation or state.pipeline != self.pipeline:
             self._generation = state.generation
-            self._stale = True
-        pipeline = state.pipeline
-        if pipeline != self.pipeline:
-            self.pipeline = pipeline
-            self.sort, self.descending, self.offset = "start", True, 0
-            with self._quiet_where():
+            self._forget()
+        if state.pipeline != self.pipeline:
+            self.pipeline = state.pipeline
+            self.sort, self.descending, self.shown = "start", True, []
+            with self._quietly():
                 self.where.value = ""
-            self._stale = True
-        self.box.layout.display = "none" if pipeline is None else ""
+        self.grid.selected = state.run_name
+        self.box.layout.display = "none" if self.pipeline is None else ""
         if self.toggle.value:
             self.reload()
 
@@ -116,133 +115,162 @@ class RunsTablePanel:
         """Close the panel's widgets."""
         close_all(self.box)
 
-    def sort_by(self, column: str) -> None:
+    def sort_by(self, column: str, descending: bool | None = None) -> None:
         """Sort by ``column``; the same column again reverses the order."""
-        if column == self.sort:
-            self.descending = not self.descending
-        else:
-            self.sort, self.descending = column, True
-        self.offset = 0
-        self._stale = True
-        self.reload()
-
-    def page(self, step: int) -> None:
-        """One page older (+1) or newer (-1)."""
-        self.offset = max(0, self.offset + step * self.page_size)
+        if descending is None:
+            descending = not self.descending if column == self.sort else True
+        self.sort, self.descending = column, descending
         self._stale = True
         self.reload()
 
     def reload(self) -> None:
-        """Query the page and redraw the table and chart (only when something changed)."""
+        """Query the first page and restart the grid (only when something changed); the count
+        and the chart only when the filter or the pipeline changed."""
         self.content.layout.display = "" if self.toggle.value else "none"
         if self.pipeline is None or not self._stale or not self.toggle.value:
             return
         self._stale = False
+        where = self.where.value.strip()
         try:
-            table = self.pipeline.runs.table(
-                where=self.where.value or None,
-                sort=self.sort,
-                descending=self.descending,
-                limit=self.page_size,
-                offset=self.offset,
-                # counting a million runs takes longer than the page: count past the page only
-                count=max(COUNT_UP_TO, self.offset + 2 * self.page_size),
-            )
+            table = self._query(offset=0, limit=self.page_size, count=where not in self._counts)
         except (KeyError, ValueError, TypeError) as e:
-            self.message.value = f"<div style='color:#b00'>⚠ {esc(e)}</div>"
+            self._refused(e)
             return
+        if table.total is not None:
+            self._counts[where] = table.total
         self.message.value = ""
         self.table = table
-        self._draw(table)
-        self._chart_options(table)
-        self._draw_chart()
+        self._show_columns(table)
+        self.grid.restart(total=self._counts[where], first=self._rows(table))
+        key = (self.pipeline, where, self._generation)
+        if key != self._chart_key:
+            self._chart_key = key
+            self._chart_options(table)
+            self._draw_chart()
 
-    # -- drawing -----------------------------------------------------------------------------------
+    def rows(self, offset: int, limit: int) -> list[Row]:
+        """The grid's rows at ``offset`` (at most ``limit``) of the current query."""
+        if self.pipeline is None:
+            return []
+        return self._rows(self._query(offset=offset, limit=limit, columns=self.shown))
 
-    def _columns(self, table: RunsTable) -> list[str]:
-        values = [c for c, k in zip(table.columns, table.kinds, strict=True) if k != "builtin"]
-        shown = [c for c in _FIRST if c in table.columns] + values[:MAX_VALUE_COLUMNS]
-        if self.sort not in shown:
-            shown.append(self.sort)
-        return shown
+    # -- queries ---------------------------------------------------------------------------------
 
-    def _draw(self, table: RunsTable) -> None:
-        shown = self._columns(table)
-        cells: list[w.Widget] = []
-        for column in shown:
-            arrow = (" ▼" if self.descending else " ▲") if column == self.sort else ""
-            header = w.Button(
-                description=column + arrow,
-                tooltip=f"sort by {column}",
-                layout=w.Layout(width="auto"),
-            )
-            header.add_class("zw-runs-table-sort")
-            header.on_click(lambda _, c=column: self.sort_by(c))
-            cells.append(header)
-        index = {c: i for i, c in enumerate(table.columns)}
-        for row in table.rows:
-            for column in shown:
-                value = row[index[column]]
-                if column == "name":
-                    button = w.Button(
-                        description=str(value),
-                        tooltip=f"select run {value}",
-                        layout=w.Layout(width="auto"),
-                    )
-                    button.add_class("zw-runs-table-run")
-                    button.on_click(lambda _, n=str(value): self._on_pick(n))
-                    cells.append(button)
-                elif column == "status" and isinstance(value, str):
-                    cells.append(w.HTML(STYLE + f"<div class='zw'>{status_badge(value)}</div>"))
-                else:
-                    cells.append(w.HTML(esc(format_value(column, value))))
-        self.grid.layout.grid_template_columns = f"repeat({len(shown)}, max-content)"
-        self.grid.children = cells
-        total = table.total or 0
-        first = self.offset + 1 if table.rows else 0
-        counted = f"{total:,}+" if table.total_is_lower_bound else f"{total}"
-        self.page_label.value = (
-            f"<span class='zw-runs-table-page'>{first}-{self.offset + len(table)} of {counted} "
-            f"runs</span>"
+    def _query(
+        self, *, offset: int, limit: int, count: bool = False, columns: Sequence[str] | None = None
+    ) -> RunsTable:
+        assert self.pipeline is not None
+        return self.pipeline.runs.table(
+            columns=list(columns) if columns else None,
+            where=self.where.value.strip() or None,
+            sort=self.sort,
+            descending=self.descending,
+            limit=limit,
+            offset=offset,
+            count=count,
         )
-        self.newer.disabled = self.offset == 0
-        self.older.disabled = self.offset + len(table) >= total
+
+    def _refused(self, error: Exception) -> None:
+        """A filter (or sort) the store refuses: no rows, no chart, and why."""
+        self.message.value = error_html(f"⚠ {error}")
+        self.table = None
+        self._chart_key = None
+        self.grid.restart(total=0, error=str(error))
+        self.chart.value = ""
+
+    def _forget(self) -> None:
+        self._stale = True
+        self._counts = {}
+        self._chart_key = None
+        self._chart_table = None
+
+    # -- the grid --------------------------------------------------------------------------------
+
+    def _show_columns(self, table: RunsTable) -> None:
+        values = [c for c, k in zip(table.columns, table.kinds, strict=True) if k != "builtin"]
+        if not self.shown:
+            self.shown = [c for c in _FIRST if c in table.columns] + values[:MAX_VALUE_COLUMNS]
+        if self.sort not in self.shown:
+            self.shown.append(self.sort)
+        with self.grid.hold_sync():
+            self.grid.columns = self._column_specs(table)
+            self.grid.sort, self.grid.descending = self.sort, self.descending
+
+    def _column_specs(self, table: RunsTable) -> list[Column]:
+        rows = self._rows(table)
+        specs = []
+        for i, name in enumerate(self.shown):
+            texts = [r[i + 1] for r in rows[:50]]
+            numeric = name == "duration" or (
+                name in table.columns and any(_is_number(v) for v in table.column(name)[:50])
+            )
+            longest = max([len(name) + 2, *map(len, texts)])
+            width = _WIDTHS.get(name, max(72, min(260, 16 + 7 * longest)))
+            specs.append({"name": name, "numeric": numeric, "width": width})
+        return specs
+
+    def _rows(self, table: RunsTable) -> list[Row]:
+        index = {c: i for i, c in enumerate(table.columns)}
+        return [
+            [str(row[index["name"]])]
+            + [format_value(c, row[index[c]]) if c in index else "" for c in self.shown]
+            for row in table.rows
+        ]
+
+    def _sorted(self, column: str, descending: bool) -> None:
+        self.sort_by(column, descending)
+
+    def _picked(self, name: str) -> None:
+        self.grid.selected = name
+        self._on_pick(name)
+
+    # -- the chart -------------------------------------------------------------------------------
 
     def _chart_options(self, table: RunsTable) -> None:
+        """The metrics that can be charted; the default one varies over the runs charted."""
+        kinds = dict(zip(table.columns, table.kinds, strict=True))
         numeric = [
             c
-            for c, k in zip(table.columns, table.kinds, strict=True)
+            for c, k in kinds.items()
             if k != "builtin" and any(_is_number(v) for v in table.column(c))
         ]
-        numeric.append("duration")
-        metrics = [c for c in numeric if c in table.columns]
+        metrics = [*numeric, "duration"]
+        self._chart_table = self._chart_query(metrics)
         current = self.metric.value if self.metric.value in metrics else None
         if current is None:
-            kinds = dict(zip(table.columns, table.kinds, strict=True))
-            current = next((c for c in metrics if kinds.get(c) == "metric"), metrics[0])
-        with self._quiet_chart():
+            by_kind = sorted(metrics, key=lambda c: kinds.get(c) != "metric")  # metrics first
+            current = next((c for c in by_kind if self._varies(c)), by_kind[0])
+        with self._quietly():
             self.metric.options = metrics
             self.metric.value = current
             xs = [OVER_RUNS, *[c for c in metrics if c != current]]
             self.x_axis.options = xs
             self.x_axis.value = self.x_axis.value if self.x_axis.value in xs else OVER_RUNS
 
+    def _chart_query(self, columns: list[str]) -> RunsTable | None:
+        assert self.pipeline is not None
+        where = self.where.value.strip() or None
+        try:
+            return self.pipeline.runs.table(columns=columns, where=where, limit=CHART_RUNS)
+        except (KeyError, ValueError, TypeError):
+            return None
+
+    def _varies(self, column: str) -> bool:
+        table = self._chart_table
+        if table is None or column not in table.columns:
+            return False
+        return len({v for v in table.column(column) if _is_number(v)}) > 1
+
     def _draw_chart(self) -> None:
-        if self.pipeline is None or not self.metric.value:
+        table = self._chart_table
+        if self.pipeline is None or not self.metric.value or table is None:
             self.chart.value = ""
             return
         x = None if self.x_axis.value in (None, OVER_RUNS) else str(self.x_axis.value)
-        columns = [str(self.metric.value)] + ([x] if x else [])
-        try:
-            table = self.pipeline.runs.table(
-                columns=columns, where=self.where.value or None, limit=CHART_RUNS
-            )
-        except (KeyError, ValueError, TypeError) as e:
-            self.chart.value = f"<div style='color:#b00'>⚠ {esc(e)}</div>"
-            return
-        chart = table.chart(columns[0]) if x is None else table.scatter(x, columns[0])
+        y = str(self.metric.value)
+        chart = table.chart(y) if x is None else table.scatter(x, y)
         note = f" (newest {CHART_RUNS})" if len(table) == CHART_RUNS else ""
-        self.chart.value = f"{chart_svg(chart)}<div style='color:#777'>{esc(note)}</div>"
+        self.chart.value = f"{chart_svg(chart)}<div style='color:{MUTED}'>{esc(note)}</div>"
 
     # -- reactions -------------------------------------------------------------------------------
 
@@ -250,32 +278,29 @@ class RunsTablePanel:
         self.reload()
 
     def _on_where_change(self, change: Any) -> None:
-        if getattr(self, "_where_quiet", False):
-            return
-        self.offset = 0
-        self._stale = True
-        self.reload()
+        if not self._quiet:
+            self._stale = True
+            self.reload()
 
     def _on_chart_change(self, change: Any) -> None:
-        if not getattr(self, "_chart_quiet", False):
+        if not self._quiet:
             self._draw_chart()
 
-    def _quiet_where(self) -> _Quiet:
-        return _Quiet(self, "_where_quiet")
-
-    def _quiet_chart(self) -> _Quiet:
-        return _Quiet(self, "_chart_quiet")
+    def _quietly(self) -> _Quiet:
+        return _Quiet(self)
 
 
 class _Quiet:
-    def __init__(self, owner: object, flag: str) -> None:
-        self.owner, self.flag = owner, flag
+    """While the panel writes its own widgets, their change events are not reactions."""
+
+    def __init__(self, owner: RunsTablePanel) -> None:
+        self.owner = owner
 
     def __enter__(self) -> None:
-        setattr(self.owner, self.flag, True)
+        self.owner._quiet = True
 
     def __exit__(self, *exc: object) -> None:
-        setattr(self.owner, self.flag, False)
+        self.owner._quiet = False
 
 
 def _is_number(value: Any) -> bool:
