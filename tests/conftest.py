@@ -112,8 +112,12 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def chromium_browser() -> Iterator[Browser]:
     """Headless Chromium for the session (see ``tests/infra/browser.py`` for the helpers)."""
     from infra.browser import ChromiumNotFoundError, launch_chromium
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # A kernel answers a click in well under a second, but on a loaded 2-core CI machine (a
+    # JupyterLab server, its kernel and Chromium beside the suite) it can take several: wait
+    # for what a test expects longer than Playwright's 5 s before calling it a failure.
+    expect.set_options(timeout=20_000)
     with sync_playwright() as playwright:
         try:
             browser = launch_chromium(playwright)

@@ -183,5 +183,5 @@ def test_the_dag_legend_explains_pending_and_skipped_when_a_run_has_them() -> No
     assert ">pending</text>" not in usual and ">skipped</text>" not in usual
     both = drawing.layout(run_of("pending", "skipped"))
     assert drawing.legend_statuses(run_of("pending", "skipped"))[-2:] == ["pending", "skipped"]
-    assert both.width >= 2 * drawing.MARGIN + 6 * drawing.LEGEND_ENTRY_W  # six entries fit
-    assert drawing.layout(run_of("failed")).width == 2 * drawing.MARGIN + 420  # as before
+    assert both.width >= 2 * drawing.MARGIN + 6 * drawing.LEGEND_STEP  # six entries fit
+    assert drawing.layout(run_of("failed")).width == 2 * drawing.MARGIN + 4 * drawing.LEGEND_STEP
