@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from zenml_widgets.exceptions import AttemptRefusedError
+from zenml_widgets.runner.context import StepContext, running
 from zenml_widgets.runner.step_outputs import cache_key, reuse, stored, write_outputs
 from zenml_widgets.store import AttemptRecord, NewArtifact, Worker
 from zenml_widgets.store.liveness import this_host
@@ -77,7 +78,7 @@ def execute_step(
     retries = max(0, int(step.RETRIES))
     while True:
         try:
-            written = _attempt(stack, job, inputs, spec)
+            written = _attempt(stack, job, attempt.number, inputs, spec)
             break
         except BaseException as e:
             if not isinstance(e, Exception) or retries == 0:
@@ -96,20 +97,35 @@ def execute_step(
 
 
 def _attempt(
-    stack: Stack, job: StepJob, inputs: dict[str, ArtifactRecord], spec: list[tuple[str, Any]]
+    stack: Stack,
+    job: StepJob,
+    attempt: int,
+    inputs: dict[str, ArtifactRecord],
+    spec: list[tuple[str, Any]],
 ) -> list[NewArtifact]:
-    """One execution: load the inputs, call the step function (within its time limit), write
-    its outputs (published together, not recorded yet)."""
+    """One execution: load the inputs, call the step function (within its time limit, as the
+    attempt that :func:`~zenml_widgets.runner.context.current` finds), write its outputs
+    (published together, not recorded yet)."""
     kwargs = dict(job.parameters)
     hints = job.step.type_hints()
     for k, artifact in inputs.items():
         wanted = hints.get(k)
         kwargs[k] = stored(stack, artifact).load(wanted if isinstance(wanted, type) else None)
-    timeout = job.step.TIMEOUT
-    if timeout is None:
-        result = job.step.ENTRYPOINT(**kwargs)
-    else:
-        result = call_with_timeout(job.step.ENTRYPOINT, kwargs, float(timeout), job.name)
+    context = StepContext(
+        stack=stack,
+        pipeline_name=job.pipeline_name,
+        run_id=job.run_id,
+        run_name=job.run_name,
+        step_id=job.step_id,
+        step_name=job.name,
+        attempt=attempt,
+    )
+    with running(context):
+        timeout = job.step.TIMEOUT
+        if timeout is None:
+            result = job.step.ENTRYPOINT(**kwargs)
+        else:
+            result = call_with_timeout(job.step.ENTRYPOINT, kwargs, float(timeout), job.name)
     return write_outputs(stack, job, spec, result)
 
 

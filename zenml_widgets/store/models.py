@@ -205,3 +205,21 @@ class RunValueColumnRow(Base):
 
     def __repr__(self) -> str:
         return f"RunValueColumnRow(pipeline_id={self.pipeline_id!r}, name={self.name!r})"
+
+
+class RunTagRow(Base):
+    """A mark a user set on a run (``baseline``, ``stage=prod``): a key with an optional value.
+
+    Tags are the one thing the read API writes (``run.set_tag``); the runs table reads them as
+    ``tags.<key>`` columns.
+    """
+
+    __tablename__ = "run_tags"
+    __table_args__ = (Index("ix_run_tags_key_run", "key", "run_id"),)
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, default="")
+
+    def __repr__(self) -> str:
+        return f"RunTagRow(run_id={self.run_id!r}, key={self.key!r})"
