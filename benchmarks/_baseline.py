@@ -48,8 +48,8 @@ def chain_per_step(code: Path, *, steps: int, repeat: int, dask_workers: int = 0
 
 def compare(rev: str, *, steps: int = 20, repeat: int = 5, rounds: int = 3,
             dask_workers: int = 0) -> tuple[float, float]:  # fmt: skip
-    """Median seconds per step of this checkout and of ``rev``, over ``rounds`` alternating
-    fresh processes each."""
+    """Seconds per step of this checkout and of ``rev``: the fastest run of each fresh process,
+    the median over ``rounds`` alternating processes each."""
     baseline = export(rev)
     ours, theirs = [], []
     for _ in range(rounds):

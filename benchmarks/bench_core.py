@@ -166,7 +166,7 @@ def bench_lifecycle(baseline: str) -> None:
     from _baseline import compare
 
     print(f"\n== Runner per step, a 20-step chain, local: this checkout vs {baseline} ==")
-    ours, theirs = compare(baseline, steps=20, repeat=5, rounds=3)
+    ours, theirs = compare(baseline, steps=20, repeat=7, rounds=5)
     report("this checkout, per step", ours)
     report(f"{baseline}, per step", theirs)
     ratio("per step, this checkout / baseline", ours, theirs, target=1.1)

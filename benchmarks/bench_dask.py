@@ -226,7 +226,7 @@ def bench_lifecycle(baseline: str) -> None:
 
     print(f"\n== Per step, a 20-step chain: this checkout vs {baseline} (fresh processes)")
     for label, workers in (("local", 0), ("dask, running cluster of 2 workers", 2)):
-        ours, theirs = compare(baseline, steps=20, repeat=5, rounds=3, dask_workers=workers)
+        ours, theirs = compare(baseline, steps=20, repeat=7, rounds=5, dask_workers=workers)
         report(f"{label}: this checkout, per step", ours)
         report(f"{label}: {baseline}, per step", theirs)
         ratio(f"{label}: this checkout / baseline", ours, theirs, target=1.1)

@@ -19,13 +19,14 @@ count. So:
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from zenml_widgets.exceptions import AttemptRefusedError, RunNameClashError
 from zenml_widgets.store import run_values
 from zenml_widgets.store.connection import ConstraintError
-from zenml_widgets.store.liveness import interruption
+from zenml_widgets.store.liveness import interruption, this_host
 from zenml_widgets.store.reads import RUN
 from zenml_widgets.store.records import (
     ArtifactRecord,
@@ -47,8 +48,12 @@ if TYPE_CHECKING:
 
     from zenml_widgets.store.connection import Connection
 
-_FINISHABLE = Sql("status = 'running'")
-_FAILABLE = Sql("status IN ('pending', 'running')")
+# The guards of a step's writes: the step is open, and so is its run.
+_RUN_OPEN = Sql(
+    "EXISTS (SELECT 1 FROM runs WHERE runs.id = steps.run_id AND runs.status = 'running')"
+)
+_FINISHABLE = "status = 'running' AND " + _RUN_OPEN
+_FAILABLE = "status IN ('pending', 'running') AND " + _RUN_OPEN
 
 
 class RunLifecycle(HistoryWrites):
@@ -79,6 +84,8 @@ class RunLifecycle(HistoryWrites):
                 )
                 run_id = int(conn.scalar(action, sql))
                 staged.run_pipeline[run_id] = pipeline_id
+                if pid == os.getpid() and hostname == this_host():
+                    staged.own_runs[run_id] = pid
                 ids = self._plan_steps(conn, staged, pipeline_id, run_id, steps, now)
         except ConstraintError as e:
             # Only a taken name is a clash; any other constraint failing stays a StoreError.
@@ -205,9 +212,10 @@ class RunLifecycle(HistoryWrites):
                         "UPDATE steps SET status = 'running', attempt = attempt + 1, "
                         "start_time = ?, end_time = NULL, error = NULL, "
                         "cache_key = COALESCE(?, cache_key) "
-                        "WHERE id = ? AND attempt = ? AND status IN ('pending', 'running')",
+                        "WHERE id = ? AND attempt = ? AND status IN ('pending', 'running') AND ",
                         (now, cache_key, step_id, expected),
-                    ),
+                    )
+                    + _RUN_OPEN,
                 )
                 refusal = None if changed == 1 else self._why_refused(conn, step_id, expected)
             if refusal is None:
@@ -219,9 +227,8 @@ class RunLifecycle(HistoryWrites):
         ``running`` (another attempt follows). Refused as :meth:`start_attempt`."""
         action = "ending a step attempt"
         with self._write(action) as (conn, staged):
-            refusal = self._check_run(conn, staged, step_id) or self._check_current(
-                conn, step_id, attempt
-            )
+            refusal = self._check_run(conn, staged, step_id, trust_own=False)
+            refusal = refusal or self._check_current(conn, step_id, attempt)
             if refusal is None:
                 end_attempt(conn, step_id, attempt, "failed", error)
                 return
@@ -274,11 +281,16 @@ class RunLifecycle(HistoryWrites):
             "stays as its current attempt or its run's end left it."
         )
 
-    def _check_run(self, conn: Connection, staged: _Known, step_id: int) -> str | None:
+    def _check_run(
+        self, conn: Connection, staged: _Known, step_id: int, *, trust_own: bool = True
+    ) -> str | None:
         """Why the run of ``step_id`` takes no more writes (it ended, or its process died), or
         ``None``. Locks the run's row until the end of the transaction, so the run cannot end
-        meanwhile."""
+        meanwhile. A run this process started is alive as long as this process: the writes'
+        own guard (``_RUN_OPEN``) checks that it has not ended, without this query."""
         run_id, _name = self._run_and_name_of_step(conn, staged, step_id)
+        if trust_own and self._known.own_runs.get(run_id) == os.getpid():
+            return None
         sql = Sql(f"SELECT {RUN} FROM runs WHERE runs.id = ?", (run_id,))  # noqa: S608
         run = conn.record("checking the run", sql + conn.dialect.lock_rows, RunRecord)
         if run.status != "running":
@@ -303,6 +315,8 @@ class RunLifecycle(HistoryWrites):
         )
         if current != attempt:
             return f"the step's current attempt is {current}"
+        if status in ("pending", "running"):
+            return "its run has ended"
         return f"the step has ended ({status})"
 
     # -- steps recorded one by one (history builders, benchmarks) ---------------------------------

@@ -37,11 +37,14 @@ class _Known:
     run_pipeline: dict[int, int] = field(default_factory=dict)
     step_run: dict[int, tuple[int, str]] = field(default_factory=dict)
     catalogued: set[run_values.Catalogued] = field(default_factory=set)
+    # runs started by this process: run id -> the process id that started it
+    own_runs: dict[int, int] = field(default_factory=dict)
 
     def merge(self, other: _Known) -> None:
         self.run_pipeline.update(other.run_pipeline)
         self.step_run.update(other.step_run)
         self.catalogued |= other.catalogued
+        self.own_runs.update(other.own_runs)
 
 
 class HistoryWrites(HistoryReads):
