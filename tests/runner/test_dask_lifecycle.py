@@ -252,7 +252,6 @@ def test_workers_that_cannot_start_fail_the_run_in_bounded_time(tmp_path: Path) 
         assert set(statuses(run).values()) <= {"completed", "failed", "skipped"}
 
 
-
 class _ResultOnADeadWorker:
     """A finished task whose worker died before handing its result over: fetching it waits
     until the scheduler has run the task again, which no worker may ever do."""
@@ -290,6 +289,7 @@ def test_a_finished_task_whose_worker_died_is_read_from_the_store(tmp_path: Path
     assert time.monotonic() - started < 5
     assert future.released
     assert {n: a.id for n, a in outputs.items()} == {n: a.id for n, a in source.outputs.items()}
+
 
 # --- 5. options checked when the stack is registered --------------------------------------------
 
