@@ -7,7 +7,8 @@ answers with ``{"type": "rows", "offset", "rows"}`` from its ``source`` (the run
 queries the store through the views, in SQL, sorted and filtered there). A header click sends
 ``{"type": "sort", "column", "descending"}``, a row click ``{"type": "select", "name"}``; both go to
 the callables the grid was given. Every message carries the grid's ``generation``: rows of an
-older query are dropped, while a click on one still counts (it names a run or a column). Cells are plain text (the page sets them as text, never as HTML).
+older query are dropped, while a click on one still counts (it names a run or a column).
+Cells are plain text (the page sets them as text, never as HTML).
 """
 
 from __future__ import annotations
