@@ -108,3 +108,37 @@ def test_a_runs_grid_page(remote: tuple[Repository, LatencyProxy]) -> None:
         assert len(table) == 5 and table.total
 
     assert trips(proxy, page) <= 2
+
+
+def test_a_step_click_with_its_learning_curves(
+    tmp_path: Path, latency_proxy: tuple[str, LatencyProxy]
+) -> None:
+    """Choosing a step that logged metrics shows its curves within the step click's budget."""
+    from infra.metric_steps import two_trainers, worker_curves
+
+    from zenml_widgets.widgets import HistoryExplorer
+
+    url, proxy = latency_proxy
+    repo = t.make_repo(tmp_path / "curves", url)
+    for i in range(3):
+        two_trainers(a=worker_curves(epochs=50 + i), b=worker_curves(epochs=3)).run(
+            run_name=f"c-{i}", repository=repo
+        )
+    forget_metadata_stores()
+    proxy.wait_idle()
+    explorer = HistoryExplorer(Repository(repo.root))
+    ui = explorer.ui
+    assert trips(proxy, lambda: setattr(ui.pipeline, "value", "two_trainers")) <= 3
+    assert trips(proxy, lambda: setattr(ui.run, "value", "c-1")) <= 3
+    assert trips(proxy, lambda: setattr(ui.step, "value", "a")) <= 3
+    curves = explorer.curves.curves
+    assert curves is not None and [s.name for s in curves.series][:2] == [
+        "epoch_pid",
+        "from_thread",
+    ]
+    assert len(curves.points["loss"].steps) == 51
+    assert "<svg" in explorer.curves.chart.value and explorer.curves.box.layout.display == ""
+    assert trips(proxy, lambda: setattr(explorer.curves.log_scale, "value", True)) == 0
+    assert trips(proxy, lambda: setattr(ui.step, "value", "b")) <= 3
+    assert trips(proxy, lambda: setattr(ui.output, "value", "output")) <= 3
+    assert explorer.curves.box.layout.display == "none"  # an output is shown, not the step
