@@ -85,8 +85,10 @@ def test_the_overlay_draws_the_runs_in_view_or_the_marked_ones(
     table.grid.visible = ["<run 3>", "<run 2>", "<run 1>"]  # what the page reports
     assert len(statements) == 1  # one query for the three curves
     html = overlay.chart.value
-    assert [m for m in re.findall(r"&lt;run \d&gt;", html)][:3] == [
-        "&lt;run 3&gt;", "&lt;run 2&gt;", "&lt;run 1&gt;"
+    assert re.findall(r"&lt;run \d&gt;", html)[:3] == [
+        "&lt;run 3&gt;",
+        "&lt;run 2&gt;",
+        "&lt;run 1&gt;",
     ]  # the legend, in that order
     assert "<run" not in html
     assert len(overlay.curves.curves["<run 3>"].steps) == 6  # type: ignore[union-attr]
@@ -117,7 +119,7 @@ def test_table_curves_in_a_cell(curves_history: Repository) -> None:
     assert "<run 3>: 6 points, last 0.166667" in bundle["text/plain"]
     chosen = runs.table().curves("a.metrics.loss", runs=["<run 0>", "<run 2>"])
     assert list(chosen.curves) == ["<run 0>", "<run 2>"]
-    with pytest.raises(KeyError, match="is not a logged metric.*'a.metrics.loss'"):
+    with pytest.raises(KeyError, match=r"is not a logged metric.*'a.metrics.loss'"):
         runs.table().curves("a.metric.loss")
     with pytest.raises(KeyError, match="No run 'nope'"):
         runs.table().curves("a.metrics.loss", runs=["nope"])
