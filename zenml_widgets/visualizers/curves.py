@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from zenml_widgets.visualizers.html import BORDER, MUTED, TEXT, esc
 
 WIDTH, HEIGHT = 360, 200
-_LEFT, _RIGHT, _TOP, _BOTTOM = 52, 10, 10, 30
+_LEFT, _RIGHT, _TOP, _BOTTOM = 60, 10, 10, 30
 #: Line colours, in legend order (distinct on light and dark backgrounds).
 PALETTE = (
     "#1565c0", "#e65100", "#2e7d32", "#c62828", "#6a1b9a", "#00838f", "#ad1457", "#4e342e",
