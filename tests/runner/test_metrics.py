@@ -280,7 +280,9 @@ def slow_pipeline(slow_logger):
 
 
 def test_a_running_step_writes_its_points_every_two_seconds(repo: Repository) -> None:
-    """A reader sees the curve grow while the step runs (the live explorer's view)."""
+    """A reader sees the curve grow while the step runs: the explorer, refreshed, redraws it."""
+    from zenml_widgets.widgets import HistoryExplorer
+
     done = threading.Event()
     thread = threading.Thread(
         target=lambda: (
@@ -290,17 +292,25 @@ def test_a_running_step_writes_its_points_every_two_seconds(repo: Repository) ->
     )
     thread.start()
     seen: list[int] = []
+    explorer: HistoryExplorer | None = None
     while not done.is_set():
         try:
-            step_view = Repository(repo.root).get_pipeline("slow_pipeline").get_run("s")
-            series = step_view.get_step("slow_logger").curves().series
-            seen.append(series[0].points if series else 0)
-        except KeyError:
-            pass
+            if explorer is None:
+                explorer = HistoryExplorer(Repository(repo.root))
+                explorer.select("slow_pipeline", "s", "slow_logger")
+            else:
+                explorer.refresh()
+            curves = explorer.curves.curves
+            seen.append(curves.series[0].points if curves and curves.series else 0)
+        except KeyError:  # the run or its step is not recorded yet
+            explorer = None
         time.sleep(0.3)
     thread.join()
     growing = sorted(set(seen))
     assert len([n for n in growing if 0 < n < 60]) >= 2, seen  # at least 2 batches mid-run
+    assert explorer is not None and "<svg" in explorer.curves.chart.value
+    explorer.refresh()  # the step has finished: its last points are read once more
+    assert explorer.curves.curves is not None and explorer.curves.curves.series[0].points == 60
     final = Repository(repo.root).get_pipeline("slow_pipeline").get_run("s")
     assert len(final.get_step("slow_logger").metric_history("loss")) == 60
 

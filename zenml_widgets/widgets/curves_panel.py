@@ -3,8 +3,9 @@
 A ``Panel`` (``panel.py``). Each time a step is shown it reads the step's curves once (one round
 trip: its metrics and about 500 points of each) and draws them with
 :func:`zenml_widgets.display.curves.step_curves_html`, a pure function of what was read; the
-"log scale" switch redraws what was read, without reading again. A live refresh of a running
-step calls :meth:`CurvesPanel.show` again: it reads the fresh points and redraws.
+"log scale" switch redraws what was read, without reading again. A refresh calls
+:meth:`CurvesPanel.show` again: a running step's fresh points are read and redrawn (its curve
+grows); a finished step's curves, read since it finished, cannot change and are not read again.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ import ipywidgets as w
 
 from zenml_widgets.display.curves import step_curves_html
 from zenml_widgets.widgets.panel import close_all
+
+#: The statuses of a step that may still log points.
+OPEN = ("pending", "running")
 
 if TYPE_CHECKING:
     from zenml_widgets.views.metrics import StepCurves
@@ -39,6 +43,7 @@ class CurvesPanel:
         self.box.add_class("zw-curves-panel")
         #: What the last read returned (``None``: no step shown).
         self.curves: StepCurves | None = None
+        self._step_id: int | None = None  # the step whose curves were read last
         self.log_scale.observe(self._on_log_scale_change, names="value")
 
     @property
@@ -50,10 +55,15 @@ class CurvesPanel:
         """Read and draw the selected step's curves (when the selection is a step)."""
         step = state.step
         if step is None or state.current is not step:
-            self.curves = None
-        else:
-            self.curves = step.curves()
+            self.curves, self._step_id = None, None
+        elif not self._final(step.id):
+            self.curves, self._step_id = step.curves(), step.id
         self.draw()
+
+    def _final(self, step_id: int) -> bool:
+        """Whether the curves read last are this step's, read once it had finished."""
+        read = self.curves
+        return read is not None and self._step_id == step_id and read.status not in OPEN
 
     def draw(self) -> None:
         """Draw what was read last, on the chosen scale."""
