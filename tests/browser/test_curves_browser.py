@@ -60,23 +60,15 @@ def lab(tmp_path: Path) -> Iterator[Lab]:
 def test_curves_in_the_explorer_the_overlay_and_a_cell(
     lab: Lab, chromium_browser: Browser, request: Any
 ) -> None:
-    from infra.browser import new_offline_context, save_screenshot
+    from infra.browser import browser_page, save_screenshot
 
-    context = new_offline_context(chromium_browser, allow_hosts=["127.0.0.1"])
-    page = context.new_page()
-    page.set_viewport_size({"width": 1200, "height": 1000})
-    try:
+    with browser_page(chromium_browser, request.node.name, height=1000) as page:
         page.goto(lab.notebook_url("curves.ipynb"), timeout=60_000)
         run_all_cells(page)
         _check_step_curves(page)
         _check_overlay(page)
         _check_cell(page)
         save_screenshot(page, request.node.name)
-    except Exception:
-        save_screenshot(page, f"{request.node.name}-failure")
-        raise
-    finally:
-        context.close()
 
 
 def _check_step_curves(page: Page) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from infra.dask_cluster import ExternalCluster
+from infra.dask_cluster import ExternalCluster, local_cluster
 from infra.metric_steps import two_trainers, worker_curves
 
 from zenml_widgets.repository import Repository
@@ -57,23 +57,16 @@ def _check(repo: Repository, run_name: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def local_cluster() -> Iterator[str]:
+def cluster_address() -> Iterator[str]:
     """A LocalCluster of 2 worker processes for the module."""
-    import distributed
-
-    cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-    )
-    try:
-        yield cluster.scheduler_address
-    finally:
-        cluster.close()
+    with local_cluster() as address:
+        yield address
 
 
 def test_metrics_from_local_cluster_workers(
-    tmp_path: Path, store_url: str, local_cluster: str
+    tmp_path: Path, store_url: str, cluster_address: str
 ) -> None:
-    _check(_on_dask(tmp_path / "repo", store_url, local_cluster), "local-cluster")
+    _check(_on_dask(tmp_path / "repo", store_url, cluster_address), "local-cluster")
 
 
 def test_metrics_from_an_external_cluster(tmp_path: Path, postgres_url: str) -> None:
