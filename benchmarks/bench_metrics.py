@@ -1,17 +1,19 @@
-"""Logged metrics (``log_metric``) beside MLflow 3.17, on the same points (SQLite stores).
+"""Logged metrics (``log_metric``) beside MLflow 3.17, on the same points.
 
-Run: python benchmarks/bench_metrics.py [--points 100000 --sync-points 2000 --runs 100
-     --history-points 1000 --big 100000 --memory-points 10000000 --million 1000000 --repeat 7]
+Run: python benchmarks/bench_metrics.py [--points 100000 --sync-points 2000 --async-points 10000
+     --runs 100 --history-points 1000 --big 100000 --memory-points 10000000 --million 1000000
+     --repeat 7 --only logging|histories|top|memory|million]
 
 MLflow runs in its own venv (``~/.cache/zenml-widgets-bench/mlflow-venv``, created by
 ``bench_mlflow.py``; the project does not depend on it) through ``_mlflow_metrics_side.py``, which
-times its own calls. Both sides log the same values (``_mlflow_metrics_side.point``). Measured in
-this run:
+times its own calls. Both sides log the same values (``_mlflow_metrics_side.point``) into SQLite
+stores (5. also PostgreSQL). Measured in this run:
 
 1. logging ``--points`` points of one metric from one step: ours, ``log_metric`` in a loop inside
    a running step, timed as the run minus the same run logging nothing (measured alternately);
    MLflow's ``log_metric`` (one write per call; on ``--sync-points`` points, it is slow),
-   ``log_metric(synchronous=False)`` (its background batching) and ``log_batch`` (1,000 a call):
+   ``log_metric(synchronous=False)`` (its background batching, on ``--async-points``: about
+   5,000 points a minute on a loaded 2-core machine) and ``log_batch`` (1,000 a call):
    the cost per point of each, and MLflow's / ours;
 2. reading the histories of ``--runs`` runs x ``--history-points`` points: ours,
    ``runs.table(limit=100).metric_histories("trainer.metrics.loss")`` (finding the runs
@@ -110,14 +112,17 @@ def bench_logging(args: argparse.Namespace, tmp: Path) -> None:
     ours = with_points - without
     history = repo.get_pipeline("metrics_pipeline").runs[-2].get_step("trainer")
     assert len(history.metric_history("loss")) in (0, n)
-    theirs = mlflow_side("log", str(tmp / "mlflow.db"), str(args.sync_points), str(n), str(n))
+    theirs = mlflow_side(
+        "log", str(tmp / "mlflow.db"), str(args.sync_points), str(args.async_points), str(n)
+    )
     print(f"1. logging {n:,} points of one metric from one step (SQLite)")
     line("ours: log_metric in a step (the run minus a run logging none)", us(ours, n),
          f"{ours:.3f} s for {n:,}")  # fmt: skip
     for key, label, count in (
         ("sync", f"MLflow: log_metric, one write per call ({args.sync_points:,} points)",
          args.sync_points),
-        ("async", "MLflow: log_metric(synchronous=False) + flush", n),
+        ("async", f"MLflow: log_metric(synchronous=False) + flush ({args.async_points:,})",
+         args.async_points),
         ("batch", "MLflow: MlflowClient.log_batch, 1,000 points a call", n),
     ):  # fmt: skip
         seconds = theirs[key]
@@ -335,6 +340,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=100_000)
     parser.add_argument("--sync-points", type=int, default=2_000)
+    parser.add_argument("--async-points", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=100)
     parser.add_argument("--history-points", type=int, default=1_000)
     parser.add_argument("--big", type=int, default=100_000)

@@ -4,6 +4,7 @@ view or the marked ones; names escaped; what each costs in queries."""
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
@@ -128,3 +129,10 @@ def test_table_curves_in_a_cell(curves_history: Repository) -> None:
     histories = runs.table(limit=2).metric_histories("b.metrics.loss")
     assert list(histories) == ["<run 3>", "<run 2>"]
     assert histories["<run 3>"].tolist() == [1.0, 0.5]
+    assert histories["<run 3>"].index.tolist() == [0, 1] and histories["<run 3>"].name == (
+        "b.metrics.loss"
+    )
+    odd = runs.table().metric_histories("a.metrics.odd")  # NaN and -inf kept, runs in order
+    assert list(odd) == ["<run 3>", "<run 2>", "<run 1>", "<run 0>"]
+    assert all(math.isnan(s.iloc[0]) and s.iloc[1] == -math.inf for s in odd.values())
+    assert runs.table(where="status == 'failed'").metric_histories("a.metrics.odd") == {}

@@ -40,6 +40,13 @@ _SERIES_OF = (
     "JOIN metric_series ms ON ms.step_id = src.id AND ms.attempt = src.attempt"
 )
 _SERIES_COLUMNS = "ms.id, ms.name, ms.points, ms.last_step, ms.last_value, ms.last_time"
+# The points of the series behind a run value ``rv`` of kind ``curve`` (a cached step's source).
+_CURVE_POINTS_OF = (
+    "JOIN steps st ON st.id = rv.step_id "
+    "JOIN steps src ON src.id = COALESCE(st.source_step_id, st.id) "
+    "JOIN metric_series ms ON ms.step_id = src.id AND ms.attempt = src.attempt "
+    "AND ms.name = rv.key JOIN metric_points mp ON mp.series_id = ms.id "
+)
 
 
 def column_of(step_name: str, metric: str) -> str:
@@ -93,6 +100,12 @@ def _points(rows: Sequence[Sequence[Any]], first: int = 1) -> dict[Any, MetricPo
             values = [math.nan if v is None else v for v in values]
         found[key] = MetricPoints(list(columns[first]), values, list(columns[first + 2]))
     return found
+
+
+def _columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
+    """Rows of ``width`` values as ``width`` columns (a quarter of the time ``zip(*rows)``
+    takes on 100,000 rows)."""
+    return [list(map(itemgetter(i), rows)) for i in range(width)]
 
 
 def _sampled(max_points: int | None) -> Sql:
@@ -228,23 +241,33 @@ class MetricHistory(HistoryWrites):
         )
         return _series(self._read().rows("listing a step's metrics", sql))
 
-    def metric_points(
-        self, step_id: int, names: Sequence[str] | None = None, *, max_points: int | None = None
-    ) -> dict[str, MetricPoints]:
-        """The points of the step's metrics (``names``; default: all), each in logged order;
-        with ``max_points``, about that many of each (every k-th and the last)."""
-        chosen = Sql("") if names is None else " AND ms.name IN (" + placeholders(names) + ")"
-        sql = (
-            Sql(
-                f"SELECT ms.name, mp.step, mp.value, mp.time FROM {_SERIES_OF} "
-                "JOIN metric_points mp ON mp.series_id = ms.id WHERE st.id = ?",
-                (step_id,),
-            )
-            + chosen
-            + _sampled(max_points)
-            + " ORDER BY ms.name, mp.seq"
+    def metric_table(
+        self, step_id: int
+    ) -> tuple[Sequence[str], Sequence[int], Sequence[float | None], Sequence[float]]:
+        """Every point of the step's metrics as four columns, by name and then in logged order:
+        names, step indexes, values (NaN as ``None``) and times; all empty when it logged
+        none."""
+        sql = Sql(
+            f"SELECT ms.name, mp.step, mp.value, mp.time FROM {_SERIES_OF} JOIN metric_points mp "
+            "ON mp.series_id = ms.id WHERE st.id = ? ORDER BY ms.name, mp.seq",
+            (step_id,),
         )
-        return _points(self._read().rows("reading a step's metrics", sql))
+        rows = self._read().rows("reading a step's metrics", sql)
+        names, steps, values, times = _columns(rows, 4)
+        return names, steps, values, times
+
+    def metric_column(
+        self, step_id: int, name: str
+    ) -> tuple[Sequence[int], Sequence[float | None]]:
+        """Every point of the step's metric ``name`` as two columns in logged order: step
+        indexes and values (NaN as ``None``); both empty when the step logged no such metric."""
+        sql = Sql(
+            f"SELECT mp.step, mp.value FROM {_SERIES_OF} JOIN metric_points mp "
+            "ON mp.series_id = ms.id WHERE st.id = ? AND ms.name = ? ORDER BY mp.seq",
+            (step_id, name),
+        )
+        steps, values = _columns(self._read().rows("reading a step's metric", sql), 2)
+        return steps, values
 
     def step_curves(
         self, step_id: int, *, max_points: int
@@ -279,7 +302,8 @@ class MetricHistory(HistoryWrites):
         """The logged metric behind runs-table column ``column`` (``trainer.metrics.loss``) in
         each of these runs that has it: run id -> (run name, its points in logged order), in
         one query. The runs are ``run_ids``, or the runs of ``pipeline_id`` called
-        ``run_names``; ``max_points`` as for :meth:`metric_points`."""
+        ``run_names``; with ``max_points``, about that many points of each (every k-th and the
+        last)."""
         if run_ids is not None:
             runs = "rv.run_id IN (" + placeholders(list(run_ids) or [-1]) + ")"
         else:
@@ -290,10 +314,8 @@ class MetricHistory(HistoryWrites):
             )
         sql = (
             "SELECT r.id, r.name, mp.step, mp.value, mp.time FROM run_values rv "
-            "JOIN runs r ON r.id = rv.run_id JOIN steps st ON st.id = rv.step_id "
-            "JOIN steps src ON src.id = COALESCE(st.source_step_id, st.id) "
-            "JOIN metric_series ms ON ms.step_id = src.id AND ms.attempt = src.attempt "
-            "AND ms.name = rv.key JOIN metric_points mp ON mp.series_id = ms.id "
+            "JOIN runs r ON r.id = rv.run_id "
+            + _CURVE_POINTS_OF
             + Sql("WHERE rv.name = ? AND rv.kind = ? AND ", (column, CURVE))
             + runs
             + _sampled(max_points)
@@ -302,3 +324,19 @@ class MetricHistory(HistoryWrites):
         rows = self._read().rows("reading metric histories", sql)
         names = {r[0]: str(r[1]) for r in rows}
         return {run: (names[run], p) for run, p in _points(rows, first=2).items()}
+
+    def curve_columns(
+        self, column: str, run_ids: Sequence[int]
+    ) -> tuple[Sequence[int], Sequence[int], Sequence[float | None]]:
+        """Every point of the logged metric behind ``column`` in each of these runs that has
+        it, as three columns ordered by run id and then as logged: run ids, step indexes and
+        values (NaN as ``None``); one query, no per-point objects beyond the rows."""
+        sql = (
+            "SELECT rv.run_id, mp.step, mp.value FROM run_values rv "
+            + _CURVE_POINTS_OF
+            + Sql("WHERE rv.name = ? AND rv.kind = ? AND rv.run_id IN (", (column, CURVE))
+            + placeholders(list(run_ids) or [-1])
+            + ") ORDER BY rv.run_id, mp.seq"
+        )
+        runs, steps, values = _columns(self._read().rows("reading metric histories", sql), 3)
+        return runs, steps, values

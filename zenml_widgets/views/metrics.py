@@ -9,7 +9,7 @@ display through ``rendering`` (``display/curves.py``) as inline SVG.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -93,16 +93,25 @@ class RunCurves:
         return rendering.mimebundle(self, "run_curves", include, exclude)
 
 
-def histories(stack: Stack, column: str, run_ids: Sequence[int]) -> dict[str, pd.Series]:
-    """Every point of ``column``'s metric in each of these runs that logged it: run name ->
-    a Series of values indexed by step (one query)."""
+def histories(stack: Stack, column: str, runs: Mapping[int, str]) -> dict[str, pd.Series]:
+    """Every point of ``column``'s metric in each of ``runs`` (id -> name) that logged it: run
+    name -> a Series of values indexed by step, in the order of ``runs`` (one query)."""
+    import numpy as np
     import pandas as pd
 
-    found = stack.metadata_store.curve_histories(column, run_ids=run_ids)
+    run_ids, steps, values = stack.metadata_store.curve_columns(column, list(runs))
+    if not run_ids:
+        return {}
+    ids = np.asarray(run_ids, dtype=np.int64)
+    index = np.asarray(steps, dtype=np.int64)
+    numbers = np.asarray(values, dtype=np.float64)  # None (a stored NaN) becomes NaN
+    starts = np.flatnonzero(np.diff(ids, prepend=-1))
+    ends = [*starts[1:].tolist(), len(ids)]
+    bounds = dict(zip(ids[starts].tolist(), zip(starts.tolist(), ends, strict=True), strict=True))
     out: dict[str, pd.Series] = {}
-    for run in run_ids:
-        if run in found:
-            name, points = found[run]
-            index = pd.Index(points.steps, dtype="int64", name="step")
-            out[name] = pd.Series(points.values, index=index, dtype="float64", name=column)
+    for run, name in runs.items():
+        if run in bounds:
+            start, end = bounds[run]
+            steps_index = pd.Index(index[start:end], name="step")
+            out[name] = pd.Series(numbers[start:end], index=steps_index, name=column, copy=False)
     return out

@@ -222,7 +222,8 @@ class RunsTable:
 
         self._check_curve(column)
         assert self._stack is not None
-        return histories(self._stack, column, self.run_ids)
+        names = dict(zip(self.run_ids, map(str, self.column("name")), strict=True))
+        return histories(self._stack, column, names)
 
     def _check_curve(self, column: str) -> None:
         if self._stack is None:

@@ -206,17 +206,19 @@ class StepView(TimedView[StepRecord]):
         Raises:
             NotFoundError: the step logged no metric ``name``; the message lists those it did.
         """
+        import numpy as np
         import pandas as pd
 
-        points = self._stack.metadata_store.metric_points(self._id, [name]).get(name)
-        if points is None:
+        steps, values = self._stack.metadata_store.metric_column(self._id, name)
+        if not steps:
             names = self.metric_names
             raise NotFoundError(
                 f"Step {self.name!r} of run {self.run.name!r} logged no metric {name!r}. Its "
                 f"metrics are: {listing(names)}.{did_you_mean(str(name), names)}"
             )
-        index = pd.Index(points.steps, dtype="int64", name="step")
-        return pd.Series(points.values, index=index, dtype="float64", name=name)
+        index = pd.Index(np.asarray(steps, dtype=np.int64), name="step")
+        numbers = np.asarray(values, dtype=np.float64)  # None (a stored NaN) becomes NaN
+        return pd.Series(numbers, index=index, name=name, copy=False)
 
     def curves(self) -> StepCurves:
         """The step's learning curves as read now (about 500 points of each metric), which
@@ -230,19 +232,16 @@ class StepView(TimedView[StepRecord]):
     def metrics_dataframe(self) -> pd.DataFrame:
         """Every point the step logged: columns ``name``, ``step``, ``value`` and ``time``
         (UTC), by name and then in logged order."""
+        import numpy as np
         import pandas as pd
 
-        found = self._stack.metadata_store.metric_points(self._id)
-        names = [n for n, p in found.items() for _ in p.steps]
-        steps = [s for p in found.values() for s in p.steps]
-        values = [v for p in found.values() for v in p.values]
-        times = [t for p in found.values() for t in p.times]
+        names, steps, values, times = self._stack.metadata_store.metric_table(self._id)
         return pd.DataFrame(
             {
                 "name": pd.Series(names, dtype=object),
-                "step": pd.Series(steps, dtype="int64"),
-                "value": pd.Series(values, dtype="float64"),
-                "time": pd.to_datetime(pd.Series(times, dtype="float64"), unit="s", utc=True),
+                "step": np.asarray(steps, dtype=np.int64),
+                "value": np.asarray(values, dtype=np.float64),  # None (a stored NaN): NaN
+                "time": pd.to_datetime(np.asarray(times, dtype=np.float64), unit="s", utc=True),
             }
         )
 
