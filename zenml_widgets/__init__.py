@@ -23,11 +23,14 @@ _LAZY = {
     "BaseStep": "zenml_widgets.runner",
     "BasePipeline": "zenml_widgets.runner",
     "HistoryExplorer": "zenml_widgets.widgets",
+    "log_metric": "zenml_widgets.runner.metrics",
+    "log_metrics": "zenml_widgets.runner.metrics",
 }
 
 if TYPE_CHECKING:
     from zenml_widgets.repository import Repository
     from zenml_widgets.runner import BasePipeline, BaseStep, Output, pipeline, step
+    from zenml_widgets.runner.metrics import log_metric, log_metrics
     from zenml_widgets.views import RunQuery
     from zenml_widgets.widgets import HistoryExplorer
 
@@ -39,6 +42,8 @@ __all__ = [
     "Repository",
     "RunQuery",
     "load_ipython_extension",
+    "log_metric",
+    "log_metrics",
     "pipeline",
     "step",
     "unload_ipython_extension",
@@ -52,7 +57,15 @@ def _present_run(stack: Any, record: Any) -> Any:
     return PipelineRunView(stack, record)
 
 
+def _log_metrics(metrics: Any, step: int | None = None) -> None:
+    """``log_metrics`` for the integrations (see ``zenml_widgets.hooks``)."""
+    from zenml_widgets.runner.metrics import log_metrics
+
+    log_metrics(metrics, step)
+
+
 hooks.present_run = _present_run
+hooks.log_metrics = _log_metrics
 
 
 def __getattr__(name: str) -> Any:

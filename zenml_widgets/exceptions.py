@@ -118,3 +118,8 @@ class OrchestratorError(ZenMLWidgetsError):
 class OrchestratorOptionError(ZenMLWidgetsError, ValueError):
     """A stack's orchestrator option has a value the orchestrator does not take, or options
     that exclude each other are given together. ``zenml-widgets`` exits with status 2."""
+
+
+class MetricLoggingError(ZenMLWidgetsError, RuntimeError):
+    """Metrics cannot be logged here: outside a running step, after the step ended, or the
+    metadata store refused a batch of them (the step then fails with this error)."""

@@ -34,6 +34,8 @@ BUILTIN_RENDERERS: dict[str, str] = {
     "output_comparison": "zenml_widgets.display.compare:output_comparison_bundle",
     "runs_table": "zenml_widgets.display.runs_table:runs_table_bundle",
     "runs_chart": "zenml_widgets.display.runs_table:runs_chart_bundle",
+    "step_curves": "zenml_widgets.display.curves:step_curves_bundle",
+    "run_curves": "zenml_widgets.display.curves:run_curves_bundle",
 }
 
 _renderers: dict[str, Renderer] = {}

@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -140,3 +141,20 @@ class ExternalCluster:
         """Kill everything and start a fresh scheduler (same port) and workers."""
         self.stop()
         self.start()
+
+
+@contextlib.contextmanager
+def local_cluster(workers: int = 2) -> Iterator[str]:
+    """A ``distributed.LocalCluster`` of ``workers`` single-threaded worker processes (a task
+    whose worker dies is retried once): its scheduler's address while it runs."""
+    import dask
+    import distributed
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+        cluster = distributed.LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+    try:
+        yield cluster.scheduler_address
+    finally:
+        cluster.close()

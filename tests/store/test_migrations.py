@@ -60,7 +60,7 @@ def _fill_at_0001(url: str) -> None:
 
 
 def test_0001_store_upgrades_with_data_intact(store_url: str) -> None:
-    assert REVISIONS[-1] == HEAD == "0008"
+    assert REVISIONS[-1] == HEAD == "0009"
     _fill_at_0001(store_url)
     store = MetadataStore(store_url)  # upgrades on open
     with get_engine(store_url).connect() as conn:

@@ -108,3 +108,90 @@ def test_a_runs_grid_page(remote: tuple[Repository, LatencyProxy]) -> None:
         assert len(table) == 5 and table.total
 
     assert trips(proxy, page) <= 2
+
+
+def test_a_step_click_with_its_learning_curves(
+    tmp_path: Path, latency_proxy: tuple[str, LatencyProxy]
+) -> None:
+    """Choosing a step that logged metrics shows its curves within the step click's budget."""
+    from infra.metric_steps import two_trainers, worker_curves
+
+    from zenml_widgets.widgets import HistoryExplorer
+
+    url, proxy = latency_proxy
+    repo = t.make_repo(tmp_path / "curves", url)
+    for i in range(3):
+        two_trainers(a=worker_curves(epochs=50 + i), b=worker_curves(epochs=3)).run(
+            run_name=f"c-{i}", repository=repo
+        )
+    forget_metadata_stores()
+    proxy.wait_idle()
+    explorer = HistoryExplorer(Repository(repo.root))
+    ui = explorer.ui
+    assert trips(proxy, lambda: setattr(ui.pipeline, "value", "two_trainers")) <= 3
+    assert trips(proxy, lambda: setattr(ui.run, "value", "c-1")) <= 3
+    assert trips(proxy, lambda: setattr(ui.step, "value", "a")) <= 3
+    curves = explorer.curves.curves
+    assert curves is not None and [s.name for s in curves.series][:2] == [
+        "epoch_pid",
+        "from_thread",
+    ]
+    assert len(curves.points["loss"].steps) == 51
+    assert "<svg" in explorer.curves.chart.value and explorer.curves.box.layout.display == ""
+    assert trips(proxy, lambda: setattr(explorer.curves.log_scale, "value", True)) == 0
+    read = explorer.curves.curves
+    assert trips(proxy, explorer.refresh) <= 3  # a finished step's curves are not read again
+    assert explorer.curves.curves is read
+    assert trips(proxy, lambda: setattr(ui.step, "value", "b")) <= 3
+    assert trips(proxy, lambda: setattr(ui.output, "value", "output")) <= 3
+    assert explorer.curves.box.layout.display == "none"  # an output is shown, not the step
+
+
+def test_a_runs_grid_page_by_a_logged_metric_and_its_curves(
+    tmp_path: Path, latency_proxy: tuple[str, LatencyProxy]
+) -> None:
+    """A page filtered and sorted on logged metrics' last values keeps the page's budget; the
+    overlay of a metric's curves (a cell's, the explorer grid's) reads once."""
+    from infra.metric_steps import two_trainers, worker_curves
+
+    from zenml_widgets.widgets import HistoryExplorer
+
+    url, proxy = latency_proxy
+    repo = t.make_repo(tmp_path / "curves", url)
+    for i in range(6):
+        two_trainers(a=worker_curves(epochs=2 + i, factor=1 + i), b=worker_curves(epochs=2)).run(
+            run_name=f"c-{i}", repository=repo
+        )
+    forget_metadata_stores()
+    proxy.wait_idle()
+    runs = Repository(repo.root).get_pipeline("two_trainers").runs
+
+    def page() -> Any:
+        table = runs.table(
+            where="a.metrics.loss < 0.85 and b.metrics.loss > 0", sort="a.metrics.loss",
+            limit=3, offset=1, count=True,
+        )  # fmt: skip
+        assert table.column("a.metrics.loss") == sorted(table.column("a.metrics.loss"))[::-1]
+        assert len(table) == 3 and table.total == 5
+        return table
+
+    assert trips(proxy, page) <= 2
+    table = page()
+    assert trips(proxy, lambda: table.curves("a.metrics.loss")) == 1
+    overlay = table.curves("a.metrics.loss")
+    assert list(overlay.curves) == table.column("name")
+    assert trips(proxy, lambda: overlay._repr_mimebundle_()) == 0
+    assert trips(proxy, lambda: runs.curves("b.metrics.loss", ["c-0", "c-5"])) == 1
+
+    explorer = HistoryExplorer(Repository(repo.root))
+    explorer.select("two_trainers")
+    panel = explorer.runs_table
+    # the page and the chart's query, each <= 2 as without curves; the overlay reads nothing
+    # until the page reports the runs in view
+    assert trips(proxy, lambda: setattr(panel.toggle, "value", True)) <= 4
+    assert panel.overlay.curves is None
+    grid, chart = panel.grid, panel.overlay
+    assert trips(proxy, lambda: setattr(grid, "visible", ["c-5", "c-4", "c-3"])) == 1
+    assert list(chart.curves.curves) == ["c-5", "c-4", "c-3"]  # type: ignore[union-attr]
+    assert trips(proxy, lambda: setattr(chart.metric, "value", "b.metrics.loss")) == 1
+    assert trips(proxy, lambda: setattr(chart.log_scale, "value", True)) == 0

@@ -73,7 +73,7 @@ def trainer(
     batch_size: int = 16,
     seed: int = 0,
 ) -> keras.Model:
-    """Fits a one-hidden-layer classifier with Adam.
+    """Fits a one-hidden-layer classifier with Adam, logging each epoch's metrics.
 
     Args:
         train: Training frame with the feature columns and ``target``.
@@ -87,6 +87,8 @@ def trainer(
         The trained, compiled model (its optimizer state is stored with it).
     """
     import keras
+
+    from zenml_widgets.integrations.tensorflow import MetricsCallback
 
     keras.utils.set_random_seed(seed)
     features, labels = _split_xy(train)
@@ -106,7 +108,18 @@ def trainer(
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
-    model.fit(features, labels, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0)
+    # Every epoch's loss and accuracy, on the training rows and the 20 % held out for
+    # validation, become the step's learning curves (``trainer.metrics.val_loss``...).
+    model.fit(
+        features,
+        labels,
+        epochs=epochs,
+        batch_size=batch_size,
+        shuffle=True,
+        verbose=0,
+        validation_split=0.2,
+        callbacks=[MetricsCallback()],
+    )
     return model
 
 

@@ -151,6 +151,26 @@ class Connection:
             finally:
                 cursor.close()
 
+    def insert_rows(
+        self, action: str, table: str, names: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Insert many rows into ``table`` at once: the backend's bulk path when it has one
+        (PostgreSQL's ``COPY``: one statement, no per-row round trips or parsing), otherwise one
+        ``INSERT`` run for each row (``executemany``). ``names`` and ``table`` come from the
+        code; values are always sent apart from the text."""
+        if not rows:
+            return
+        bulk = getattr(self.backend, "copy_rows", None)
+        if bulk is None:
+            marks = ", ".join("?" * len(names))
+            sql = Sql(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})")
+            self.execute_many(action, sql, rows)
+            return
+        with self.errors(action):
+            if self.trace is not None:
+                self.trace(f"COPY {table} ({', '.join(names)}) FROM STDIN", rows[0])
+            bulk(self.raw, table, names, rows)
+
     def _execute(self, sql: Sql) -> Any:
         text, params = self.dialect.render(sql)
         if self.trace is not None:

@@ -27,6 +27,7 @@ from zenml_widgets.exceptions import AttemptRefusedError, RunNameClashError
 from zenml_widgets.store import run_values
 from zenml_widgets.store.connection import ConstraintError
 from zenml_widgets.store.liveness import interruption, this_host
+from zenml_widgets.store.metrics import MetricHistory
 from zenml_widgets.store.reads import RUN
 from zenml_widgets.store.records import (
     ArtifactRecord,
@@ -41,7 +42,7 @@ from zenml_widgets.store.records import (
 from zenml_widgets.store.sql import Sql
 from zenml_widgets.store.transitions import WORKER_LOST, end_attempt, end_run, new_attempt
 from zenml_widgets.store.values import parameter_values
-from zenml_widgets.store.writes import HistoryWrites, _Known, insert_artifact
+from zenml_widgets.store.writes import _Known, insert_artifact
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -56,7 +57,7 @@ _FINISHABLE = "status = 'running' AND " + _RUN_OPEN
 _FAILABLE = "status IN ('pending', 'running') AND " + _RUN_OPEN
 
 
-class RunLifecycle(HistoryWrites):
+class RunLifecycle(MetricHistory):
     """Runs, steps and attempts: their records and every change of their status."""
 
     # -- runs ----------------------------------------------------------------------------------
@@ -270,6 +271,8 @@ class RunLifecycle(HistoryWrites):
                 records = [insert_artifact(conn, step_id, o, now) for o in outputs]
                 if outputs:
                     self._record_metrics(conn, staged, step_id, outputs)
+                if status == "cached" and source_step_id is not None:
+                    self.copy_curves(conn, staged, step_id, source_step_id)
                 return records
         raise self._refused(step_id, attempt, "record", refusal)
 

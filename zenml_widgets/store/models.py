@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from zenml_widgets.store.values import NAME_LENGTH, VALUE_NAME_LENGTH
+from zenml_widgets.store.values import METRIC_NAME_LENGTH, NAME_LENGTH, VALUE_NAME_LENGTH
 
 
 class Base(DeclarativeBase):
@@ -223,3 +223,42 @@ class RunTagRow(Base):
 
     def __repr__(self) -> str:
         return f"RunTagRow(run_id={self.run_id!r}, key={self.key!r})"
+
+
+class MetricSeriesRow(Base):
+    """One metric a step attempt logged (``log_metric``): its name, length and last point."""
+
+    __tablename__ = "metric_series"
+    __table_args__ = (
+        UniqueConstraint("step_id", "attempt", "name", name="uq_metric_series_step_name"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    step_id: Mapped[int] = mapped_column(ForeignKey("steps.id", ondelete="CASCADE"))
+    attempt: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(METRIC_NAME_LENGTH))
+    points: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    last_step: Mapped[int | None] = mapped_column(BigInteger)
+    last_value: Mapped[float | None] = mapped_column(Double)
+    last_time: Mapped[float | None] = mapped_column(Double)
+
+    def __repr__(self) -> str:
+        return f"MetricSeriesRow(step_id={self.step_id!r}, name={self.name!r})"
+
+
+class MetricPointRow(Base):
+    """One point of a metric series, in the order it was logged (``seq``); NaN is NULL."""
+
+    __tablename__ = "metric_points"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    series_id: Mapped[int] = mapped_column(
+        ForeignKey("metric_series.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    step: Mapped[int] = mapped_column(BigInteger)
+    value: Mapped[float | None] = mapped_column(Double)
+    time: Mapped[float] = mapped_column(Double)
+
+    def __repr__(self) -> str:
+        return f"MetricPointRow(series_id={self.series_id!r}, seq={self.seq!r})"

@@ -15,6 +15,7 @@ from typing import Any
 Scalar = bool | int | float | str
 NAME_LENGTH = 255  # pipeline, run, step and output names
 VALUE_NAME_LENGTH = 3 * NAME_LENGTH + 2  # step.output.key
+METRIC_NAME_LENGTH = 250  # a logged metric (log_metric)
 MAX_TEXT = 256  # longer strings are not metrics
 MAX_KEY = 255  # longer dict / parameter keys are not columns
 MAX_ENTRIES = 200  # a dict with more entries is data, not metrics

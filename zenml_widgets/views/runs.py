@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from zenml_widgets.stack import Stack
+    from zenml_widgets.views.metrics import RunCurves
     from zenml_widgets.views.pipeline import PipelineView
     from zenml_widgets.views.runs_table import RunQuery, RunsTable
 
@@ -166,6 +167,13 @@ class RunSequence(Sequence[PipelineRunView]):
             multi=False,
             count=count,
         )
+
+    def curves(self, column: str, runs: Sequence[str]) -> RunCurves:
+        """Logged metric ``column`` (``trainer.metrics.loss``) of the runs named ``runs`` (at
+        most 20) overlaid, in that order; runs that did not log it are left out. One query."""
+        from zenml_widgets.views.metrics import RunCurves
+
+        return RunCurves(self._stack, column, pipeline_id=self._pipeline_id, run_names=list(runs))
 
     def to_dataframe(
         self, query: RunQuery | Sequence[str] | None = None, where: Any = None, **options: Any

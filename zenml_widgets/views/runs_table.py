@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from zenml_widgets.stack import Stack
+    from zenml_widgets.views.metrics import RunCurves
 
 _DATES = ("start", "end")
 
@@ -111,8 +112,10 @@ class RunsTable:
     def __init__(
         self, record: RunTableRecord, *, title: str, total: int | None = None, sort: str = "start",
         descending: bool = True, value_types: dict[str, tuple[str, ...]] | None = None,
+        stack: Stack | None = None,
     ) -> None:  # fmt: skip
         self._record = record
+        self._stack = stack
         self._rows: tuple[tuple[Any, ...], ...] | None = None
         self._value_types = value_types or {}
         self.title = title
@@ -189,6 +192,50 @@ class RunsTable:
         self.column(x)
         self.column(y)
         return RunsChart(self, y=y, x=x)
+
+    def curves(self, column: str, runs: Sequence[str] | None = None) -> RunCurves:
+        """Logged metric ``column`` (``trainer.metrics.loss``) of these runs overlaid: the
+        first 20 rows, or the runs named in ``runs`` (at most 20); displays as inline SVG with
+        the run names in the legend and on hover."""
+        from zenml_widgets.views.metrics import MAX_RUNS, RunCurves
+
+        self._check_curve(column)
+        assert self._stack is not None
+        if runs is None:
+            return RunCurves(self._stack, column, run_ids=self.run_ids[:MAX_RUNS])
+        names = list(runs)
+        if len(names) > MAX_RUNS:
+            raise ValueError(f"An overlay draws at most {MAX_RUNS} runs, not {len(names)}.")
+        ids = dict(zip(self.column("name"), self.run_ids, strict=True))
+        missing = [n for n in names if n not in ids]
+        if missing:
+            raise NotFoundError(
+                f"No run {missing[0]!r} in this runs table. Its runs are: "
+                f"{listing([str(n) for n in ids], 20)}.{did_you_mean(missing[0], map(str, ids))}"
+            )
+        return RunCurves(self._stack, column, run_ids=[ids[n] for n in names])
+
+    def metric_histories(self, column: str) -> dict[str, pd.Series]:
+        """Every point of logged metric ``column`` in each run of the table that logged it:
+        run name -> a Series indexed by step, in table order (one query)."""
+        from zenml_widgets.views.metrics import histories
+
+        self._check_curve(column)
+        assert self._stack is not None
+        names = dict(zip(self.run_ids, map(str, self.column("name")), strict=True))
+        return histories(self._stack, column, names)
+
+    def _check_curve(self, column: str) -> None:
+        if self._stack is None:
+            raise ValueError("This runs table was not read from a store; it has no curves.")
+        kinds = dict(zip(self.columns, self.kinds, strict=True))
+        if kinds.get(column) != "curve":
+            logged = [c for c, k in kinds.items() if k == "curve"]
+            raise NotFoundError(
+                f"{column!r} is not a logged metric of this runs table (columns "
+                "'<step>.metrics.<name>', from log_metric). Its logged metrics are: "
+                f"{listing(logged, 30)}.{did_you_mean(column, logged)}"
+            )
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         return rendering.mimebundle(self, "runs_table", include, exclude)
@@ -398,4 +445,5 @@ def run_table(
         sort=q.sort,
         descending=q.descending,
         value_types=q.value_types,
+        stack=stack,
     )

@@ -13,7 +13,10 @@ from zenml_widgets.views._common import TimedView, did_you_mean, listing
 from zenml_widgets.views.artifact import ArtifactView
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from zenml_widgets.stack import Stack
+    from zenml_widgets.views.metrics import StepCurves
     from zenml_widgets.views.run import PipelineRunView
 
 
@@ -187,6 +190,60 @@ class StepView(TimedView[StepRecord]):
     def input(self) -> ArtifactView:
         """The step's only input; ``ValueError`` naming ``inputs`` if there are 0 or several."""
         return _single(self.inputs, "input", self.name)
+
+    # -- logged metrics (log_metric) -------------------------------------------------------------
+
+    @property
+    def metric_names(self) -> list[str]:
+        """The metrics the step logged with ``log_metric``, sorted (a cached step: those of the
+        step whose outputs it reused; a retried step: those of its last attempt)."""
+        return [s.name for s in self._stack.metadata_store.metric_series(self._id)]
+
+    def metric_history(self, name: str) -> pd.Series:
+        """Metric ``name`` as a pandas Series of float values indexed by step, named ``name``,
+        in the order the points were logged (NaN and infinities as logged).
+
+        Raises:
+            NotFoundError: the step logged no metric ``name``; the message lists those it did.
+        """
+        import numpy as np
+        import pandas as pd
+
+        steps, values = self._stack.metadata_store.metric_column(self._id, name)
+        if not steps:
+            names = self.metric_names
+            raise NotFoundError(
+                f"Step {self.name!r} of run {self.run.name!r} logged no metric {name!r}. Its "
+                f"metrics are: {listing(names)}.{did_you_mean(str(name), names)}"
+            )
+        index = pd.Index(np.asarray(steps, dtype=np.int64), name="step")
+        numbers = np.asarray(values, dtype=np.float64)  # None (a stored NaN) becomes NaN
+        return pd.Series(numbers, index=index, name=name, copy=False)
+
+    def curves(self) -> StepCurves:
+        """The step's learning curves as read now (about 500 points of each metric), which
+        display as inline SVG charts with a log-scale switch; read again for fresher ones."""
+        from zenml_widgets.views.metrics import step_curves
+
+        return step_curves(
+            self._stack, self._id, step_name=self.name, run_name=self.run.name, status=self.status
+        )
+
+    def metrics_dataframe(self) -> pd.DataFrame:
+        """Every point the step logged: columns ``name``, ``step``, ``value`` and ``time``
+        (UTC), by name and then in logged order."""
+        import numpy as np
+        import pandas as pd
+
+        names, steps, values, times = self._stack.metadata_store.metric_table(self._id)
+        return pd.DataFrame(
+            {
+                "name": pd.Series(names, dtype=object),
+                "step": np.asarray(steps, dtype=np.int64),
+                "value": np.asarray(values, dtype=np.float64),  # None (a stored NaN): NaN
+                "time": pd.to_datetime(np.asarray(times, dtype=np.float64), unit="s", utc=True),
+            }
+        )
 
     @property
     def parent_steps(self) -> list[StepView]:

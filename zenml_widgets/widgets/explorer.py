@@ -33,6 +33,7 @@ from zenml_widgets.widgets.code import (
     suggest_variable_name,
 )
 from zenml_widgets.widgets.controls import Controls, show_options
+from zenml_widgets.widgets.curves_panel import CurvesPanel
 from zenml_widgets.widgets.data_panel import DataPanel
 from zenml_widgets.widgets.object_preview import describe
 from zenml_widgets.widgets.panel import Panel, close_all
@@ -103,6 +104,7 @@ class HistoryExplorer(w.VBox):  # type: ignore[misc]
         self.newer_runs = NewerRuns(self._action(self.jump_to_newest))
         self.runs_table = RunsTablePanel(self._action(partial(self._choose, "run_name")))
         self.dag = DagPanel(self._action(partial(self._choose, "step_name")))
+        self.curves = CurvesPanel()
         self.comparison = ComparePanel(
             self._action(partial(self._choose, "compare_run_name")),
             self._action(self._compare_output),
@@ -137,6 +139,7 @@ class HistoryExplorer(w.VBox):  # type: ignore[misc]
             self.dag,
             self.comparison,
             ui.preview,
+            self.curves,  # the selected step's learning curves
             ui.data,
             ui.stats,
         ]

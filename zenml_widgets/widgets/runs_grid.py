@@ -8,7 +8,9 @@ queries the store through the views, in SQL, sorted and filtered there). A heade
 ``{"type": "sort", "column", "descending"}``, a row click ``{"type": "select", "name"}``; both go to
 the callables the grid was given. Every message carries the grid's ``generation``: rows of an
 older query are dropped, while a click on one still counts (it names a run or a column).
-Cells are plain text (the page sets them as text, never as HTML).
+Cells are plain text (the page sets them as text, never as HTML). The page reports the names of
+the runs in view (``visible``, once scrolling pauses) and of those marked with Ctrl/Cmd/Shift-click
+(``marked``).
 """
 
 from __future__ import annotations
@@ -54,6 +56,12 @@ class RunsGrid(anywidget.AnyWidget):
     )
     rows_shown = Int(10, help="How many rows the grid shows at a time.").tag(sync=True)
     page_size = Int(100, help="How many rows one fetch asks for.").tag(sync=True)
+    visible = List(
+        Unicode(), help="The names of the runs in view (reported by the page once it settles)."
+    ).tag(sync=True)
+    marked = List(Unicode(), help="Runs marked with Ctrl/Cmd/Shift-click, in that order.").tag(
+        sync=True
+    )
     status_colours = Dict(
         dict(STATUS_COLOURS), help="The badge colour of each status (white text on it)."
     ).tag(sync=True)

@@ -5,7 +5,9 @@ A :class:`~zenml_widgets.widgets.runs_grid.RunsGrid`: sorted and filtered in SQL
 time, so 100k runs are as quick as 10. Headers sort (again: reversed), a row selects its run in
 the explorer, the name column stays in view when scrolled sideways. A filter the store refuses
 clears the rows and says why. Below, an SVG chart of a chosen metric over runs or against a
-parameter (hover a point for its run); it starts on a metric whose values vary.
+parameter (hover a point for its run); it starts on a metric whose values vary. When the runs
+logged metrics (``log_metric``), one of them can be overlaid as curves: of the runs in view, or
+of the runs marked with Ctrl/Cmd/Shift-click, up to 20, their names in the legend and on hover.
 
 What a sort costs: one page query (the count of a filter is kept, the chart is not redrawn).
 """
@@ -21,6 +23,7 @@ from zenml_widgets.display.runs_table import chart_svg, format_value
 from zenml_widgets.visualizers.html import MUTED, error_html, esc
 from zenml_widgets.widgets.panel import close_all
 from zenml_widgets.widgets.runs_grid import Column, Row, RunsGrid
+from zenml_widgets.widgets.runs_overlay import RunsOverlay
 
 if TYPE_CHECKING:
     from zenml_widgets.views import PipelineView
@@ -66,10 +69,14 @@ class RunsTablePanel:
         self.x_axis = w.Dropdown(description="against", style={"description_width": "56px"})
         self.chart = w.HTML()
         self.chart.add_class("zw-runs-chart-box")
+        self.overlay = RunsOverlay(self.grid)
         self.content = w.VBox(
-            [self.where, self.message, self.grid, w.HBox([self.metric, self.x_axis]), self.chart],
+            [
+                self.where, self.message, self.grid, w.HBox([self.metric, self.x_axis]),
+                self.chart, self.overlay.box,
+            ],
             layout=w.Layout(display="none"),
-        )
+        )  # fmt: skip
         self.box = w.VBox([self.toggle, self.content], layout=w.Layout(display="none"))
         self.box.add_class("zw-runs-table")
         self.pipeline: PipelineView | None = None
@@ -103,6 +110,8 @@ class RunsTablePanel:
             self._forget()
         if state.pipeline != self.pipeline:
             self.pipeline = state.pipeline
+            self.overlay.pipeline = state.pipeline
+            self.grid.marked = []
             self.sort, self.descending, self.shown = "start", True, []
             with self._quietly():
                 self.where.value = ""
@@ -147,6 +156,7 @@ class RunsTablePanel:
             self._chart_key = key
             self._chart_options(table)
             self._draw_chart()
+            self.overlay.offer(table)
 
     def rows(self, offset: int, limit: int) -> list[Row]:
         """The grid's rows at ``offset`` (at most ``limit``) of the current query."""

@@ -7,6 +7,7 @@ autocommitted statements: no ``BEGIN``/``COMMIT`` round trips of their own.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from zenml_widgets.exceptions import StoreError, hide_password
@@ -87,6 +88,15 @@ class PostgresBackend:
         if isinstance(error, psycopg.Error):
             return "error"
         return None
+
+    def copy_rows(
+        self, raw: Any, table: str, names: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Insert ``rows`` with one ``COPY ... FROM STDIN`` (``Connection.insert_rows``)."""
+        statement = f"COPY {table} ({', '.join(names)}) FROM STDIN"
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
 
     def sqlalchemy_url(self) -> str:
         return "postgresql+psycopg://" + self.url.partition("://")[2]

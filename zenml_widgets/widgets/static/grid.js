@@ -3,11 +3,14 @@
 // answered with "rows"), so 100,000 runs scroll like 10. Headers sort (in SQL, in the kernel),
 // a click on a row selects that run, the name column stays in view when scrolled sideways.
 // Cells arrive as text from the kernel and are set as text here (never as HTML).
+// The names of the runs in view ("visible", once scrolling pauses) and of the runs marked with
+// Ctrl/Cmd/Shift-click ("marked") go back to the kernel: the panel overlays their curves.
 
 const ROW = 28; // px, the height of every row (see grid.css)
 const BUFFER = 10; // rows rendered above and below the view
 const EVENTS = ["columns", "sort", "descending"];
-const REDRAW = ["selected", "error", "total"];
+const REDRAW = ["selected", "error", "total", "marked"];
+const SETTLE = 250; // ms without scrolling before the runs in view are reported
 
 function element(tag, className, text) {
   const node = document.createElement(tag);
@@ -58,6 +61,7 @@ class GridView {
       button("zw-grid-tool", "▲ Page up", "Previous rows", () => this.page(-1)),
       button("zw-grid-tool", "▼ Page down", "Next rows", () => this.page(1)),
       button("zw-grid-tool", "⤓ Last", "Last rows", () => { this.view.scrollTop = this.total() * ROW; }),
+      button("zw-grid-tool zw-grid-unmark", "✕ Unmark", "Unmark every run", () => this.mark(null)),
       this.range,
     );
     this.error = element("div", "zw-grid-error");
@@ -150,6 +154,7 @@ class GridView {
     }
     tr.dataset.name = values[0];
     if (values[0] === selected) tr.classList.add("zw-selected");
+    if (this.model.get("marked").includes(values[0])) tr.classList.add("zw-marked");
     columns.forEach((c, k) => tr.appendChild(this.cell(c, values[k + 1])));
     return tr;
   }
@@ -181,8 +186,36 @@ class GridView {
     const top = Math.min(n, Math.floor(view.scrollTop / ROW) + 1);
     const bottom = Math.max(top, Math.min(n, Math.floor((view.scrollTop + view.clientHeight) / ROW) - 1));
     this.range.textContent = n ? `rows ${count(top)}–${count(bottom)} of ${count(n)}` : "no runs";
+    this.report(top - 1, bottom - 1);
     this.error.textContent = this.model.get("error");
     this.error.style.display = this.model.get("error") ? "" : "none";
+  }
+
+  report(first, last) {
+    // the names of the rows in view, sent once scrolling pauses and only when they changed
+    const names = [];
+    for (let i = Math.max(0, first); i <= last; i++) {
+      const values = this.cache.get(i);
+      if (values) names.push(values[0]);
+    }
+    clearTimeout(this.settle);
+    this.settle = setTimeout(() => {
+      const known = this.model.get("visible");
+      if (names.length === known.length && names.every((name, k) => name === known[k])) return;
+      this.model.set("visible", names);
+      this.model.save_changes();
+    }, SETTLE);
+  }
+
+  mark(name) {
+    const marked = name === null ? [] : this.model.get("marked").slice();
+    if (name !== null) {
+      const at = marked.indexOf(name);
+      if (at >= 0) marked.splice(at, 1); else marked.push(name);
+    }
+    this.model.set("marked", marked);
+    this.model.save_changes();
+    this.later();
   }
 
   later() {
@@ -192,6 +225,10 @@ class GridView {
   click(event) {
     const tr = event.target.closest && event.target.closest("tr.zw-grid-row");
     if (!tr || !tr.dataset.name) return;
+    if (event.ctrlKey || event.metaKey || event.shiftKey) {
+      this.mark(tr.dataset.name);
+      return;
+    }
     for (const other of this.tbody.querySelectorAll("tr.zw-selected")) other.classList.remove("zw-selected");
     tr.classList.add("zw-selected");
     this.send({ type: "select", name: tr.dataset.name });
@@ -213,6 +250,7 @@ class GridView {
   }
 
   dispose() {
+    clearTimeout(this.settle);
     this.observer.disconnect();
     this.model.off("msg:custom", this.onMessage);
     this.model.off("change:generation", this.restart);
