@@ -15,7 +15,6 @@ from infra.metric_steps import two_trainers, worker_curves
 
 from zenml_widgets import log_metric, pipeline, step
 from zenml_widgets.repository import Repository
-from zenml_widgets.stack import forget_metadata_stores
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -52,8 +51,7 @@ def lab(tmp_path: Path) -> Iterator[Lab]:
         two_trainers(a=worker_curves(epochs=4 + i), b=worker_curves(epochs=2)).run(
             run_name=f"<r{i}>", repository=repo
         )
-    forget_metadata_stores()
-    with serve_notebook(repo.root, tmp_path / "jupyter", "curves.ipynb", CELLS) as server:
+    with serve_notebook(repo.root, "curves.ipynb", CELLS) as server:
         yield server
 
 

@@ -20,7 +20,6 @@ from infra.jupyterlab import Lab, dropdown, run_all_cells, serve_notebook, wait_
 
 from zenml_widgets import pipeline, step
 from zenml_widgets.repository import Repository
-from zenml_widgets.stack import forget_metadata_stores
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -37,10 +36,7 @@ def lab(request: Any, tmp_path: Path) -> Iterator[Lab]:
     repo = Repository.init(tmp_path / "repo")
     t.make_training(epochs=1).run(run_name="first", repository=repo)
     t.make_training(epochs=2).run(run_name="second", repository=repo)
-    forget_metadata_stores()
-    with serve_notebook(
-        repo.root, tmp_path / "jupyter", "dag.ipynb", [CELL], app=request.param
-    ) as server:
+    with serve_notebook(repo.root, "dag.ipynb", [CELL], app=request.param) as server:
         yield server
 
 
@@ -182,8 +178,7 @@ def wide_lab(tmp_path: Path) -> Iterator[Lab]:
         load=load(), clean=clean(), featurize=featurize(), train=train(), evaluate=evaluate(),
         publish_report=publish_report(),
     ).run(run_name="wide", repository=repo)  # fmt: skip
-    forget_metadata_stores()
-    with serve_notebook(repo.root, tmp_path / "jupyter", "wide.ipynb", WIDE_CELLS) as server:
+    with serve_notebook(repo.root, "wide.ipynb", WIDE_CELLS) as server:
         yield server
 
 

@@ -82,7 +82,7 @@ def test_displays_hold_against_the_front_end_in_its_dark_theme(
     notebook = f"displays-{app}.ipynb"
     with (
         browser_page(chromium_browser, request.node.name, width=None) as page,
-        serve_notebook(demo_root, home, notebook, CELLS, app=app, theme=DARK) as s,
+        serve_notebook(demo_root, notebook, CELLS, home=home, app=app, theme=DARK) as s,
     ):
         open_notebook(page, s, notebook)
         page.wait_for_selector("svg.zw-dag", timeout=60_000)

@@ -18,7 +18,6 @@ import zw_testing as t
 from infra.jupyterlab import Lab, dropdown, serve_notebook, wait_for_kernel
 
 from zenml_widgets.repository import Repository
-from zenml_widgets.stack import forget_metadata_stores
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -34,8 +33,7 @@ def lab(tmp_path: Path) -> Iterator[Lab]:
     repo = Repository.init(tmp_path / "repo")
     t.make_training(epochs=1).run(run_name="first", repository=repo)
     t.make_training(epochs=2, seed=1).run(run_name="second", repository=repo)
-    forget_metadata_stores()
-    with serve_notebook(repo.root, tmp_path / "jupyter", "explore.ipynb", [CELL]) as server:
+    with serve_notebook(repo.root, "explore.ipynb", [CELL]) as server:
         yield server
 
 

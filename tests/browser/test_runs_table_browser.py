@@ -18,7 +18,6 @@ from infra import pagecheck
 from infra.jupyterlab import DARK, Lab, dropdown, run_all_cells, serve_notebook, wait_for_command
 
 from zenml_widgets.repository import Repository
-from zenml_widgets.stack import forget_metadata_stores
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Locator, Page
@@ -44,10 +43,7 @@ def lab(request: Any, tmp_path: Path) -> Iterator[tuple[Lab, list[str]]]:
     order = sorted(scores, key=lambda n: scores[n], reverse=True)
     assert order != ["mid", "high", "low"]  # sorting changes what the table shows
     t.bulk_runs(repo, "bulk", BULK)
-    forget_metadata_stores()
-    with serve_notebook(
-        repo.root, tmp_path / "jupyter", "table.ipynb", CELLS, app=request.param, theme=DARK
-    ) as server:
+    with serve_notebook(repo.root, "table.ipynb", CELLS, app=request.param, theme=DARK) as server:
         yield server, order
 
 

@@ -12,7 +12,6 @@ import pytest
 from infra.jupyterlab import Lab, serve_notebook, wait_for_kernel
 
 from zenml_widgets.repository import Repository
-from zenml_widgets.stack import forget_metadata_stores
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -39,8 +38,7 @@ FacetStatisticsVisualizer().visualize({"training examples": frame(2000), "evalua
 @pytest.fixture
 def lab(tmp_path: Path) -> Iterator[Lab]:
     repo = Repository.init(tmp_path / "repo")
-    forget_metadata_stores()
-    with serve_notebook(repo.root, tmp_path / "jupyter", "stats.ipynb", [CELL]) as server:
+    with serve_notebook(repo.root, "stats.ipynb", [CELL]) as server:
         yield server
 
 

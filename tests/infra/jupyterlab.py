@@ -139,16 +139,22 @@ def write_notebook(path: Path, cells: Sequence[str]) -> None:
 @contextmanager
 def serve_notebook(
     root: Path,
-    home: Path,
     name: str,
     cells: Sequence[str],
     *,
+    home: Path | None = None,
     app: str = "lab",
     theme: str | None = None,
 ) -> Iterator[Lab]:
     """Write notebook ``name`` with code ``cells`` into ``root`` and serve ``root`` with a Lab
-    (or Notebook 7: ``app="notebook"``)."""
+    (or Notebook 7: ``app="notebook"``), its Jupyter dirs in ``home`` (default: ``jupyter``
+    beside ``root``). This process's stores are closed first: the kernel reads the history
+    written here as a new process would."""
+    from zenml_widgets.stack import forget_metadata_stores
+
+    forget_metadata_stores()
     write_notebook(root / name, cells)
+    home = home if home is not None else root.parent / "jupyter"
     server = Lab(root, home, app=app, theme=theme)
     try:
         server.wait_ready()
