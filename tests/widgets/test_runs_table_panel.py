@@ -41,18 +41,21 @@ def explorer(history: Repository) -> HistoryExplorer:
     return HistoryExplorer().select("training_pipeline")
 
 
+@pytest.fixture
+def page(explorer: HistoryExplorer, monkeypatch: pytest.MonkeyPatch) -> Page:
+    """The explorer's runs table, opened, and its page."""
+    explorer.runs_table.toggle.value = True
+    return Page(explorer.runs_table.grid, monkeypatch)
+
+
 def test_nothing_is_queried_while_the_table_is_closed(explorer: HistoryExplorer) -> None:
     panel = explorer.runs_table
     assert panel.box.layout.display == "" and panel.content.layout.display == "none"
     assert panel.table is None and panel.grid.total == 0
 
 
-def test_the_grid_fetches_pages_sorts_and_selects(
-    explorer: HistoryExplorer, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_grid_fetches_pages_sorts_and_selects(explorer: HistoryExplorer, page: Page) -> None:
     panel = explorer.runs_table
-    page = Page(panel.grid, monkeypatch)
-    panel.toggle.value = True
     grid = panel.grid
     assert grid.total == 5 and grid.error == "" and grid.sort == "start" and grid.descending
     assert page.names() == ["e5", "e4", "e3", "second", "first"]  # newest first
@@ -77,11 +80,9 @@ def test_the_grid_fetches_pages_sorts_and_selects(
 
 
 def test_fetches_of_an_older_query_are_dropped_and_its_clicks_still_count(
-    explorer: HistoryExplorer, monkeypatch: pytest.MonkeyPatch
+    explorer: HistoryExplorer, page: Page
 ) -> None:
     panel = explorer.runs_table
-    page = Page(panel.grid, monkeypatch)
-    panel.toggle.value = True
     old = panel.grid.generation
     panel.sort_by("trainer.epochs")
     page.received.clear()
@@ -94,12 +95,8 @@ def test_fetches_of_an_older_query_are_dropped_and_its_clicks_still_count(
     assert explorer.state.run_name == "e4" and panel.grid.selected == "e4"
 
 
-def test_a_bad_filter_clears_the_rows_and_says_why(
-    explorer: HistoryExplorer, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_bad_filter_clears_the_rows_and_says_why(explorer: HistoryExplorer, page: Page) -> None:
     panel = explorer.runs_table
-    page = Page(panel.grid, monkeypatch)
-    panel.toggle.value = True
     panel.where.value = "trainer.epochs >= 4"
     assert sorted(page.names()) == ["e4", "e5"] and panel.grid.total == 2
     panel.where.value = "trainer.epoch >= 3"
@@ -159,12 +156,8 @@ def test_the_dropdowns_come_before_the_table(explorer: HistoryExplorer) -> None:
         assert children.index(dropdown) < table
 
 
-def test_another_pipeline_starts_over(
-    explorer: HistoryExplorer, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_another_pipeline_starts_over(explorer: HistoryExplorer, page: Page) -> None:
     panel = explorer.runs_table
-    page = Page(panel.grid, monkeypatch)
-    panel.toggle.value = True
     panel.sort_by("trainer.epochs")
     explorer.select("failing_pipeline")
     assert panel.sort == "start" and panel.grid.sort == "start" and panel.where.value == ""
