@@ -26,6 +26,7 @@ RANKS = {
     "run_panels": 3,
     "runs_table_panel": 3,
     "selection_preview": 3,
+    "tags_panel": 3,
     "explorer": 4,
     "__init__": 5,
 }

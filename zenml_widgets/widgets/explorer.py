@@ -40,6 +40,7 @@ from zenml_widgets.widgets.run_panels import ComparePanel, DagPanel, NewerRuns
 from zenml_widgets.widgets.runs_table_panel import RunsTablePanel
 from zenml_widgets.widgets.selection_preview import selection_html
 from zenml_widgets.widgets.state import LATEST, LEVELS, NAMES, ExplorerState
+from zenml_widgets.widgets.tags_panel import TagsPanel
 
 __all__ = ["LATEST", "HistoryExplorer", "Part"]
 
@@ -102,6 +103,7 @@ class HistoryExplorer(w.VBox):  # type: ignore[misc]
         self._data = DataPanel(self.ui)
         self.newer_runs = NewerRuns(self._action(self.jump_to_newest))
         self.runs_table = RunsTablePanel(self._action(partial(self._choose, "run_name")))
+        self.tags = TagsPanel(self._action)
         self.dag = DagPanel(self._action(partial(self._choose, "step_name")))
         self.comparison = ComparePanel(
             self._action(partial(self._choose, "compare_run_name")),
@@ -134,6 +136,7 @@ class HistoryExplorer(w.VBox):  # type: ignore[misc]
             ui.actions,
             ui.message,
             self.runs_table,  # below the dropdowns: an open table does not push them down
+            self.tags,
             self.dag,
             self.comparison,
             ui.preview,
