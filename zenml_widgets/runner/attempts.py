@@ -111,16 +111,8 @@ def _attempt(
     for k, artifact in inputs.items():
         wanted = hints.get(k)
         kwargs[k] = stored(stack, artifact).load(wanted if isinstance(wanted, type) else None)
-    context = StepContext(
-        stack=stack,
-        pipeline_name=job.pipeline_name,
-        run_id=job.run_id,
-        run_name=job.run_name,
-        step_id=job.step_id,
-        step_name=job.name,
-        attempt=attempt,
-    )
-    with running(context):
+    where = (job.pipeline_name, job.run_id, job.run_name, job.step_id, job.name)
+    with running(StepContext(stack, *where, attempt)):
         timeout = job.step.TIMEOUT
         if timeout is None:
             result = job.step.ENTRYPOINT(**kwargs)
