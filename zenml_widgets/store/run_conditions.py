@@ -199,8 +199,8 @@ def join_condition(
 
 def order_terms(d: Dialect, key: RunSort, alias: str, status: Sql) -> tuple[list[Sql], list[Sql]]:
     """A secondary sort key: the ``LEFT JOIN`` it needs and its ``ORDER BY`` terms. Runs
-    without the value come last; a run value sorts numbers first, then text (and NaN), as the
-    first key's segments do."""
+    without the value (or with NaN) come last; a run value sorts numbers first, then text, as
+    the first key's segments do."""
     direction = "DESC" if key.descending else "ASC"
     kind = kind_of(key.column, key.kind)
     if kind == "builtin":
@@ -211,14 +211,10 @@ def order_terms(d: Dialect, key: RunSort, alias: str, status: Sql) -> tuple[list
     joined = ["LEFT JOIN " + table + " ON " + on]
     if kind == "tag":
         return joined, [Sql(f"{d.text_key(alias + '.value')} {direction} NULLS LAST")]
+    # numbers, then text (and integers no float holds), then no value or NaN (as the first key)
+    text = f"{alias}.num_value IS NULL AND {alias}.value_type != 'float'"
     return joined, [
-        Sql(
-            f"CASE WHEN {alias}.num_value IS NOT NULL THEN 0 "
-            f"WHEN {alias}.run_id IS NOT NULL THEN 1 ELSE 2 END"
-        ),
+        Sql(f"CASE WHEN {alias}.num_value IS NOT NULL THEN 0 WHEN {text} THEN 1 ELSE 2 END"),
         Sql(f"{alias}.num_value {direction}"),
-        Sql(
-            f"(CASE WHEN {alias}.num_value IS NULL THEN {alias}.text_value END){d.collation} "
-            f"{direction} NULLS LAST"
-        ),
+        Sql(f"(CASE WHEN {text} THEN {alias}.text_value END){d.collation} {direction} NULLS LAST"),
     ]

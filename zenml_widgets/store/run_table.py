@@ -1,7 +1,8 @@
 """Runs as a table: filtering, sorting and limiting runs by their values in SQL.
 
 A query runs in up to three ordered segments when it sorts by a run value (runs whose value is a
-number, then runs whose value is text or NaN, then runs without the value), so each segment can
+number, then runs whose value is text, then runs without the value or with NaN, as pandas'
+``na_position="last"``), so each segment can
 walk the ``(pipeline_id, name, num_value)`` index and stop at the limit instead of sorting every
 run. The same statements run on SQLite and PostgreSQL (text sorts by bytes on both).
 """
@@ -179,15 +180,15 @@ def _segments(
         joined.filtered(Sql("vs.num_value IS NOT NULL")),
         order=Sql(f"vs.num_value {direction}, ") + then,
     )
-    texts = replace(
-        joined.filtered(Sql("vs.num_value IS NULL")),
+    texts = replace(  # text (and integers no float holds); a NaN is no value, as missing
+        joined.filtered(Sql("vs.num_value IS NULL AND vs.value_type != 'float'")),
         order=Sql(f"{d.text_key('vs.text_value')} {direction} NULLS LAST, ") + then,
     )
     missing = replace(
         base.filtered(
             Sql(
                 "NOT EXISTS (SELECT 1 FROM run_values vm WHERE vm.run_id = runs.id "
-                "AND vm.name = ?)",
+                "AND vm.name = ? AND (vm.value_type != 'float' OR vm.num_value IS NOT NULL))",
                 (first.column,),
             )
         ),

@@ -179,6 +179,11 @@ class _Parser:
         m = _BARE.match(text, pos)
         if not m:
             raise _fail(text, pos, "expected a column name")
+        if m.group(0).lower() in ("and", "or"):
+            word = m.group(0)
+            raise _fail(
+                text, pos, f"expected a column name, not {word!r} (a column called so: `{word}`)"
+            )
         self.pos = m.end()
         return m.group(0)
 
@@ -289,6 +294,17 @@ def _condition(where: tuple[Any, ...]) -> Condition:
     return column, op, value
 
 
+def _checked(node: Any) -> Where:
+    """A tree given as objects, its conditions checked as tuples are."""
+    if isinstance(node, AnyOf | AllOf):
+        return type(node)(tuple(_checked(item) for item in node.items))
+    if isinstance(node, Not):
+        return Not(_checked(node.item))
+    if isinstance(node, tuple):
+        return _condition(node)
+    raise TypeError(f"A filter group holds conditions, groups or tuples, not {node!r}")
+
+
 def normalize_where(where: Any) -> list[Where]:
     """``where`` as conditions joined by ``and``: a string, one ``(column, op, value)`` tuple,
     an :class:`AnyOf` / :class:`AllOf` / :class:`Not`, or a list of them."""
@@ -299,7 +315,7 @@ def normalize_where(where: Any) -> list[Where]:
     if isinstance(where, tuple):
         return [_condition(where)]
     if isinstance(where, AnyOf | AllOf | Not):
-        return [where]
+        return [_checked(where)]
     if isinstance(where, Sequence):
         found: list[Where] = []
         for item in where:
