@@ -110,6 +110,18 @@ def test_a_runs_grid_page(remote: tuple[Repository, LatencyProxy]) -> None:
 
     assert trips(proxy, page) <= 2
 
+    repo.get_pipeline("training_pipeline").get_run("run-03").set_tag("stage", "prod")
+
+    def with_everything() -> None:  # or, not, in, like, a tag, and two sort keys
+        table = runs.table(
+            where="(trainer.epochs in (1, 3) or tags.stage == 'prod') and not name like 'x%'",
+            sort=["trainer.epochs", "trainer.output"], ascending=[True, False],
+            limit=5, offset=1, count=True,
+        )  # fmt: skip
+        assert len(table) == 5 and table.total and "tags.stage" in table.columns
+
+    assert trips(proxy, with_everything) <= 2
+
 
 def test_tags_cost_a_run_click_nothing_and_a_tag_write_one_round_trip(
     remote: tuple[Repository, LatencyProxy],
