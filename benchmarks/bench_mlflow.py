@@ -69,19 +69,21 @@ FRESH_RATIO = 1.2  # target 3, against python -c "import pandas, sqlite3"
 # -- building both sides ---------------------------------------------------------------------
 
 
-def build_ours(root: Path, runs: int) -> Repository:
-    """One pipeline of ``runs`` runs through the store's own writes; resumes a partial build."""
+def build_ours(
+    root: Path, runs: int, pipeline: str = PIPELINE, name: Callable[[int], str] = run_name
+) -> Repository:
+    """One pipeline of ``runs`` runs (``run_values``, ``run_tags``; run ``r`` called
+    ``name(r)``) through the store's own writes; resumes a partial build."""
     repo = Repository(root) if (root / ".zen").exists() else Repository.init(root)
     store = repo.active_stack.metadata_store
-    record = store.get_or_create_pipeline(PIPELINE)
+    record = store.get_or_create_pipeline(pipeline)
     done = store.count_runs(record.id)
     with tqdm(total=runs, initial=done, desc="ours: building", unit="run") as bar:
         for start in range(done, runs, BATCH):
             with store.transaction():
                 for r in range(start, min(runs, start + BATCH)):
                     params, metrics = run_values(r)
-                    name = run_name(r)
-                    record_trainer_run(store, record.id, name, params, metrics, run_tags(r))
+                    record_trainer_run(store, record.id, name(r), params, metrics, run_tags(r))
                     bar.update(1)
     return repo
 

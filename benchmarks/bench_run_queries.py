@@ -20,15 +20,13 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from _common import built, mark_built, paired, ratio, record_trainer_run, report, timeit
-from _mlflow_side import run_tags, run_values
-from tqdm import tqdm
+from _common import built, mark_built, paired, ratio, report, timeit
+from bench_mlflow import build_ours
 
 from zenml_widgets.repository import Repository
 
 DATA = Path(__file__).parent / ".data"
 PIPELINE = "tagged"
-BATCH = 200
 TARGET = 0.050
 M3, M0 = "evaluator.output.m3", "evaluator.output.m0"
 Frame = Callable[[pd.DataFrame], pd.DataFrame]
@@ -37,18 +35,9 @@ Frame = Callable[[pd.DataFrame], pd.DataFrame]
 def build(root: Path, runs: int) -> Repository:
     """``runs`` tagged runs through the store's writes; an interrupted build is completed."""
     marker = f"built-{runs}-tags-v1"
-    repo = Repository(root) if built(root, marker) else Repository.init(root)
-    store = repo.active_stack.metadata_store
-    record = store.get_or_create_pipeline(PIPELINE)
-    done = store.count_runs(record.id)
-    with tqdm(total=runs, initial=done, desc="building", unit="run") as bar:
-        for start in range(done, runs, BATCH):
-            with store.transaction():
-                for r in range(start, min(runs, start + BATCH)):
-                    params, metrics = run_values(r)
-                    name = f"{PIPELINE}-{r:06d}"
-                    record_trainer_run(store, record.id, name, params, metrics, run_tags(r))
-                    bar.update(1)
+    if not built(root, marker):
+        Repository.init(root)
+    repo = build_ours(root, runs, PIPELINE, lambda r: f"{PIPELINE}-{r:06d}")
     mark_built(root, marker)
     return repo
 

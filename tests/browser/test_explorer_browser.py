@@ -21,7 +21,7 @@ from zenml_widgets.repository import Repository
 from zenml_widgets.stack import forget_metadata_stores
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser
+    from playwright.sync_api import Browser, Page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -39,15 +39,20 @@ def lab(tmp_path: Path) -> Iterator[Lab]:
         yield server
 
 
+def run_the_magic(lab: Lab, page: Page) -> None:
+    """Open the notebook and run its cell: the explorer shows."""
+    page.goto(lab.url("lab/tree/explore.ipynb"), timeout=60_000)
+    wait_for_kernel(page)
+    page.locator(".jp-Cell .cm-content").first.click()
+    page.keyboard.press("Shift+Enter")
+
+
 def test_explorer_in_jupyterlab(lab: Lab, chromium_browser: Browser, request: Any) -> None:
     from infra.browser import browser_page, save_screenshot
     from playwright.sync_api import expect
 
     with browser_page(chromium_browser, f"{request.node.name}", width=None) as page:
-        page.goto(lab.url("lab/tree/explore.ipynb"), timeout=60_000)
-        wait_for_kernel(page)
-        page.locator(".jp-Cell .cm-content").first.click()
-        page.keyboard.press("Shift+Enter")
+        run_the_magic(lab, page)
 
         pipeline = dropdown(page, "pipeline")
         expect(pipeline).to_be_visible(timeout=60_000)
@@ -99,10 +104,7 @@ def test_adding_and_removing_a_tag_in_jupyterlab(
     key, value = "<b>stage</b>", 'prod & "x"'
     label = f"{key}={value}"
     with browser_page(chromium_browser, f"{request.node.name}", width=None) as page:
-        page.goto(lab.url("lab/tree/explore.ipynb"), timeout=60_000)
-        wait_for_kernel(page)
-        page.locator(".jp-Cell .cm-content").first.click()
-        page.keyboard.press("Shift+Enter")
+        run_the_magic(lab, page)
         pipeline = dropdown(page, "pipeline")
         expect(pipeline).to_be_visible(timeout=60_000)
         pipeline.select_option(label="training_pipeline")
