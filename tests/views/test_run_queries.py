@@ -211,6 +211,9 @@ WHERE = [
     f"`trainer.{HOSTILE_PARAM.replace('`', '``')}` == 1 or "
     f"`evaluator.output.{HOSTILE_METRIC}` < 50",
     f"`tags.{HOSTILE_TAG.replace('`', '``')}` == '<i>x</i>'",
+    # values are bound, never spliced into the statement
+    "trainer.optimizer == '\\'; DELETE FROM runs; --' or tags.stage in ('x\\' OR 1=1 --')",
+    "tags.stage like '%\\' OR \\'1\\'=\\'1' or name ilike '\"; DROP TABLE run_tags; --'",
 ]
 
 
@@ -225,6 +228,7 @@ def test_every_operator_matches_the_oracle(query_repo: Repository, where: str) -
     table = runs.table(where=where, limit=5, count=True, columns=["name"])
     assert list(table.column("name")) == expected[::-1][:5]
     assert table.total == len(expected)
+    assert len(_full(query_repo)) == len(full)  # nothing written
 
 
 SORTS = [
