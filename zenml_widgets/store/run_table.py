@@ -54,7 +54,6 @@ class _Select:
     where: tuple[Sql, ...] = (Sql("pipelines.id = runs.pipeline_id"),)
     order: Sql = NO_ORDER
     outer: tuple[Sql, ...] = ()  # LEFT JOINs of secondary sort keys
-    front: int = 0  # leading tables that stay first (tags: "runs with this tag" is short)
 
     def sql(self) -> Sql:
         text = (
@@ -68,15 +67,15 @@ class _Select:
         )
         return text + (" ORDER BY " + self.order if self.order.text else "")
 
-    def joined(
-        self, table: str, *conditions: Sql, first: bool = False, lead: bool = False
-    ) -> _Select:
-        """With ``table`` walked last, or first (after the ``lead`` tables; ``lead``: before
-        everything, and kept there)."""
-        at = 0 if lead else self.front if first else len(self.tables)
+    def joined(self, table: str, *conditions: Sql, first: bool = False) -> _Select:
+        """With ``table`` walked last, or first. A filter's table (a run value, a tag) is
+        walked last: each run the sort's walk reaches is checked by the table's primary key,
+        and the walk stops at the limit. Walking a tag's runs first instead would sort all of
+        them (a quarter of the runs for ``tags.stage == 'prod'``: 650 ms against 20 ms for the top
+        50 of 55,000 runs)."""
+        at = 0 if first else len(self.tables)
         tables = (*self.tables[:at], table, *self.tables[at:])
-        front = self.front + 1 if lead else self.front
-        return replace(self, tables=tables, where=(*self.where, *conditions), front=front)
+        return replace(self, tables=tables, where=(*self.where, *conditions))
 
     def filtered(self, sql: Sql) -> _Select:
         return replace(self, where=(*self.where, sql))
@@ -140,7 +139,7 @@ def _base(
             select = select.filtered(rc.condition(d, f, select.status, aliases))
             continue
         table, on, held = joined
-        select = select.joined(table, on, held, lead=table.startswith("run_tags"))
+        select = select.joined(table, on, held)
     return select
 
 
@@ -257,8 +256,8 @@ def query(
     (``param``, ``metric``...), checked by the caller against ``table`` (:func:`schema`; read
     here when not given). ``sort``: a column (``descending`` gives its direction) or several
     :class:`RunSort` keys. Ties keep start order; missing values sort last either way. A page
-    (a few dozen runs) is one round trip: its runs, their values and tags and the count are
-    read together.
+    (a few dozen runs) is one round trip to a server: its runs, their values and tags and the
+    count are read together.
     """
     table = table if table is not None else schema(conn, pipeline_ids)
     base = _base(conn.dialect, pipeline_ids, filters, table.interrupted)
@@ -267,11 +266,13 @@ def query(
     tagged = [name for name, kind in columns if kind == "tag"]
     page = segments[0].sql() + conn.dialect.page(limit, offset)
     ids = "SELECT page.id FROM (" + page + ") page"
-    small = limit is not None and limit < BY_COLUMN_FROM
+    # To a server, a page's values and tags ride along in its one round trip, each running
+    # the page again; in process (SQLite) reading them by the page's run ids costs less.
+    along = limit is not None and limit < BY_COLUMN_FROM and conn.backend.pipelines
     together = {"page": page}
-    if small and wanted:
+    if along and wanted:
         together["values"] = values_of(ids, wanted)
-    if small and tagged:
+    if along and tagged:
         together["tags"] = tags_of(ids, tagged)
     cap = None if count is True or not count else int(count)
     if count:

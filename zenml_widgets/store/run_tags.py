@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from zenml_widgets.store.connection import Connection
 
 TAG_PREFIX = "tags."
+#: Up to this many runs, their tags are read by run id; from it on, by key.
+BY_RUN_UNTIL = 1000
 #: The longest tag value kept (characters).
 MAX_TAG_VALUE = 5000
 
@@ -76,13 +78,25 @@ def as_tags(rows: Sequence[Sequence[Any]]) -> dict[str, str]:
     return dict(sorted(((str(k), str(v)) for k, v in rows), key=lambda kv: kv[0].encode()))
 
 
+#: The distinct keys, one index probe each (``(key, run_id)``, from one key to the next):
+#: the cost grows with the number of keys, not of tagged runs.
+_KEYS = (
+    "WITH RECURSIVE k(key) AS (SELECT min(key) FROM run_tags UNION ALL "
+    "SELECT (SELECT min(t.key) FROM run_tags t WHERE t.key > k.key) FROM k "
+    "WHERE k.key IS NOT NULL) SELECT k.key FROM k WHERE k.key IS NOT NULL"
+)
+
+
 def tag_columns_sql(pipeline_ids: Sequence[int] | None) -> Sql:
-    """The distinct tag keys of these pipelines' runs (all: ``None``)."""
+    """The distinct tag keys of these pipelines' runs (all: ``None``): each key of the store,
+    kept when one of its runs is in these pipelines (the first found is enough)."""
     if pipeline_ids is None:
-        return Sql("SELECT DISTINCT key FROM run_tags")
+        return Sql(_KEYS)
     return (
-        "SELECT DISTINCT run_tags.key FROM run_tags JOIN runs ON runs.id = run_tags.run_id "
-        "WHERE runs.pipeline_id IN (" + placeholders(list(pipeline_ids) or [-1]) + ")"
+        _KEYS + " AND EXISTS (SELECT 1 FROM run_tags t JOIN runs ON runs.id = t.run_id "
+        "WHERE t.key = k.key AND runs.pipeline_id IN ("
+        + placeholders(list(pipeline_ids) or [-1])
+        + "))"
     )
 
 
@@ -112,9 +126,11 @@ def tag_values(
 ) -> dict[str, list[str | None]]:
     """For each tag column, its value in each run of ``run_ids`` (``None``: not set).
     ``read``: :func:`tags_of`'s rows when the caller read them already. Otherwise the tags of
-    these keys in these pipelines are read by key (few runs carry a given tag)."""
+    a page of runs are read by run, those of more runs by key, in these pipelines."""
     if not columns or not run_ids:
         return {c: [None] * len(run_ids) for c in columns}
+    if read is None and len(run_ids) < BY_RUN_UNTIL:
+        read = conn.rows("reading run tags", tags_of(placeholders(list(run_ids)), columns))
     if read is None:
         keys = [c[len(TAG_PREFIX) :] for c in columns]
         sql = (
