@@ -127,11 +127,19 @@ def test_the_tags_panel_adds_and_removes_tags_and_shows_a_bad_tag_as_an_error(
     assert labels == ["<code>baseline</code>", "<code>stage=&lt;b&gt;prod&lt;/b&gt;</code>"]
     stored = Repository().get_pipeline("training_pipeline").get_run("first").tags
     assert stored == {"baseline": "", "stage": "<b>prod</b>"}
+    preview = explorer.ui.preview.value  # the run's display lists them at once
+    assert "<code>baseline</code> <code>stage=&lt;b&gt;prod&lt;/b&gt;</code>" in preview
 
     panel.key.value = "   "  # refused by the store's rules, shown in the explorer
     panel.add.click()
     assert explorer.error.startswith("ValueError: ") and "cannot be empty" in explorer.error
     panel.chips.children[0].children[1].click()  # the remove button of 'baseline'
     assert list(Repository().get_pipeline("training_pipeline").get_run("first").tags) == ["stage"]
+    assert "<code>baseline</code>" not in explorer.ui.preview.value
+    explorer.step_name = "trainer"  # a step's display has no tags: the preview stays the step's
+    panel.add_tag("late")
+    assert (
+        "Step" in explorer.ui.preview.value and "<code>late</code>" not in explorer.ui.preview.value
+    )
     explorer.ui.run.value = "second"  # another run: its own (no) tags
     assert panel.run is not None and panel.run.name == "second" and len(panel.chips.children) == 1

@@ -103,7 +103,7 @@ class HistoryExplorer(w.VBox):  # type: ignore[misc]
         self._data = DataPanel(self.ui)
         self.newer_runs = NewerRuns(self._action(self.jump_to_newest))
         self.runs_table = RunsTablePanel(self._action(partial(self._choose, "run_name")))
-        self.tags = TagsPanel(self._action)
+        self.tags = TagsPanel(self._action, self._on_tags_change)
         self.dag = DagPanel(self._action(partial(self._choose, "step_name")))
         self.comparison = ComparePanel(
             self._action(partial(self._choose, "compare_run_name")),
@@ -386,6 +386,11 @@ class HistoryExplorer(w.VBox):  # type: ignore[misc]
         self._data.preview(
             force=False, read_on_select=self.read_on_select, limit=self.auto_read_limit
         )
+
+    def _on_tags_change(self) -> None:
+        """A tag of the selected run changed: its display (when shown) lists the new tags."""
+        if self.state.current is self.state.run:
+            self.ui.preview.value = self._preview_html(self.state.current)
 
     def _stack_argument(self) -> str | None:
         key = self.state.stack_key

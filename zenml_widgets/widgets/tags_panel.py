@@ -31,10 +31,13 @@ class TagsPanel:
         wrap: makes a click handler of a callable; the explorer passes its ``_action`` (a
             failed write shows as the explorer's error, clicks are dropped while it writes
             the screen).
+        changed: called after a tag was set or removed (the explorer redraws a run's display,
+            which lists its tags).
     """
 
-    def __init__(self, wrap: Wrap) -> None:
+    def __init__(self, wrap: Wrap, changed: Callable[[], None] = lambda: None) -> None:
         self._wrap = wrap
+        self._changed = changed
         self.label = w.HTML(f"<span style='color:{MUTED}'>tags</span>")
         self.label.layout.width = "64px"
         self.chips = w.HBox(layout=w.Layout(flex_flow="row wrap", align_items="center"))
@@ -76,6 +79,7 @@ class TagsPanel:
         self.run.set_tag(key, value)
         self.key.value = self.value.value = ""
         self._draw(self.run.tags)
+        self._changed()
 
     def remove_tag(self, key: str) -> None:
         """Remove tag ``key`` from the selected run."""
@@ -83,6 +87,7 @@ class TagsPanel:
             return
         self.run.remove_tag(key)
         self._draw(self.run.tags)
+        self._changed()
 
     def _draw(self, tags: dict[str, str]) -> None:
         old = list(self.chips.children)
