@@ -100,9 +100,11 @@ def record_trainer_run(
     name: str,
     params: dict[str, Any],
     metrics: dict[str, float],
-) -> None:
+    tags: dict[str, str] | None = None,
+) -> int:
     """One completed run of ``trainer`` (``params``) then ``evaluator`` (a dict output of
-    ``metrics``), through the store's write methods: the runs-as-data shape."""
+    ``metrics``), with ``tags``, through the store's write methods: the runs-as-data shape.
+    Returns the run's id."""
     run = store.create_run(pipeline_id, name, pid=1, hostname="b")
     for position, step_name, parameters in ((0, "trainer", params), (1, "evaluator", {})):
         step = store.create_step(
@@ -115,3 +117,6 @@ def record_trainer_run(
             outputs = [NewArtifact("output", uri, "builtins.dict", BUILTIN, values=metrics)]
         store.finish_step(step.id, "completed", outputs=outputs)
     store.finish_run(run.id, "completed")
+    for key, value in (tags or {}).items():
+        store.set_run_tag(run.id, key, value)
+    return run.id

@@ -1,4 +1,4 @@
-"""Runs as data beside MLflow, on the same 20,000 runs (10 parameters, 10 metrics each).
+"""Runs as data beside MLflow, on the same 20,000 runs (10 parameters, 10 metrics, tags each).
 
 Run: python benchmarks/bench_mlflow.py [--runs 20000 --repeat 7 --fresh-repeat 9]
 
@@ -8,18 +8,20 @@ resumable; the data is ``_mlflow_side.run_values``):
 * MLflow (``MLFLOW_VERSION``, in its own venv ``~/.cache/zenml-widgets-bench/mlflow-venv``
   created here once; the project does not depend on it): tracking store
   ``sqlite:///benchmarks/.data/mlflow-<version>-<runs>/mlflow.db``, one experiment, each run logged
-  through MLflow's client: ``create_run``, one ``log_batch`` of 10 params and 10 metrics,
-  ``set_terminated``;
+  through MLflow's client: ``create_run``, one ``log_batch`` of 10 params, 10 metrics and the
+  tags (``_mlflow_side.run_tags``: ``stage`` on three runs of four, a ``baseline`` mark on every
+  50th), ``set_terminated``;
 * ours: one pipeline ``train`` written through the store like ``bench_runs_table.py``: a run, a
   ``trainer`` step whose parameters are the 10 params, an ``evaluator`` step whose dict output
-  records the 10 metrics. Run names (``run-000123``) are the key shared with MLflow's
-  ``mlflow.runName``.
+  records the 10 metrics, and the same tags (``run.set_tag``'s store write). Run names
+  (``run-000123``) are the key shared with MLflow's ``mlflow.runName``.
 
 Measured in this run, medians, ours and MLflow's taken in turn (MLflow in a long-lived process of
 its venv that times ``mlflow.search_runs`` itself and answers over a pipe):
 
 1. the top 50 runs by a metric with a parameter filter as DataFrames (and with a parameter and a
-   metric filter); both sides must return the same runs in the same order;
+   metric filter, and a tag and a parameter filter); both sides must return the same runs in
+   the same order; then ours alone with ``or`` and ``in`` on tags, which MLflow's filter lacks;
 2. the whole table as a DataFrame, against ``mlflow.search_runs`` of every run and against the
    raw floor: one ``sqlite3`` fetch of the pipeline's run values and one pandas pivot (every
    value; and numbers only, a lower bound);
@@ -46,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from _common import record_trainer_run, whole_processes
-from _mlflow_side import OURS_QUERIES, run_name, run_values
+from _mlflow_side import OURS_ONLY, OURS_QUERIES, run_name, run_tags, run_values
 from tqdm import tqdm
 
 from zenml_widgets.repository import Repository
@@ -67,18 +69,21 @@ FRESH_RATIO = 1.2  # target 3, against python -c "import pandas, sqlite3"
 # -- building both sides ---------------------------------------------------------------------
 
 
-def build_ours(root: Path, runs: int) -> Repository:
-    """One pipeline of ``runs`` runs through the store's own writes; resumes a partial build."""
+def build_ours(
+    root: Path, runs: int, pipeline: str = PIPELINE, name: Callable[[int], str] = run_name
+) -> Repository:
+    """One pipeline of ``runs`` runs (``run_values``, ``run_tags``; run ``r`` called
+    ``name(r)``) through the store's own writes; resumes a partial build."""
     repo = Repository(root) if (root / ".zen").exists() else Repository.init(root)
     store = repo.active_stack.metadata_store
-    record = store.get_or_create_pipeline(PIPELINE)
+    record = store.get_or_create_pipeline(pipeline)
     done = store.count_runs(record.id)
     with tqdm(total=runs, initial=done, desc="ours: building", unit="run") as bar:
         for start in range(done, runs, BATCH):
             with store.transaction():
                 for r in range(start, min(runs, start + BATCH)):
                     params, metrics = run_values(r)
-                    record_trainer_run(store, record.id, run_name(r), params, metrics)
+                    record_trainer_run(store, record.id, name(r), params, metrics, run_tags(r))
                     bar.update(1)
     return repo
 
@@ -218,10 +223,10 @@ def main() -> None:
 
     mf_python = mlflow_python()
     started = time.perf_counter()
-    mf_db = build_mlflow(mf_python, DATA / f"mlflow-{MLFLOW_VERSION}-{args.runs}", args.runs)
+    mf_db = build_mlflow(mf_python, DATA / f"mlflow-{MLFLOW_VERSION}-{args.runs}-tags", args.runs)
     print(f"MLflow side ready in {time.perf_counter() - started:.1f} s ({mf_db})")
     started = time.perf_counter()
-    repo = build_ours(DATA / f"mlflow-ours-{args.runs}", args.runs)
+    repo = build_ours(DATA / f"mlflow-ours-{args.runs}-tags", args.runs)
     print(f"our side ready in {time.perf_counter() - started:.1f} s ({repo.root})")
     pipeline = repo.get_pipeline(PIPELINE)
     runs = pipeline.runs
@@ -249,7 +254,7 @@ def main() -> None:
                 {"ours": timed(ours_top), "mlflow": lambda op=op: mlflow.ask(op)["seconds"]},
                 args.repeat,
             )
-            print(f"1. top 50 by evaluator.output.m3, where {where!r} (same 50 runs, same order)")
+            print(f"1. top 50 by {sort}, where {where!r} (same 50 runs, same order)")
             line("ours: pipeline.runs.to_dataframe(where=..., sort=..., limit=50)", got["ours"])
             line(
                 "MLflow: mlflow.search_runs(filter_string, order_by, max_results=50)", got["mlflow"]
@@ -257,6 +262,17 @@ def main() -> None:
             print(f"  {'MLflow / ours':<64} {got['mlflow'] / got['ours']:11.1f} x\n")
             results[f"top:{op}"] = got["ours"]
             results[f"top:{op}:mlflow"] = got["mlflow"]
+        for op, (where, sort, limit) in OURS_ONLY.items():
+            ours_s = timed(
+                lambda w=where, s=sort, n=limit: runs.to_dataframe(where=w, sort=s, limit=n)
+            )
+            got = in_turn({"ours": ours_s}, args.repeat)
+            print(
+                f"1. top 50 by {sort}, where {where!r} (ours only: MLflow has no or / in on tags)"
+            )
+            line("ours: pipeline.runs.to_dataframe(where=..., sort=..., limit=50)", got["ours"])
+            print()
+            results[f"top:{op}"] = got["ours"]
 
         # 2. the whole table
         whole = runs.to_dataframe()

@@ -18,9 +18,10 @@ import zw_testing as t
 from infra.jupyterlab import Lab, dropdown, serve_notebook, wait_for_kernel
 
 from zenml_widgets.repository import Repository
+from zenml_widgets.stack import forget_metadata_stores
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser
+    from playwright.sync_api import Browser, Page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -37,15 +38,20 @@ def lab(tmp_path: Path) -> Iterator[Lab]:
         yield server
 
 
+def run_the_magic(lab: Lab, page: Page) -> None:
+    """Open the notebook and run its cell: the explorer shows."""
+    page.goto(lab.url("lab/tree/explore.ipynb"), timeout=60_000)
+    wait_for_kernel(page)
+    page.locator(".jp-Cell .cm-content").first.click()
+    page.keyboard.press("Shift+Enter")
+
+
 def test_explorer_in_jupyterlab(lab: Lab, chromium_browser: Browser, request: Any) -> None:
     from infra.browser import browser_page, save_screenshot
     from playwright.sync_api import expect
 
     with browser_page(chromium_browser, f"{request.node.name}", width=None) as page:
-        page.goto(lab.url("lab/tree/explore.ipynb"), timeout=60_000)
-        wait_for_kernel(page)
-        page.locator(".jp-Cell .cm-content").first.click()
-        page.keyboard.press("Shift+Enter")
+        run_the_magic(lab, page)
 
         pipeline = dropdown(page, "pipeline")
         expect(pipeline).to_be_visible(timeout=60_000)
@@ -84,3 +90,43 @@ def test_explorer_in_jupyterlab(lab: Lab, chromium_browser: Browser, request: An
         stats.scroll_into_view_if_needed()
         save_screenshot(page, f"{request.node.name}-statistics")
         assert shot.stat().st_size > 10_000
+
+
+def test_adding_and_removing_a_tag_in_jupyterlab(
+    lab: Lab, chromium_browser: Browser, request: Any, tmp_path: Path
+) -> None:
+    """The tags panel of the selected run: a tag typed in the page is stored (another process
+    reads it), shown as text even when it looks like HTML, and removed by its button."""
+    from infra.browser import browser_page, save_screenshot
+    from playwright.sync_api import expect
+
+    key, value = "<b>stage</b>", 'prod & "x"'
+    label = f"{key}={value}"
+    with browser_page(chromium_browser, f"{request.node.name}", width=None) as page:
+        run_the_magic(lab, page)
+        pipeline = dropdown(page, "pipeline")
+        expect(pipeline).to_be_visible(timeout=60_000)
+        pipeline.select_option(label="training_pipeline")
+        dropdown(page, "run").select_option(index=1)  # "first": newest first
+        tags = page.locator(".zw-tags")
+        expect(tags.get_by_text("none", exact=True)).to_be_visible(timeout=30_000)
+
+        tags.get_by_placeholder("tag, e.g. baseline").fill(key)
+        tags.get_by_placeholder("value (optional)").fill(value)
+        tags.get_by_role("button", name="Add tag").click()
+        chip = tags.locator(".zw-tag")
+        expect(chip).to_have_count(1, timeout=30_000)
+        expect(chip.locator("code")).to_have_text(label)  # the text, not markup
+        assert chip.locator("b").count() == 0
+        expect(tags.get_by_placeholder("tag, e.g. baseline")).to_have_value("")
+        forget_metadata_stores()
+        run = Repository(tmp_path / "repo").get_pipeline("training_pipeline").get_run("first")
+        assert run.tags == {key: value}
+        save_screenshot(page, request.node.name)
+
+        chip.get_by_role("button").click()
+        expect(tags.get_by_text("none", exact=True)).to_be_visible(timeout=30_000)
+        expect(chip).to_have_count(0)
+        forget_metadata_stores()
+        run = Repository(tmp_path / "repo").get_pipeline("training_pipeline").get_run("first")
+        assert run.tags == {}

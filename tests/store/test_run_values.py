@@ -63,7 +63,14 @@ def _old_store_with_history(root: Path) -> Repository:
 def test_backfill_fills_an_old_store(tmp_path: Path, capsys: object) -> None:
     repo = _old_store_with_history(tmp_path)
     runs = repo.get_pipeline("training_pipeline").runs
-    assert list(runs.to_dataframe().columns) == ["name", "status", "start", "end", "duration"]
+    assert list(runs.to_dataframe().columns) == [
+        "name",
+        "status",
+        "start",
+        "end",
+        "duration",
+        "run_id",
+    ]
     assert main(["-R", str(tmp_path), "backfill-values", "--quiet"]) == 0
     df = runs.to_dataframe(ascending=True)
     assert df["trainer.epochs"].tolist() == [2, 3]

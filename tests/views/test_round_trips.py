@@ -8,6 +8,7 @@ directly (not through the proxy), then read through it by a fresh process-wide s
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +109,50 @@ def test_a_runs_grid_page(remote: tuple[Repository, LatencyProxy]) -> None:
         assert len(table) == 5 and table.total
 
     assert trips(proxy, page) <= 2
+
+    repo.get_pipeline("training_pipeline").get_run("run-03").set_tag("stage", "prod")
+
+    def with_everything() -> None:  # or, not, in, like, a tag, and two sort keys
+        table = runs.table(
+            where="(trainer.epochs in (1, 3) or tags.stage == 'prod') and not name like 'x%'",
+            sort=["trainer.epochs", "trainer.output"], ascending=[True, False],
+            limit=5, offset=1, count=True,
+        )  # fmt: skip
+        assert len(table) == 5 and table.total and "tags.stage" in table.columns
+
+    assert trips(proxy, with_everything) <= 2
+
+
+def test_tags_cost_a_run_click_nothing_and_a_tag_write_one_round_trip(
+    remote: tuple[Repository, LatencyProxy],
+) -> None:
+    """The tags panel shows the tags read with the run's steps: a run click costs what it
+    cost without the panel. Adding or removing a tag from the explorer is one statement."""
+    from zenml_widgets.widgets import HistoryExplorer
+
+    class WithoutTags(HistoryExplorer):
+        def parts(self) -> list[Any]:
+            return [p for p in super().parts() if p is not self.tags]
+
+    repo, proxy = remote
+    clicks: dict[str, list[int]] = {}
+    for kind in (WithoutTags, HistoryExplorer):
+        forget_metadata_stores()
+        explorer = kind(Repository(repo.root))
+        explorer.ui.pipeline.value = "training_pipeline"
+
+        def click(run: str, ui: Any = explorer.ui) -> None:
+            ui.run.value = run
+
+        clicks[kind.__name__] = [
+            trips(proxy, partial(click, r)) for r in ("run-05", "run-09", "run-05")
+        ]
+    assert clicks["HistoryExplorer"] == clicks["WithoutTags"], clicks  # [3, 3, 1] when written
+    panel = explorer.tags
+    assert panel.run is not None and panel.run.name == "run-05"
+    assert trips(proxy, lambda: panel.add_tag("stage", "prod")) == 1
+    assert trips(proxy, lambda: panel.remove_tag("stage")) == 1
+    assert "stage" not in panel.run.tags
 
 
 def test_a_step_click_with_its_learning_curves(

@@ -28,6 +28,7 @@ RANKS = {
     "runs_overlay": 2.5,
     "runs_table_panel": 3,
     "selection_preview": 3,
+    "tags_panel": 3,
     "explorer": 4,
     "__init__": 5,
 }

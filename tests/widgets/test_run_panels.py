@@ -11,6 +11,7 @@ from traitlets import TraitError
 from zenml_widgets import HistoryExplorer
 from zenml_widgets.exceptions import NotFoundError
 from zenml_widgets.repository import Repository
+from zenml_widgets.visualizers.html import MUTED
 
 
 def test_dag_of_the_selected_run_and_clicking_a_node_selects_the_step(
@@ -105,3 +106,40 @@ def test_newer_runs_are_announced_and_the_button_jumps_to_the_newest(
     assert explorer.run_name == "fourth"
     assert explorer.newer_runs.box.layout.display == "none"
     assert [v for _, v in explorer.ui.run.options][:2] == ["fourth", "third"]
+
+
+def test_the_tags_panel_adds_and_removes_tags_and_shows_a_bad_tag_as_an_error(
+    history: Repository,
+) -> None:
+    explorer = HistoryExplorer().select("training_pipeline")
+    panel = explorer.tags
+    assert panel.box.layout.display == "none" and panel.run is None  # no run selected
+    explorer.ui.run.value = "first"
+    assert panel.box.layout.display == ""
+    assert [c.value for c in panel.chips.children] == [f"<span style='color:{MUTED}'>none</span>"]
+
+    panel.key.value, panel.value.value = "stage", "<b>prod</b>"
+    panel.add.click()
+    panel.key.value = "baseline"
+    panel.add.click()
+    assert explorer.error == "" and panel.key.value == panel.value.value == ""
+    labels = [chip.children[0].value for chip in panel.chips.children]
+    assert labels == ["<code>baseline</code>", "<code>stage=&lt;b&gt;prod&lt;/b&gt;</code>"]
+    stored = Repository().get_pipeline("training_pipeline").get_run("first").tags
+    assert stored == {"baseline": "", "stage": "<b>prod</b>"}
+    preview = explorer.ui.preview.value  # the run's display lists them at once
+    assert "<code>baseline</code> <code>stage=&lt;b&gt;prod&lt;/b&gt;</code>" in preview
+
+    panel.key.value = "   "  # refused by the store's rules, shown in the explorer
+    panel.add.click()
+    assert explorer.error.startswith("ValueError: ") and "cannot be empty" in explorer.error
+    panel.chips.children[0].children[1].click()  # the remove button of 'baseline'
+    assert list(Repository().get_pipeline("training_pipeline").get_run("first").tags) == ["stage"]
+    assert "<code>baseline</code>" not in explorer.ui.preview.value
+    explorer.step_name = "trainer"  # a step's display has no tags: the preview stays the step's
+    panel.add_tag("late")
+    assert (
+        "Step" in explorer.ui.preview.value and "<code>late</code>" not in explorer.ui.preview.value
+    )
+    explorer.ui.run.value = "second"  # another run: its own (no) tags
+    assert panel.run is not None and panel.run.name == "second" and len(panel.chips.children) == 1

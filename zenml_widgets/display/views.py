@@ -94,8 +94,9 @@ def pipeline_bundle(
 
 
 def run_bundle(run: PipelineRunView) -> dict[str, Any]:
-    """Run metadata and its steps table."""
+    """Run metadata (with its tags, when it has some) and its steps table."""
     steps = run.steps
+    tags = run.tags  # read with the steps
     headers = ("#", "step", "entrypoint", "status", "duration", "outputs")
     rows = []
     plain_rows = []
@@ -128,14 +129,27 @@ def run_bundle(run: PipelineRunView) -> dict[str, Any]:
             ("started", esc(fmt_time(run.start_time))),
             ("duration", esc(fmt_duration(run.duration))),
             *([("error", f"<pre>{esc(run.error)}</pre>")] if run.error else []),
+            *([("tags", tags_html(tags))] if tags else []),
         ]
     )
     plain = (
         f"{run!r}\npipeline {run.pipeline.name}, started {fmt_time(run.start_time)}, "
-        f"duration {fmt_duration(run.duration)}\n" + text_table(headers, plain_rows)
+        f"duration {fmt_duration(run.duration)}\n"
+        + (f"tags {', '.join(tag_label(k, v) for k, v in tags.items())}\n" if tags else "")
+        + text_table(headers, plain_rows)
     )
     html = block(f"Run {_code(run.name)}", meta, table(headers, rows, raw=True, numeric=[0, 4]))
     return {"text/plain": plain, "text/html": html}
+
+
+def tag_label(key: str, value: str) -> str:
+    """A tag as text: ``baseline`` (a mark) or ``stage=prod``."""
+    return f"{key}={value}" if value else key
+
+
+def tags_html(tags: dict[str, str]) -> str:
+    """A run's tags as escaped ``<code>`` chips."""
+    return " ".join(f"<code>{esc(tag_label(k, v))}</code>" for k, v in tags.items())
 
 
 def _artifact_rows(items: dict[str, ArtifactView]) -> list[tuple[str, ...]]:

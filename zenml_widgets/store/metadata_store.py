@@ -18,7 +18,14 @@ from zenml_widgets.store import run_table, schema
 from zenml_widgets.store.backends import open_backend
 from zenml_widgets.store.connection import Connection, Connections
 from zenml_widgets.store.lifecycle import RunLifecycle
-from zenml_widgets.store.records import RunFilter, RunTableRecord, RunTableSchema, utcnow
+from zenml_widgets.store.records import (
+    RunFilter,
+    RunFilterGroup,
+    RunSort,
+    RunTableRecord,
+    RunTableSchema,
+    utcnow,
+)
 from zenml_widgets.store.writes import _Known
 
 __all__ = ["MetadataStore", "utcnow"]
@@ -94,8 +101,8 @@ class MetadataStore(RunLifecycle):
         pipeline_ids: Sequence[int] | None,
         *,
         columns: Sequence[tuple[str, str]],
-        filters: Sequence[RunFilter] = (),
-        sort: str = "start",
+        filters: Sequence[RunFilter | RunFilterGroup] = (),
+        sort: str | Sequence[RunSort] = "start",
         descending: bool = True,
         limit: int | None = None,
         offset: int = 0,
@@ -105,10 +112,12 @@ class MetadataStore(RunLifecycle):
         """Runs of these pipelines as rows, filtered, sorted and limited in SQL; with ``count``
         also how many match in all (``record.total``; ``count=N``: up to ``N``).
 
-        ``columns`` are ``(name, kind)`` pairs (kind ``builtin``, ``param`` or ``metric``) that
-        the caller checked against ``table`` (:meth:`run_table_schema`, read here when not
-        given). Ties keep start order and runs missing the sort column come last. A page is one
-        round trip.
+        ``columns`` are ``(name, kind)`` pairs (kind ``builtin``, ``tag``, ``param`` or
+        ``metric``) that the caller checked against ``table`` (:meth:`run_table_schema`, read
+        here when not given). ``filters`` are joined by ``and`` (a ``RunFilterGroup`` holds an
+        ``or`` / ``not``); ``sort`` is a column (in the direction ``descending`` says) or
+        several ``RunSort`` keys. Ties keep start order and runs missing a sort column come
+        last. A page is one round trip.
         """
         return run_table.query(
             self._read(),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import abc
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from zenml_widgets.store.connection import as_records
@@ -24,6 +25,7 @@ from zenml_widgets.store.records import (
     StepRecord,
     record_builder,
 )
+from zenml_widgets.store.run_tags import as_tags, read_tags_sql
 from zenml_widgets.store.sql import Sql, columns, join, placeholders
 
 if TYPE_CHECKING:
@@ -253,10 +255,15 @@ class HistoryReads(abc.ABC):
 
     # -- what a view shows, in one round trip ----------------------------------------------------
 
+    def run_tags(self, run_id: int) -> dict[str, str]:
+        """The run's tags, ``{key: value}`` (keys sorted)."""
+        return as_tags(self._read().rows("reading run tags", read_tags_sql(run_id)))
+
     def run_graph(self, run_id: int) -> RunGraph:
-        """The run with its pipeline, steps, outputs and inputs, read in one batch (one round
-        trip to a server). A run that has ended does not change: its graph is kept and handed
-        out again without asking the database."""
+        """The run with its pipeline, steps, outputs, inputs and tags, read in one batch (one
+        round trip to a server). A run that has ended does not change: its graph is kept and
+        handed out again without asking the database, without its tags (``tags`` is
+        ``None``: tags change after a run has ended)."""
         cached = self._graphs.get(run_id)
         if cached is not None:
             self._graphs.move_to_end(run_id)
@@ -264,7 +271,7 @@ class HistoryReads(abc.ABC):
         action = "reading a run"
         conn = self._read()
         of_run = Sql("steps.run_id = ?", (run_id,))
-        run, pipeline, steps, outputs, inputs = conn.batch(
+        run, pipeline, steps, outputs, inputs, tags = conn.batch(
             action,
             [
                 Sql(f"SELECT {RUN} FROM runs WHERE runs.id = ?", (run_id,)),
@@ -280,6 +287,7 @@ class HistoryReads(abc.ABC):
                 f"{ARTIFACT} FROM step_inputs JOIN steps ON steps.id = step_inputs.step_id "
                 "JOIN artifacts ON artifacts.id = step_inputs.artifact_id "
                 "WHERE " + of_run + " ORDER BY step_inputs.id",
+                read_tags_sql(run_id),
             ],
         )
         graph = RunGraph(
@@ -288,9 +296,10 @@ class HistoryReads(abc.ABC):
             steps=tuple(as_records(steps, StepRecord)),
             outputs=_grouped((a.step_id, a) for a in as_records(outputs, ArtifactRecord)),
             inputs=_grouped(_inputs(inputs)),
+            tags=as_tags(tags[1]),
         )
         if graph.ended:
-            self._graphs[run_id] = graph
+            self._graphs[run_id] = replace(graph, tags=None)
             if len(self._graphs) > GRAPHS_KEPT:
                 self._graphs.popitem(last=False)
         return graph

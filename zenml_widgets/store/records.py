@@ -144,6 +144,9 @@ class RunGraph:
     steps: tuple[StepRecord, ...]
     outputs: dict[int, tuple[ArtifactRecord, ...]] = field(hash=False, compare=False)
     inputs: dict[int, tuple[InputRecord, ...]] = field(hash=False, compare=False)
+    #: The run's tags as read with the graph; ``None`` in a graph the store kept from an
+    #: earlier read (tags change after a run has ended: they are read again).
+    tags: dict[str, str] | None = field(default=None, hash=False, compare=False)
 
     @property
     def ended(self) -> bool:
@@ -200,11 +203,36 @@ class NewArtifact:
 
 @dataclass(frozen=True, slots=True)
 class RunFilter:
-    """One condition on runs: ``column op value`` (``op`` one of ``== != < <= > >=``)."""
+    """One condition on runs: ``column op value``.
+
+    ``op``: ``== != < <= > >=``, ``in`` / ``not in`` (``value`` a tuple), ``like`` / ``not
+    like`` / ``ilike`` / ``not ilike`` (``value`` a pattern: ``%``, ``_``, ``\\%``, ``\\_``),
+    ``is null`` / ``is not null`` (``value`` ``None``). ``kind``: where the column lives,
+    ``tag`` (``tags.<key>``) or, when empty, a built-in column or a run value by its name.
+    """
 
     column: str
     op: str
     value: Any
+    kind: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RunFilterGroup:
+    """Filters joined by ``and`` / ``or`` (``op``), or ``not`` of the one in ``items``."""
+
+    op: str
+    items: tuple[RunFilter | RunFilterGroup, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RunSort:
+    """One sort key of a runs table: ``column``, its direction, and ``kind`` as for
+    :class:`RunFilter`. Runs without the value come last either way."""
+
+    column: str
+    descending: bool = True
+    kind: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -95,6 +95,21 @@ class Dialect:
         escaped = text.replace("/", "//").replace("%", "/%").replace("_", "/_")
         return Sql(f"lower({column}) LIKE '%' || lower(?) || '%' ESCAPE '/'", (escaped,))
 
+    def like(self, column: str, pattern: str, *, fold: bool = False) -> Sql:
+        """``column`` matches a ``like`` pattern (:func:`like_tokens`), case-sensitively; with
+        ``fold``, ASCII letters in either case (as SQLite's ``lower`` folds them). SQLite's
+        ``LIKE`` ignores case, so the pattern becomes a ``GLOB`` (which does not)."""
+        glob = []
+        for wild, char in like_tokens(pattern):
+            if wild:
+                glob.append("*" if char == "%" else "?")
+            else:
+                glob.append(f"[{char}]" if char in "*?[" else char)
+        text = "".join(glob)
+        if fold:
+            return Sql(f"lower({column}) GLOB ?", (ascii_lower(text),))
+        return Sql(f"{column} GLOB ?", (text,))
+
     #: What makes text compare and sort by its bytes (SQLite's default).
     collation = ""
     #: What locks the rows a ``SELECT`` in a write transaction reads until it ends (SQLite's
@@ -144,9 +159,44 @@ class PostgresDialect(Dialect):
     collation = ' COLLATE "C"'
     lock_rows = " FOR UPDATE"
 
+    def like(self, column: str, pattern: str, *, fold: bool = False) -> Sql:
+        # Under the "C" collation lower() folds ASCII letters only, as SQLite's does.
+        escaped = "".join(
+            char if wild else ("\\" + char if char in "%_\\" else char)
+            for wild, char in like_tokens(pattern)
+        )
+        if fold:
+            return Sql(
+                f"lower({column}{self.collation}) LIKE ? ESCAPE '\\'", (ascii_lower(escaped),)
+            )
+        return Sql(f"{column}{self.collation} LIKE ? ESCAPE '\\'", (escaped,))
+
     def seconds_between(self, start: str, end: str) -> str:
         return f"CAST(EXTRACT(EPOCH FROM {end} - {start}) AS DOUBLE PRECISION)"
 
 
+def like_tokens(pattern: str) -> list[tuple[bool, str]]:
+    """A ``like`` pattern as ``(wildcard, character)`` pairs: ``%`` (any text) and ``_`` (one
+    character) are wildcards; a backslash makes the character after it literal (``\\%``)."""
+    tokens: list[tuple[bool, str]] = []
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\" and i + 1 < len(pattern):
+            tokens.append((False, pattern[i + 1]))
+            i += 2
+            continue
+        tokens.append((char in "%_", char))
+        i += 1
+    return tokens
+
+
+def ascii_lower(text: str) -> str:
+    """``text`` with the ASCII letters A-Z lowered (and nothing else, as SQL's ``lower`` under
+    SQLite and PostgreSQL's "C" collation)."""
+    return text.translate(_ASCII_LOWER)
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 SQLITE = Dialect()
 POSTGRESQL = PostgresDialect()

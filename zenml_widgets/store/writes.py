@@ -14,7 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from zenml_widgets.store import run_values
+from zenml_widgets.exceptions import NotFoundError
+from zenml_widgets.store import run_tags, run_values
 from zenml_widgets.store.connection import ConstraintError
 from zenml_widgets.store.reads import HistoryReads
 from zenml_widgets.store.records import (
@@ -52,6 +53,7 @@ class HistoryWrites(HistoryReads):
     use)."""
 
     _known: _Known
+    description: str
 
     @contextmanager
     def _write(self, action: str) -> Iterator[tuple[Connection, _Known]]:
@@ -103,6 +105,20 @@ class HistoryWrites(HistoryReads):
                 Sql("INSERT INTO step_inputs (step_id, name, artifact_id) VALUES (?, ?, ?)"),
                 [(step_id, n, a) for n, a in inputs.items()],
             )
+
+    # -- tags: the writes of the read API -------------------------------------------------------
+
+    def set_run_tag(self, run_id: int, key: str, value: str = "") -> None:
+        """Set (or overwrite) tag ``key`` of run ``run_id``: one statement, which also checks
+        the run exists (``NotFoundError`` otherwise). ``ValueError`` / ``TypeError`` for a key
+        or value that cannot be a tag (:func:`~zenml_widgets.store.run_tags.check_tag`)."""
+        key, value = run_tags.check_tag(key, value)
+        if not run_tags.set_tag(self._read(), run_id, key, value):
+            raise NotFoundError(f"No run with id {run_id} in {self.description}: it was deleted.")
+
+    def remove_run_tag(self, run_id: int, key: str) -> bool:
+        """Remove tag ``key`` of run ``run_id``: one statement; whether the run had it."""
+        return run_tags.remove_tag(self._read(), run_id, key)
 
     # -- run values ----------------------------------------------------------------------------
 

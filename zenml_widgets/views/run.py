@@ -32,9 +32,12 @@ class PipelineRunView(TimedView[RunRecord]):
 
     def _graph(self) -> RunGraph:
         """The run with its steps, their outputs and inputs: one round trip, and none again
-        once the run has ended (the store keeps ended runs' graphs)."""
+        once the run has ended (the store keeps ended runs' graphs). Tags come along when the
+        graph is read from the store (the view keeps the first it sees)."""
         graph = self._stack.metadata_store.run_graph(self._id)
         object.__setattr__(self, "_record", graph.run)
+        if graph.tags is not None and "_tags" not in self.__dict__:
+            object.__setattr__(self, "_tags", dict(graph.tags))
         if "pipeline" not in self.__dict__:
             from zenml_widgets.views.pipeline import PipelineView
 
@@ -92,6 +95,59 @@ class PipelineRunView(TimedView[RunRecord]):
             s._siblings = siblings
         return steps
 
+    # -- tags: the one thing the read API writes --------------------------------------------------
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """The run's tags, ``{key: value}`` (``""`` for a tag that is only a mark), keys sorted.
+
+        Read once per view: along with the run's steps when they are read from the store (no
+        round trip of its own), else on first use. Tags set through this view show at once;
+        tags set elsewhere (another process, another view) show in a view got afresh
+        (``pipeline.get_run(name)``, the explorer's refresh). In a runs table they are the
+        ``tags.<key>`` columns, read with the table.
+        """
+        tags: dict[str, str] | None = self.__dict__.get("_tags")
+        if tags is None:
+            tags = self._stack.metadata_store.run_tags(self._id)
+            object.__setattr__(self, "_tags", tags)
+        return dict(tags)
+
+    def set_tag(self, key: str, value: str = "") -> None:
+        """Tag the run: ``run.set_tag("baseline")`` marks it, ``run.set_tag("stage", "prod")``
+        gives the tag a value (setting a key again overwrites its value). One statement in the
+        metadata store; tags are the only writes the read API makes.
+
+        Raises:
+            ValueError: an empty key, or a key longer than 255 characters, with control
+                characters or spaces at either end; a value over 5,000 characters.
+            TypeError: a key or value that is not a string.
+        """
+        self._stack.metadata_store.set_run_tag(self._id, key, value)
+        tags = self.__dict__.get("_tags")
+        if tags is not None:
+            tags[key] = value
+            object.__setattr__(self, "_tags", dict(sorted(tags.items(), key=_byte_order)))
+
+    def remove_tag(self, key: str) -> None:
+        """Remove tag ``key`` from the run (one statement).
+
+        Raises:
+            NotFoundError: the run has no tag ``key`` (a ``KeyError``; the message lists its
+                tags).
+        """
+        if not self._stack.metadata_store.remove_run_tag(self._id, key):
+            tags = self._stack.metadata_store.run_tags(self._id)
+            object.__setattr__(self, "_tags", tags)
+            listed = listing(list(tags)) if tags else "none"
+            raise NotFoundError(
+                f"Run {self.name!r} has no tag {key!r}. Its tags are: {listed}."
+                f"{did_you_mean(key, list(tags))}"
+            )
+        kept: dict[str, str] | None = self.__dict__.get("_tags")
+        if kept is not None:
+            kept.pop(key, None)
+
     def get_step_names(self) -> list[str]:
         """Names of the run's steps in execution order."""
         return [s.name for s in self.steps]
@@ -130,3 +186,7 @@ class PipelineRunView(TimedView[RunRecord]):
     def __iter__(self) -> Iterator[StepView]:
         """The run's steps in execution order."""
         return iter(self.steps)
+
+
+def _byte_order(item: tuple[str, str]) -> bytes:
+    return item[0].encode()

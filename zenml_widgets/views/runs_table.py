@@ -8,97 +8,21 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, fields, replace
-from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from zenml_widgets import rendering
 from zenml_widgets.exceptions import NotFoundError
-from zenml_widgets.store import RunFilter, RunTableRecord, RunTableSchema
-from zenml_widgets.store.run_table import BUILTIN_COLUMNS
+from zenml_widgets.store import RunSort, RunTableRecord
 from zenml_widgets.views._common import did_you_mean, listing
-from zenml_widgets.views.run_filters import FilterSyntaxError, normalize_where
+from zenml_widgets.views.run_query import DATES, CheckedQuery, RunQuery, check_query
+
+__all__ = ["CheckedQuery", "RunQuery", "RunsChart", "RunsTable", "check_query", "run_table"]
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from zenml_widgets.stack import Stack
     from zenml_widgets.views.metrics import RunCurves
-
-_DATES = ("start", "end")
-
-
-@dataclass(frozen=True)
-class RunQuery:
-    """Which runs to fetch as a table, and how: the one value every runs-as-data call takes.
-
-    ``pipeline.runs.to_dataframe(...)``, ``pipeline.runs.table(...)``,
-    ``Repository().runs_dataframe(...)`` and ``Repository().runs_table(...)`` accept a
-    ``RunQuery`` as their first argument, its fields as keyword arguments, or both (keywords
-    then change the query's fields). Filtering, sorting and limiting happen in SQL.
-
-    Attributes:
-        columns: the columns to return (``name`` is always there); default: all.
-        where: conditions such as ``"trainer.epochs >= 5 and evaluator.output.accuracy >
-            0.9"`` (see ``zenml_widgets.views.run_filters``), a ``(column, op, value)`` tuple,
-            or a list of either. A run without the column does not match.
-        status: keep runs with this status (or any of these).
-        since, until: keep runs started at or after ``since`` and before ``until`` (datetimes,
-            dates or ISO strings; naive ones are UTC).
-        sort: the column to sort by (default ``start``); runs without it come last and ties
-            keep start order.
-        ascending, descending: the direction; default: descending (newest first, or the
-            highest value first).
-        limit, offset: a page of the result.
-    """
-
-    columns: Sequence[str] | None = None
-    where: Any = None
-    status: str | Sequence[str] | None = None
-    since: Any = None
-    until: Any = None
-    sort: str | None = None
-    ascending: bool | None = None
-    descending: bool | None = None
-    limit: int | None = None
-    offset: int = 0
-
-    @classmethod
-    def of(
-        cls, query: RunQuery | Sequence[str] | None = None, where: Any = None, /, **options: Any
-    ) -> RunQuery:
-        """The query of a call: a ``RunQuery`` (or the columns) first, ``where`` second, then
-        any field as a keyword (which overrides the query's)."""
-        names = [f.name for f in fields(cls)]
-        unknown = sorted(set(options) - set(names))
-        if unknown:
-            raise TypeError(
-                f"Unknown runs-table option(s) {', '.join(map(repr, unknown))}; the options are "
-                f"{', '.join(names)}."
-            )
-        for name, value in (("columns", query), ("where", where)):
-            if value is not None and not isinstance(value, RunQuery):
-                if name in options:
-                    raise TypeError(f"{name} given twice, by position and as {name}=")
-                options[name] = value
-        if isinstance(options.get("columns"), str):
-            options["columns"] = [options["columns"]]
-        if isinstance(query, RunQuery):
-            return replace(query, **options)
-        return cls(**options)
-
-
-@dataclass(frozen=True)
-class CheckedQuery:
-    """A :class:`RunQuery` checked against the columns that exist, as the store takes it."""
-
-    columns: tuple[tuple[str, str], ...]
-    value_types: dict[str, tuple[str, ...]]
-    filters: tuple[RunFilter, ...]
-    sort: str
-    descending: bool
-    limit: int | None
-    offset: int
 
 
 class RunsTable:
@@ -110,9 +34,9 @@ class RunsTable:
     """
 
     def __init__(
-        self, record: RunTableRecord, *, title: str, total: int | None = None, sort: str = "start",
-        descending: bool = True, value_types: dict[str, tuple[str, ...]] | None = None,
-        stack: Stack | None = None,
+        self, record: RunTableRecord, *, title: str, total: int | None = None,
+        sort: str | Sequence[RunSort] = "start", descending: bool = True,
+        value_types: dict[str, tuple[str, ...]] | None = None, stack: Stack | None = None,
     ) -> None:  # fmt: skip
         self._record = record
         self._stack = stack
@@ -122,8 +46,13 @@ class RunsTable:
         self.total = total
         #: Whether counting stopped at ``total`` (``table(count=N)``): at least that many match.
         self.total_is_lower_bound = record.total_is_lower_bound
-        self.sort = sort
-        self.descending = descending
+        keys = [RunSort(sort, descending)] if isinstance(sort, str) else list(sort)
+        #: ``(column, descending)`` of every sort key, in order.
+        self.sort_keys: tuple[tuple[str, bool], ...] = tuple(
+            (k.column, k.descending) for k in keys
+        ) or (("start", True),)
+        #: The first sort column and its direction.
+        self.sort, self.descending = self.sort_keys[0]
 
     def __repr__(self) -> str:
         return f"<RunsTable {self.title}: {len(self)} runs x {len(self.columns)} columns>"
@@ -172,8 +101,10 @@ class RunsTable:
         data: dict[str, Any] = {}
         for i, (name, kind) in enumerate(zip(self.columns, self.kinds, strict=True)):
             values = self._record.data[i]
-            if name in _DATES:
+            if name in DATES:
                 data[name] = pd.to_datetime(pd.Series(values, dtype=object), utc=True)
+            elif name == "run_id":
+                data[name] = pd.Series(values, dtype="int64")
             elif name == "duration":
                 data[name] = pd.Series(values, dtype="float64")
             elif kind == "builtin":
@@ -301,116 +232,6 @@ def _typed_series(pd: Any, values: list[Any], types: tuple[str, ...] | None) -> 
     return pd.Series(values, dtype=object)
 
 
-# -- building queries ----------------------------------------------------------------------------
-
-
-def _as_datetime(column: str, value: Any) -> datetime:
-    if isinstance(value, datetime):
-        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=UTC)
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            raise ValueError(
-                f"Column {column!r} compares with a date or time such as '2026-01-31' or "
-                f"'2026-01-31T12:00:00+00:00'; got {value!r}"
-            ) from None
-        return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
-    if hasattr(value, "to_pydatetime"):  # a pandas Timestamp
-        return _as_datetime(column, value.to_pydatetime())
-    raise TypeError(f"Column {column!r} compares with a date or time, not {value!r}")
-
-
-class _Columns:
-    """The columns a runs table can have, for checking names (a clear error otherwise)."""
-
-    def __init__(self, table: RunTableSchema, label: str, multi: bool) -> None:
-        known = table.columns
-        self.kinds = {n: k for n, k, _ in known}
-        self.types = {n: t for n, _, t in known}
-        self.builtin = BUILTIN_COLUMNS if multi else BUILTIN_COLUMNS[1:]
-        self.available = [*self.builtin, *(n for n, _, _ in known)]
-        self.label = label
-
-    def check(self, name: str, role: str) -> str:
-        if name in self.builtin or name in self.kinds or name == "pipeline":
-            return name
-        raise NotFoundError(
-            f"No column {name!r} ({role}) in the runs of {self.label}. Its columns are: "
-            f"{listing(self.available, 40)}.{did_you_mean(name, self.available)} Parameters "
-            "are '<step>.<parameter>', recorded outputs '<step>.<output>[.<key>]'."
-        )
-
-
-def check_query(query: RunQuery, table: RunTableSchema, *, label: str, multi: bool) -> CheckedQuery:
-    """Check every name of ``query`` against the columns a table of runs has (``table``)."""
-    known = _Columns(table, label, multi)
-    if query.columns is None:
-        chosen = list(known.available)
-    else:
-        names = [query.columns] if isinstance(query.columns, str) else list(query.columns)
-        chosen = ["name"] + [known.check(c, "in columns=") for c in names if c != "name"]
-        if multi and "pipeline" not in chosen:
-            chosen.insert(0, "pipeline")
-    sort = known.check(query.sort, "in sort=") if query.sort is not None else "start"
-    if query.ascending is not None and query.ascending == query.descending:
-        raise ValueError("ascending= and descending= contradict each other; give one of them")
-    descending = (
-        (not query.ascending) if query.ascending is not None else query.descending is not False
-    )
-    if query.limit is not None and query.limit < 0:
-        raise ValueError(f"limit= must be 0 or more, got {query.limit}")
-    if query.offset < 0:
-        raise ValueError(f"offset= must be 0 or more, got {query.offset}")
-    return CheckedQuery(
-        columns=tuple((c, known.kinds.get(c, "builtin")) for c in chosen),
-        value_types={c: known.types[c] for c in chosen if c in known.types},
-        filters=_filters(query, known),
-        sort=sort,
-        descending=descending,
-        limit=query.limit,
-        offset=query.offset,
-    )
-
-
-def _filters(query: RunQuery, known: _Columns) -> tuple[RunFilter, ...]:
-    filters: list[RunFilter] = []
-    for column, op, value in normalize_where(query.where):
-        known.check(column, "in where=")
-        if column in _DATES:
-            value = _as_datetime(column, value)
-        if op == "in":
-            raise ValueError("the 'in' operator is only for status=; write conditions with and")
-        _check_comparable(column, known.types.get(column), value)
-        filters.append(RunFilter(column, op, value))
-    if query.status is not None:
-        statuses = [query.status] if isinstance(query.status, str) else list(query.status)
-        filters.append(RunFilter("status", "in", tuple(statuses)))
-    if query.since is not None:
-        filters.append(RunFilter("start", ">=", _as_datetime("start", query.since)))
-    if query.until is not None:
-        filters.append(RunFilter("start", "<", _as_datetime("start", query.until)))
-    return tuple(filters)
-
-
-def _check_comparable(column: str, recorded: tuple[str, ...] | None, value: Any) -> None:
-    """A text value against a column that never held text (or a number against one that only
-    held text) can match no run: say so instead of returning an empty table."""
-    if recorded is None or value is None:
-        return
-    is_text = isinstance(value, str)
-    is_number = isinstance(value, int | float) and not isinstance(value, bool)
-    if (is_text and "str" not in recorded) or (is_number and set(recorded) == {"str"}):
-        held = " and ".join(recorded)
-        wanted = "a number" if is_text else "a quoted string"
-        raise FilterSyntaxError(
-            f"{column!r} holds {held} values, so comparing it with {value!r} matches no run; "
-            f"compare it with {wanted}."
-        )
-
-
 def run_table(
     stack: Stack,
     pipeline_ids: list[int] | None,
@@ -432,7 +253,6 @@ def run_table(
         columns=q.columns,
         filters=q.filters,
         sort=q.sort,
-        descending=q.descending,
         limit=q.limit,
         offset=q.offset,
         table=table,
@@ -443,7 +263,6 @@ def run_table(
         title=title,
         total=record.total,
         sort=q.sort,
-        descending=q.descending,
         value_types=q.value_types,
         stack=stack,
     )

@@ -41,6 +41,7 @@ from zenml_widgets.widgets.run_panels import ComparePanel, DagPanel, NewerRuns
 from zenml_widgets.widgets.runs_table_panel import RunsTablePanel
 from zenml_widgets.widgets.selection_preview import selection_html
 from zenml_widgets.widgets.state import LATEST, LEVELS, NAMES, ExplorerState
+from zenml_widgets.widgets.tags_panel import TagsPanel
 
 __all__ = ["LATEST", "HistoryExplorer", "Part"]
 
@@ -103,6 +104,7 @@ class HistoryExplorer(w.VBox):  # type: ignore[misc]
         self._data = DataPanel(self.ui)
         self.newer_runs = NewerRuns(self._action(self.jump_to_newest))
         self.runs_table = RunsTablePanel(self._action(partial(self._choose, "run_name")))
+        self.tags = TagsPanel(self._action, self._on_tags_change)
         self.dag = DagPanel(self._action(partial(self._choose, "step_name")))
         self.curves = CurvesPanel()
         self.comparison = ComparePanel(
@@ -136,6 +138,7 @@ class HistoryExplorer(w.VBox):  # type: ignore[misc]
             ui.actions,
             ui.message,
             self.runs_table,  # below the dropdowns: an open table does not push them down
+            self.tags,
             self.dag,
             self.comparison,
             ui.preview,
@@ -386,6 +389,11 @@ class HistoryExplorer(w.VBox):  # type: ignore[misc]
         self._data.preview(
             force=False, read_on_select=self.read_on_select, limit=self.auto_read_limit
         )
+
+    def _on_tags_change(self) -> None:
+        """A tag of the selected run changed: its display (when shown) lists the new tags."""
+        if self.state.current is self.state.run:
+            self.ui.preview.value = self._preview_html(self.state.current)
 
     def _stack_argument(self) -> str | None:
         key = self.state.stack_key
