@@ -81,6 +81,16 @@ def test_last_values_are_runs_table_columns(repo: Repository) -> None:
     assert best["name"].tolist() == ["e8", "e4"]
     low = runs.to_dataframe(sort="curves.metrics.loss", ascending=True, limit=1)
     assert low["name"].tolist() == ["e8"]
+    # the whole filter language, tags and several sort keys take them as any other column
+    repo.get_pipeline("curve_pipeline").get_run("e2").set_tag("stage", "prod")
+    either = runs.to_dataframe(
+        where="curves.metrics.loss in (0.125, 0.25) or (tags.stage == 'prod' and not "
+        "curves.metrics.accuracy > 0.5)",
+        sort=["curves.metrics.odd", "curves.metrics.loss"], ascending=[True, False],
+        columns=["run_id", "curves.metrics.loss", "tags.stage"],
+    )  # fmt: skip
+    assert either["name"].tolist() == ["e2", "e4", "e8"]
+    assert either["tags.stage"].tolist()[0] == "prod"
 
 
 def test_runs_logged_before_have_no_value(sqlite_repo: Repository) -> None:

@@ -151,8 +151,8 @@ class _Columns:
         raise NotFoundError(
             f"No column {name!r} ({role}) in the runs of {self.label}. Its columns are: "
             f"{listing(self.available, 40)}.{did_you_mean(name, self.available)} Parameters "
-            "are '<step>.<parameter>', recorded outputs '<step>.<output>[.<key>]', tags "
-            "'tags.<key>'."
+            "are '<step>.<parameter>', recorded outputs '<step>.<output>[.<key>]', logged "
+            "metrics '<step>.metrics.<name>', tags 'tags.<key>'."
         )
 
     def kind(self, name: str) -> str:
