@@ -264,8 +264,11 @@ class LogWriter:
             self._write_json(CUT_FILE, {"lines": self.cut_lines, "bytes": self.cut_bytes})
 
     def finish(self, warnings: Sequence[str] = ()) -> None:
-        """Write ``end.json``: the attempt's logs are complete."""
+        """Write ``end.json``: the attempt's logs are complete (nothing at all for an attempt
+        that wrote nothing: no folder is its empty logs)."""
         self._store_open()
+        if not self.total_lines and not warnings:
+            return
         self._write_json(
             END_FILE,
             {
