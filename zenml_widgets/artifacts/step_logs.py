@@ -210,6 +210,9 @@ class LogWriter:
             self._put(block._replace(messages=block.messages[:half]))
             self._put(block._replace(messages=block.messages[half:], first_flag=rest_first))
             return
+        if self.in_head and self.head_size + len(self.buffer) + len(data) > self.head_budget:
+            self._seal()  # the head is full: what follows is the tail
+            self.in_head = False
         if self.buffer and len(self.buffer) + len(data) > self.chunk_size:
             self._seal()
         self.buffer += data
@@ -217,12 +220,11 @@ class LogWriter:
         self.open.lines += count
         self.total_lines += count
         self.total_bytes += len(data)
-        if self.in_head and self.head_size + len(self.buffer) >= self.head_budget:
-            self._seal()
-            self.in_head = False
 
     def _seal(self) -> None:
         """Write the open chunk out whole and start the next one."""
+        if not self.buffer:
+            return
         self._store_open()
         self.open.size = len(self.buffer)
         self.open.head = self.in_head
