@@ -10,7 +10,6 @@ Every figure is measured in this run; ratios compare against a baseline measured
 from __future__ import annotations
 
 import argparse
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _common import paired, ratio, report, timeit
+from _common import built, mark_built, paired, ratio, report, timeit
 from tqdm import tqdm
 
 from zenml_widgets import pipeline, step
@@ -31,11 +30,9 @@ DATA = Path(__file__).parent / ".data"
 
 def build_history(root: Path, pipelines: int, runs: int, steps: int) -> Repository:
     """``pipelines x runs x steps`` of history through MetadataStore's write methods."""
-    marker = root / f"built-{pipelines}-{runs}-{steps}"
-    if marker.exists():
+    marker = f"built-{pipelines}-{runs}-{steps}"
+    if built(root, marker):
         return Repository(root)
-    shutil.rmtree(root, ignore_errors=True)
-    root.mkdir(parents=True)
     repo = Repository.init(root)
     store = repo.active_stack.metadata_store
     with tqdm(total=pipelines * runs, desc="building history", unit="run") as bar:
@@ -57,7 +54,7 @@ def build_history(root: Path, pipelines: int, runs: int, steps: int) -> Reposito
                         store.finish_step(st.id, "completed", outputs=[out])
                     store.finish_run(run.id, "completed")
                 bar.update(1)
-    marker.touch()
+    mark_built(root, marker)
     return repo
 
 

@@ -28,7 +28,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from _common import report
+from _chain import chain, noop
+from _common import report, timeit
 
 from zenml_widgets import pipeline, step
 from zenml_widgets.repository import Repository
@@ -58,24 +59,9 @@ def four_sleepers(origin, s1, s2, s3, s4, gather):
     gather(a=s1(x=x), b=s2(x=x), c=s3(x=x), d=s4(x=x))
 
 
-@step(enable_cache=False)
-def noop(x: int) -> int:
-    return x
-
-
-def chain_pipeline(n: int) -> Any:
-    def body(origin: Any, **steps: Any) -> None:
-        x = origin()
-        for s in steps.values():
-            x = s(x=x)
-
-    body.__name__ = f"noop_chain_{n}"
-    return pipeline(body, enable_cache=False)
-
-
 def run_chain(n: int, repo: Repository) -> Any:
     noops = {f"n{i}": noop() for i in range(n)}
-    return chain_pipeline(n)(origin=origin(), **noops).run(repository=repo)
+    return chain(n)(origin=origin(), **noops).run(repository=repo)
 
 
 def make_sleepers(seconds: float) -> Any:
@@ -84,13 +70,9 @@ def make_sleepers(seconds: float) -> Any:
 
 
 def median_wall(fn: Callable[[], Any], repeat: int) -> float:
-    fn()  # warm up: imports, schema, worker processes opening the stores
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+    """Median wall time of ``fn()`` after one warm-up call (imports, schema, worker processes
+    opening the stores)."""
+    return timeit(fn, repeat=repeat, warmup=1)
 
 
 def repository(root: Path, orchestrator: str, **options: Any) -> Repository:

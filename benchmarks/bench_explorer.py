@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -30,7 +29,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from _common import ratio, report
+from _common import built, mark_built, ratio, report
 
 from zenml_widgets.repository import Repository
 from zenml_widgets.store import NewArtifact
@@ -49,11 +48,9 @@ PREVIEW_TARGET = 0.500
 def build_history(root: Path, runs: int) -> Repository:
     """``bulk`` with ``runs`` runs and ``small`` with 10, through MetadataStore's write methods,
     and one run of the Keras example pipeline (a real model artifact)."""
-    marker = root / f"built-v2-{runs}-{SCHEMA_HEAD}"
-    if marker.exists():
+    marker = f"built-v2-{runs}-{SCHEMA_HEAD}"
+    if built(root, marker):
         return Repository(root)
-    shutil.rmtree(root, ignore_errors=True)
-    root.mkdir(parents=True)
     repo = Repository.init(root)
     store = repo.active_stack.metadata_store
     started = time.perf_counter()
@@ -69,7 +66,7 @@ def build_history(root: Path, runs: int) -> Repository:
 
     make_pipeline(epochs=1).run(run_name="keras", repository=repo)
     print(f"  history built in {time.perf_counter() - started:.0f} s")
-    marker.touch()
+    mark_built(root, marker)
     return repo
 
 

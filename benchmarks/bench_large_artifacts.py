@@ -23,23 +23,23 @@ import sys
 import tempfile
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 from _common import paired, ratio, report, timeit
 
 from zenml_widgets.artifacts.local import LocalFolder
 from zenml_widgets.materializers import PandasMaterializer
 from zenml_widgets.materializers.parquet_access import row_group_rows
 from zenml_widgets.repository import Repository
-from zenml_widgets.store import NewArtifact
 from zenml_widgets.views import ArtifactView
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from zw_testing import record_frames
+
 DATA = Path(__file__).parent / ".data"
-PANDAS = "zenml_widgets.materializers.pandas_materializer.PandasMaterializer"
 COUNTRIES = np.array(["PT", "ES", "FR", "DE", "IT", "NL", "BE", "PL"])
 
 
@@ -62,40 +62,20 @@ def build(rows: int) -> Path:
 
         shutil.rmtree(root)
     repo = Repository.init(root)
-    stack = repo.active_stack
-    store = stack.metadata_store
-    pipeline = store.get_or_create_pipeline("features")
-    run = store.create_run(pipeline.id, "big", pid=None, hostname=None)
-    step = store.create_step(
-        run.id, position=0, name="featurize", entrypoint_name="featurize",
-        parameters={}, cache_key=None, code_hash=None,
-    )  # fmt: skip
     sample = _chunk(0, 1000)
     group = row_group_rows(1000, int(sample.memory_usage(index=True).sum()))
     from tqdm import tqdm
 
     started = time.perf_counter()
-    with stack.artifact_store.write("big/features") as folder:
-        writer: pq.ParquetWriter | None = None
-        with tqdm(total=rows, desc="generating", unit="row", unit_scale=True) as bar:
+    with tqdm(total=rows, desc="generating", unit="row", unit_scale=True) as bar:
+
+        def frames() -> Iterator[pd.DataFrame]:
             for i, start in enumerate(range(0, rows, group)):
                 frame = _chunk(i, min(group, rows - start))
-                table = pa.Table.from_pandas(frame, preserve_index=False)
-                if writer is None:
-                    writer = pq.ParquetWriter(
-                        str(folder.path / "df.parquet"), table.schema, compression="snappy"
-                    )
-                writer.write_table(table, row_group_size=group)
+                yield frame
                 bar.update(len(frame))
-        assert writer is not None
-        writer.close()
-        size = folder.size()
-    out = NewArtifact(
-        "features", "big/features", "pandas.core.frame.DataFrame", PANDAS,
-        size_bytes=size, shape=(rows, 10),
-    )  # fmt: skip
-    store.finish_step(step.id, "completed", outputs=[out])
-    store.finish_run(run.id, "completed")
+
+        size = record_frames(repo, frames(), row_group=group, shape=(rows, 10))
     done.write_text(f"{rows}\n")
     print(
         f"generated {rows:,} rows ({size / 2**30:.2f} GiB) in {time.perf_counter() - started:.0f} s"

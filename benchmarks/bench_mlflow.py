@@ -45,18 +45,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from _common import record_trainer_run, whole_processes
 from _mlflow_side import OURS_QUERIES, run_name, run_values
 from tqdm import tqdm
 
 from zenml_widgets.repository import Repository
-from zenml_widgets.store import NewArtifact
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 DATA = HERE / ".data"
 MLFLOW_VERSION = "3.17.2"  # the newest 3.17 on PyPI
 MLFLOW_VENV = Path.home() / ".cache" / "zenml-widgets-bench" / "mlflow-venv"
-BUILTIN = "zenml_widgets.materializers.builtin.BuiltInMaterializer"
 PIPELINE = "train"
 BATCH = 200  # runs per transaction while building ours
 
@@ -79,20 +78,7 @@ def build_ours(root: Path, runs: int) -> Repository:
             with store.transaction():
                 for r in range(start, min(runs, start + BATCH)):
                     params, metrics = run_values(r)
-                    run = store.create_run(record.id, run_name(r), pid=1, hostname="b")
-                    trainer = store.create_step(
-                        run.id, position=0, name="trainer", entrypoint_name="trainer",
-                        parameters=params, cache_key=None, code_hash="c",
-                    )  # fmt: skip
-                    store.finish_step(trainer.id, "completed")
-                    evaluator = store.create_step(
-                        run.id, position=1, name="evaluator", entrypoint_name="evaluator",
-                        parameters={}, cache_key=None, code_hash="c",
-                    )  # fmt: skip
-                    uri = f"{record.id}/{run.id}/1"
-                    out = NewArtifact("output", uri, "builtins.dict", BUILTIN, values=metrics)
-                    store.finish_step(evaluator.id, "completed", outputs=[out])
-                    store.finish_run(run.id, "completed")
+                    record_trainer_run(store, record.id, run_name(r), params, metrics)
                     bar.update(1)
     return repo
 
@@ -181,25 +167,6 @@ def timed(fn: Callable[[], Any]) -> Callable[[], float]:
         return time.perf_counter() - start
 
     return run
-
-
-def fresh(commands: dict[str, tuple[list[str], dict[str, str]]], repeat: int) -> dict:
-    """Median wall seconds of each command as a whole process; commands in turn, a first
-    round (not counted) warms the file cache and keeps each command's first output line."""
-    samples: dict[str, list[float]] = {name: [] for name in commands}
-    outputs: dict[str, str] = {}
-    for round_ in range(repeat + 1):
-        for name, (argv, env) in commands.items():
-            start = time.perf_counter()
-            proc = subprocess.run(argv, env=env, capture_output=True, text=True)
-            elapsed = time.perf_counter() - start
-            if proc.returncode != 0:
-                raise SystemExit(f"{name} failed:\n{proc.stdout}\n{proc.stderr}")
-            if round_:
-                samples[name].append(elapsed)
-            else:
-                outputs[name] = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
-    return {name: (statistics.median(s), outputs[name]) for name, s in samples.items()}
 
 
 def raw_floors(db: Path, pipeline_id: int) -> dict[str, Callable[[], Any]]:
@@ -354,7 +321,7 @@ def main() -> None:
             ),
         }
         print(f"3. fresh processes, medians of {args.fresh_repeat}, taken in turn")
-        got3 = fresh(commands, args.fresh_repeat)
+        got3 = whole_processes(keep="last", commands=commands, repeat=args.fresh_repeat)
         pandas_s = got3["python -c 'import pandas, sqlite3'"][0]
         for name, (seconds, out) in got3.items():
             line(name, seconds, f"{seconds / pandas_s:5.2f}x pandas   {out}")

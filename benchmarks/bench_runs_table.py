@@ -31,15 +31,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from _common import paired, ratio, report, timeit
+from _common import paired, ratio, record_trainer_run, report, timeit
 from tqdm import tqdm
 
 from zenml_widgets.repository import Repository
-from zenml_widgets.store import NewArtifact
 
 DATA = Path(__file__).parent / ".data"
 TESTS = Path(__file__).resolve().parents[1] / "tests"
-BUILTIN = "zenml_widgets.materializers.builtin.BuiltInMaterializer"
 BATCH = 200  # runs per transaction while building
 
 
@@ -51,25 +49,11 @@ def _write_runs(repo: Repository, pipeline: str, runs: int, bar: tqdm) -> None: 
     for start in range(done, runs, BATCH):
         with store.transaction():
             for r in range(start, min(runs, start + BATCH)):
-                run = store.create_run(record.id, f"{pipeline}-{r:06d}", pid=1, hostname="b")
                 params = {f"p{k}": (r * (k + 3)) % 10 for k in range(5)}
                 params |= {f"lr{k}": round(0.001 * ((r + k) % 7 + 1), 4) for k in range(4)}
                 params["optimizer"] = ("adam", "sgd", "rmsprop")[r % 3]
-                trainer = store.create_step(
-                    run.id, position=0, name="trainer", entrypoint_name="trainer",
-                    parameters=params, cache_key=None, code_hash="c",
-                )  # fmt: skip
-                store.finish_step(trainer.id, "completed")
-                evaluator = store.create_step(
-                    run.id, position=1, name="evaluator", entrypoint_name="evaluator",
-                    parameters={}, cache_key=None, code_hash="c",
-                )  # fmt: skip
                 metrics = {f"m{k}": ((r * 7919 + k * 104729) % 10007) / 10007 for k in range(10)}
-                out = NewArtifact(
-                    "output", f"{record.id}/{run.id}/1", "builtins.dict", BUILTIN, values=metrics
-                )
-                store.finish_step(evaluator.id, "completed", outputs=[out])
-                store.finish_run(run.id, "completed")
+                record_trainer_run(store, record.id, f"{pipeline}-{r:06d}", params, metrics)
                 bar.update(1)
 
 

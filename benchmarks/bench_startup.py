@@ -38,7 +38,6 @@ import argparse
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -47,6 +46,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from _common import whole_processes  # noqa: E402
 
 from zenml_widgets.repository import Repository  # noqa: E402
 from zenml_widgets.store import NewArtifact  # noqa: E402
@@ -147,24 +148,6 @@ def build_metaflow_history(python: Path, work: Path, runs: int) -> dict[str, str
     return env
 
 
-def measure(commands: dict[str, tuple[list[str], dict[str, str]]], repeat: int) -> dict:
-    """Median wall seconds of each command as a whole process; commands taken in turn."""
-    samples: dict[str, list[float]] = {name: [] for name in commands}
-    outputs: dict[str, str] = {}
-    for round_ in range(repeat + 1):  # round 0 warms the file cache and is not counted
-        for name, (argv, env) in commands.items():
-            start = time.perf_counter()
-            proc = subprocess.run(argv, env=env, capture_output=True, text=True)
-            elapsed = time.perf_counter() - start
-            if proc.returncode != 0:
-                raise SystemExit(f"{name} failed:\n{proc.stdout}\n{proc.stderr}")
-            if round_:
-                samples[name].append(elapsed)
-            else:
-                outputs[name] = proc.stdout.strip().splitlines()[0] if proc.stdout.strip() else ""
-    return {name: (statistics.median(s), outputs[name]) for name, s in samples.items()}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=300, help="runs of the main pipeline")
@@ -229,7 +212,7 @@ def main() -> None:
                 ours_env,
             )
         print(f"timing {len(commands)} commands x {args.repeat} (median), in turn...\n")
-        results = measure(commands, args.repeat)
+        results = whole_processes(keep="first", commands=commands, repeat=args.repeat)
         metaflow = results["metaflow: Flow('F').latest_run"][0]
         print(f"{'whole process':<62} {'seconds':>8} {'vs metaflow':>12}")
         for name, (seconds, _) in results.items():

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from zw_testing import reference_page_head
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -101,39 +102,8 @@ def test_history_lives_in_a_temporary_folder_that_sanitize_hides(name: str) -> N
 # Every snippet of the reference page (post-execution-workflow.md), with `zenml` spelled
 # `zenml_widgets` and the page's `...` filled in with the notebook's names.
 REFERENCE_SNIPPETS = [
+    reference_page_head("keras_training_pipeline", '"default"'),
     """
-from zenml_widgets.repository import Repository
-
-repo = Repository()
-""",
-    """
-# get all pipelines from all stacks
-pipelines = repo.get_pipelines()
-
-# or get one pipeline by name and/or stack key
-pipeline = repo.get_pipeline(pipeline_name="keras_training_pipeline", stack_key="default")
-""",
-    """
-runs = pipeline.runs  # all runs of a pipeline chronlogically ordered
-run = runs[-1]  # latest run
-
-# or get it by name
-run = pipeline.get_run(run_name="custom_pipeline_run_name")
-""",
-    """
-# at this point we switch from the `get_` paradigm to properties
-steps = run.steps  # all steps of a pipeline
-step = steps[0]
-print(step.entrypoint_name)
-""",
-    """
-# The outputs of a step
-# if multiple outputs they are accessible by name
-outputs = step.outputs["train"]
-
-# if one output, use the `.output` property instead
-output = step.output
-
 # will get you the value from the original materializer used in the pipeline
 output.read()
 """,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from zw_testing import make_repo, run_python
+from zw_testing import make_repo, reference_page_head, run_python
 
 WRITER = """
 import zw_testing as t
@@ -15,35 +15,9 @@ print("ran")
 
 # Every snippet of ../shared/spec/post-execution-workflow.md with zenml -> zenml_widgets,
 # in order, filling the page's `...` with real names.
-READER = """
-from zenml_widgets.repository import Repository
-
-repo = Repository()
-
-# get all pipelines from all stacks
-pipelines = repo.get_pipelines()
-
-# or get one pipeline by name and/or stack key
-pipeline = repo.get_pipeline(pipeline_name="training_pipeline", stack_key=STACK)
-
-runs = pipeline.runs  # all runs of a pipeline chronlogically ordered
-run = runs[-1]  # latest run
-
-# or get it by name
-run = pipeline.get_run(run_name="custom_pipeline_run_name")
-
-# at this point we switch from the `get_` paradigm to properties
-steps = run.steps  # all steps of a pipeline
-step = steps[0]
-print(step.entrypoint_name)
-
-# The outputs of a step
-# if multiple outputs they are accessible by name
-outputs = step.outputs["train"]
-
-# if one output, use the `.output` property instead
-output = steps[1].output
-
+READER = (
+    reference_page_head("training_pipeline", "STACK", one_output="steps[1]")
+    + """
 # will get you the value from the original materializer used in the pipeline
 print("value", output.read())
 
@@ -57,6 +31,7 @@ print("runs", len(runs), runs[-1].name != run.name)
 print("df", type(df).__name__, df.shape, str(df["label"].dtype))
 print("steps", [(s.name, s.entrypoint_name, s.status) for s in steps])
 """
+)
 
 
 def test_reference_page_runs_in_a_fresh_process(tmp_path: Path, store_url: str) -> None:

@@ -66,30 +66,31 @@ def history(tmp_path: Path) -> Path:
     return repo.root
 
 
-def test_latest_run_in_a_fresh_process_imports_nothing_heavy(history: Path) -> None:
-    lines, modules = fresh(
-        "from zenml_widgets import Repository; "
-        f"run = Repository({str(history)!r}).get_pipeline('bulk').runs[-1]; "
-        "print(run.name, run.status, len(run.steps), list(run.steps[0].outputs))",
-        history,
-    )
-    assert lines == ["bulk-00029 completed 1 ['data']"]
+def light(code: str, cwd: Path) -> list[str]:
+    """``fresh(code, cwd)``'s output lines, once it is checked that zenml_widgets was imported
+    and none of the ``HEAVY`` modules was."""
+    lines, modules = fresh(code, cwd)
     assert "zenml_widgets" in modules
     assert [m for m in HEAVY if m in modules] == []
+    return lines
+
+
+def test_latest_run_in_a_fresh_process_imports_nothing_heavy(history: Path) -> None:
+    code = (
+        "from zenml_widgets import Repository; "
+        f"run = Repository({str(history)!r}).get_pipeline('bulk').runs[-1]; "
+        "print(run.name, run.status, len(run.steps), list(run.steps[0].outputs))"
+    )
+    assert light(code, history) == ["bulk-00029 completed 1 ['data']"]
 
 
 def test_cli_runs_in_a_fresh_process_imports_nothing_heavy(history: Path) -> None:
-    lines, modules = fresh(
-        "import sys; from zenml_widgets.cli import main; "
-        f"code = main(['-R', {str(history)!r}, 'runs', '--limit', '2']); "
-        "print('exit', code)",
-        history,
-    )
+    argv = ["-R", str(history), "runs", "--limit", "2"]
+    lines = light(f"from zenml_widgets.cli import main; print('exit', main({argv!r}))", history)
     assert lines[0] == "bulk (stack default): 30 runs"
     assert lines[1].split()[:2] == ["bulk-00029", "completed"]
     assert lines[3] == "training_pipeline (stack default): 1 run"
     assert lines[-1] == "exit 0"
-    assert [m for m in HEAVY if m in modules] == []
 
 
 def test_a_store_that_needs_an_upgrade_still_opens_through_sqlalchemy(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ import re
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
@@ -121,6 +121,47 @@ def module_versions(folder: Path, name: str, template: str) -> Iterator[Callable
         sys.dont_write_bytecode = saved
 
 
+def record_frames(
+    repo: Repository,
+    frames: Iterable[pd.DataFrame],
+    *,
+    key: str = "big/features",
+    row_group: int | None = None,
+    shape: tuple[int | None, int | None] = (None, None),
+) -> int:
+    """One completed run ``big`` of pipeline ``features`` whose step ``featurize`` has the
+    DataFrame output ``features``: ``frames`` written one after another (never all in memory)
+    as one parquet file, in row groups of ``row_group`` rows (or one per frame). Returns the
+    artifact's size in bytes."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    stack = repo.active_stack
+    store = stack.metadata_store
+    pipeline_id = store.get_or_create_pipeline("features").id
+    run = store.create_run(pipeline_id, "big", pid=None, hostname=None)
+    step_ = store.create_step(
+        run.id, position=0, name="featurize", entrypoint_name="featurize",
+        parameters={}, cache_key=None, code_hash=None,
+    )  # fmt: skip
+    with stack.artifact_store.write(key) as folder:
+        writer: pq.ParquetWriter | None = None
+        for frame in frames:
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(str(folder.path / "df.parquet"), table.schema)
+            writer.write_table(table, row_group_size=row_group)
+        assert writer is not None, "no frames to write"
+        writer.close()
+        size = folder.size()
+    out = NewArtifact(
+        "features", key, "pandas.core.frame.DataFrame", PANDAS, size_bytes=size, shape=shape
+    )
+    store.finish_step(step_.id, "completed", outputs=[out])
+    store.finish_run(run.id, "completed")
+    return size
+
+
 def run_python(code: str, cwd: Path, timeout: float = 120, **env: str) -> str:
     """Run ``code`` in a fresh interpreter; return stdout, fail the test on a non-zero exit."""
     full_env = {**os.environ, **env}
@@ -188,6 +229,30 @@ def watch_sql(repository: Repository, record: Callable[[str, Any], None]) -> Cal
 
 
 @pytest.fixture
+def first_run(tmp_path: Path) -> Repository:
+    """A repository with one run, ``first``, of ``training_pipeline``."""
+    repo = Repository.init(tmp_path / "repo")
+    make_training().run(run_name="first", repository=repo)
+    return repo
+
+
+@pytest.fixture
+def artifact_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the artifacts whose content is read (``ArtifactView.read``), in order."""
+    from zenml_widgets.views import ArtifactView
+
+    reads: list[str] = []
+    original = ArtifactView.read
+
+    def counting_read(self: ArtifactView, *args: Any, **kwargs: Any) -> Any:
+        reads.append(self.name)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(ArtifactView, "read", counting_read)
+    return reads
+
+
+@pytest.fixture
 def count_queries() -> Iterator[Callable[[Repository], list[str]]]:
     """``count_queries(repo)`` -> a list that fills with the SQL the active stack runs."""
     stops: list[Callable[[], None]] = []
@@ -208,6 +273,45 @@ def count_queries() -> Iterator[Callable[[Repository], list[str]]]:
 
 
 ARCHITECTURE_DOC = Path(__file__).resolve().parents[1] / "docs" / "ARCHITECTURE.md"
+
+
+# The reference page (post-execution-workflow.md) from fetching a pipeline to its outputs, with
+# `zenml` spelled `zenml_widgets` and the page's `...` filled by the caller: the pipeline's name,
+# its stack key (as Python source) and the expression of a step with one output.
+REFERENCE_PAGE_HEAD = """
+from zenml_widgets.repository import Repository
+
+repo = Repository()
+
+# get all pipelines from all stacks
+pipelines = repo.get_pipelines()
+
+# or get one pipeline by name and/or stack key
+pipeline = repo.get_pipeline(pipeline_name="{pipeline}", stack_key={stack})
+
+runs = pipeline.runs  # all runs of a pipeline chronlogically ordered
+run = runs[-1]  # latest run
+
+# or get it by name
+run = pipeline.get_run(run_name="custom_pipeline_run_name")
+
+# at this point we switch from the `get_` paradigm to properties
+steps = run.steps  # all steps of a pipeline
+step = steps[0]
+print(step.entrypoint_name)
+
+# The outputs of a step
+# if multiple outputs they are accessible by name
+outputs = step.outputs["train"]
+
+# if one output, use the `.output` property instead
+output = {one_output}.output
+"""
+
+
+def reference_page_head(pipeline: str, stack: str, one_output: str = "step") -> str:
+    """:data:`REFERENCE_PAGE_HEAD` filled in."""
+    return REFERENCE_PAGE_HEAD.format(pipeline=pipeline, stack=stack, one_output=one_output)
 
 
 def doc_blocks(section: str, language: str = "python") -> list[str]:

@@ -55,14 +55,11 @@ def code_line(page: Page) -> Any:
 def test_clicking_a_dag_node_selects_the_step(
     lab: Lab, chromium_browser: Browser, request: Any
 ) -> None:
-    from infra.browser import new_offline_context, save_screenshot
+    from infra.browser import browser_page, save_screenshot
     from playwright.sync_api import expect
 
-    context = new_offline_context(chromium_browser, allow_hosts=["127.0.0.1"])
-    page = context.new_page()
-    page.set_viewport_size({"width": 1200, "height": 900})
     name = f"{request.node.name}-{lab.app}"
-    try:
+    with browser_page(chromium_browser, name) as page:
         page.goto(lab.notebook_url("dag.ipynb"), timeout=60_000)
         run_all_cells(page)
 
@@ -125,11 +122,6 @@ def test_clicking_a_dag_node_selects_the_step(
         page.get_by_text("Changed parameters").scroll_into_view_if_needed()
         save_screenshot(page, f"{name}-compare")
         assert shot.stat().st_size > 10_000
-    except Exception:
-        save_screenshot(page, f"{name}-failure")
-        raise
-    finally:
-        context.close()
 
 
 @step
@@ -198,12 +190,10 @@ def wide_lab(tmp_path: Path) -> Iterator[Lab]:
 def test_a_wide_dag_shrinks_to_fit_its_cell(
     wide_lab: Lab, chromium_browser: Browser, request: Any
 ) -> None:
-    from infra.browser import new_offline_context, save_screenshot
+    from infra.browser import browser_page, save_screenshot
     from playwright.sync_api import expect
 
-    context = new_offline_context(chromium_browser, allow_hosts=["127.0.0.1"])
-    page = context.new_page()
-    try:
+    with browser_page(chromium_browser, f"{request.node.name}", width=None) as page:
         page.goto(wide_lab.url("lab/tree/wide.ipynb"), timeout=60_000)
         wait_for_kernel(page)
         page.locator(".jp-Cell .cm-content").first.click()
@@ -233,8 +223,3 @@ def test_a_wide_dag_shrinks_to_fit_its_cell(
             assert last_box["x"] + last_box["width"] <= outer["x"] + outer["width"] + 1
             svg.scroll_into_view_if_needed()
             save_screenshot(page, f"{request.node.name}-{index}")
-    except Exception:
-        save_screenshot(page, f"{request.node.name}-failure")
-        raise
-    finally:
-        context.close()

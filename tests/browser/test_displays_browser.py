@@ -75,31 +75,25 @@ def open_notebook(page: Page, server: Lab, name: str) -> None:
 def test_displays_hold_against_the_front_end_in_its_dark_theme(
     app: str, demo_root: Path, tmp_path: Path, chromium_browser: Browser, request: Any
 ) -> None:
-    from infra.browser import new_offline_context, save_screenshot
+    from infra.browser import browser_page, save_screenshot
 
     Repository(demo_root)  # it exists
-    context = new_offline_context(chromium_browser, allow_hosts=["127.0.0.1"])
-    page = context.new_page()
     home = tmp_path / "jupyter"
-    try:
-        with serve_notebook(
-            demo_root, home, f"displays-{app}.ipynb", CELLS, app=app, theme=DARK
-        ) as s:
-            open_notebook(page, s, f"displays-{app}.ipynb")
-            page.wait_for_selector("svg.zw-dag", timeout=60_000)
-            page.wait_for_selector(".zwfs-root", timeout=60_000)
-            assert page.evaluate("() => document.body.dataset.jpThemeLight") == "false"
-            measured = _measure(page)
-            (ARTIFACTS / f"displays-{app}.json").parent.mkdir(exist_ok=True)
-            (ARTIFACTS / f"displays-{app}.json").write_text(json.dumps(measured, indent=1))
-            save_screenshot(page, f"{request.node.name}")
-            _check(measured)
-            _check_sticky_names(page)
-    except Exception:
-        save_screenshot(page, f"{request.node.name}-failure")
-        raise
-    finally:
-        context.close()
+    notebook = f"displays-{app}.ipynb"
+    with (
+        browser_page(chromium_browser, request.node.name, width=None) as page,
+        serve_notebook(demo_root, home, notebook, CELLS, app=app, theme=DARK) as s,
+    ):
+        open_notebook(page, s, notebook)
+        page.wait_for_selector("svg.zw-dag", timeout=60_000)
+        page.wait_for_selector(".zwfs-root", timeout=60_000)
+        assert page.evaluate("() => document.body.dataset.jpThemeLight") == "false"
+        measured = _measure(page)
+        (ARTIFACTS / f"displays-{app}.json").parent.mkdir(exist_ok=True)
+        (ARTIFACTS / f"displays-{app}.json").write_text(json.dumps(measured, indent=1))
+        save_screenshot(page, f"{request.node.name}")
+        _check(measured)
+        _check_sticky_names(page)
 
 
 def _measure(page: Page) -> dict[str, Any]:
@@ -128,12 +122,7 @@ def _check(measured: dict[str, Any]) -> None:
 
 
 def _check_sticky_names(page: Page) -> None:
+    from infra.browser import scroll_right_keeps
+
     box = page.locator("div.zw-scroll").first
-    first = box.locator("tbody tr td").first
-    before = first.bounding_box()
-    box.evaluate("e => { e.scrollLeft = e.scrollWidth }")
-    page.wait_for_timeout(200)
-    after = first.bounding_box()
-    assert before is not None and after is not None
-    assert abs(after["x"] - before["x"]) <= 1  # the name column stayed in place
-    assert box.evaluate("e => e.scrollLeft") > 0
+    scroll_right_keeps(page, box, box.locator("tbody tr td").first)

@@ -40,12 +40,10 @@ def lab(tmp_path: Path) -> Iterator[Lab]:
 
 
 def test_explorer_in_jupyterlab(lab: Lab, chromium_browser: Browser, request: Any) -> None:
-    from infra.browser import new_offline_context, save_screenshot
+    from infra.browser import browser_page, save_screenshot
     from playwright.sync_api import expect
 
-    context = new_offline_context(chromium_browser, allow_hosts=["127.0.0.1"])
-    page = context.new_page()
-    try:
+    with browser_page(chromium_browser, f"{request.node.name}", width=None) as page:
         page.goto(lab.url("lab/tree/explore.ipynb"), timeout=60_000)
         wait_for_kernel(page)
         page.locator(".jp-Cell .cm-content").first.click()
@@ -88,8 +86,3 @@ def test_explorer_in_jupyterlab(lab: Lab, chromium_browser: Browser, request: An
         stats.scroll_into_view_if_needed()
         save_screenshot(page, f"{request.node.name}-statistics")
         assert shot.stat().st_size > 10_000
-    except Exception:
-        save_screenshot(page, f"{request.node.name}-failure")
-        raise
-    finally:
-        context.close()

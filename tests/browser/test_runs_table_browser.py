@@ -69,15 +69,12 @@ def names(grid: Locator) -> list[str]:
 def test_sort_select_sticky_and_virtual_scrolling(
     lab: tuple[Lab, list[str]], chromium_browser: Browser, request: Any
 ) -> None:
-    from infra.browser import new_offline_context, save_screenshot
+    from infra.browser import browser_page, save_screenshot
     from playwright.sync_api import expect
 
     server, order = lab
-    context = new_offline_context(chromium_browser, allow_hosts=["127.0.0.1"])
-    page = context.new_page()
-    page.set_viewport_size({"width": 1200, "height": 900})
     name = f"{request.node.name}-{server.app}"
-    try:
+    with browser_page(chromium_browser, name) as page:
         page.goto(server.notebook_url("table.ipynb"), timeout=60_000)
         if server.app == "lab":
             wait_for_command(page, "filebrowser:activate")
@@ -118,23 +115,14 @@ def test_sort_select_sticky_and_virtual_scrolling(
         bulk = open_table(page, server, 1)
         _check_virtual_scrolling(page, bulk)
         save_screenshot(page, f"{name}-bulk")
-    except Exception:
-        save_screenshot(page, f"{name}-failure")
-        raise
-    finally:
-        context.close()
 
 
 def _check_sticky_name_column(page: Page, grid: Locator) -> None:
+    from infra.browser import scroll_right_keeps
+
     view = grid.locator(".zw-grid-view")
     assert view.evaluate("e => e.scrollWidth > e.clientWidth")  # wider than the cell
-    first = grid.locator("tr.zw-grid-row td").first
-    left = first.bounding_box()
-    view.evaluate("e => { e.scrollLeft = e.scrollWidth }")
-    page.wait_for_timeout(200)
-    moved = first.bounding_box()
-    assert left is not None and moved is not None
-    assert abs(moved["x"] - left["x"]) <= 1  # the name stayed in place
+    left = scroll_right_keeps(page, view, grid.locator("tr.zw-grid-row td").first)
     other = grid.locator("tr.zw-grid-row td").nth(2).bounding_box()
     assert other is not None and other["x"] < left["x"]  # the rest scrolled under it
     view.evaluate("e => { e.scrollLeft = 0 }")

@@ -47,13 +47,10 @@ def lab(tmp_path: Path) -> Iterator[Lab]:
 def test_histograms_are_visible_without_scrolling_at_1200px(
     lab: Lab, chromium_browser: Browser, request: Any
 ) -> None:
-    from infra.browser import new_offline_context, save_screenshot
+    from infra.browser import browser_page, save_screenshot
     from playwright.sync_api import expect
 
-    context = new_offline_context(chromium_browser, allow_hosts=["127.0.0.1"])
-    page = context.new_page()
-    page.set_viewport_size({"width": 1200, "height": 900})
-    try:
+    with browser_page(chromium_browser, request.node.name) as page:
         page.goto(lab.url("lab/tree/stats.ipynb"), timeout=60_000)
         wait_for_kernel(page)
         page.locator(".jp-Cell .cm-content").first.click()
@@ -72,5 +69,3 @@ def test_histograms_are_visible_without_scrolling_at_1200px(
         assert all(b is not None and b["width"] >= 96 for b in boxes)  # shrunk, but not below
         root = page.locator(".zwfs-root").first
         assert root.evaluate("e => e.scrollWidth <= e.clientWidth + 1")  # nothing scrolls
-    finally:
-        context.close()

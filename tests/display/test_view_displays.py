@@ -10,15 +10,8 @@ import zw_testing as t
 from zenml_widgets.repository import Repository
 
 
-@pytest.fixture
-def history(tmp_path: Path) -> Repository:
-    repo = Repository.init(tmp_path / "repo")
-    t.make_training().run(run_name="first", repository=repo)
-    return repo
-
-
-def test_empty_cached_cells_say_no(history: Repository) -> None:
-    step = history.get_pipeline("training_pipeline").get_run("first").get_step("importer")
+def test_empty_cached_cells_say_no(first_run: Repository) -> None:
+    step = first_run.get_pipeline("training_pipeline").get_run("first").get_step("importer")
     html = step._repr_mimebundle_()["text/html"]
     assert html.count("<td>no</td>") == 2  # train and test, written by this step
     assert "<td></td>" not in html
@@ -44,7 +37,7 @@ def test_a_cached_artifact_names_the_run_that_wrote_it(tmp_path: Path) -> None:
 
 
 def test_an_artifact_shows_its_content_without_being_read_whole(
-    history: Repository, monkeypatch: pytest.MonkeyPatch
+    first_run: Repository, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from zenml_widgets.materializers.pandas_materializer import PandasMaterializer
 
@@ -52,7 +45,7 @@ def test_an_artifact_shows_its_content_without_being_read_whole(
         raise AssertionError("the whole artifact was read")
 
     monkeypatch.setattr(PandasMaterializer, "handle_input", never)
-    run = history.get_pipeline("training_pipeline").get_run("first")
+    run = first_run.get_pipeline("training_pipeline").get_run("first")
     html = run.get_step("importer").outputs["train"]._repr_mimebundle_()["text/html"]
     assert "40 rows, 2 columns" in html  # the recorded shape
     assert "<td>x</td><td>float64</td>" in html  # dtypes, from the parquet footer
@@ -62,7 +55,7 @@ def test_an_artifact_shows_its_content_without_being_read_whole(
 
 
 def test_a_failing_content_preview_is_a_note_not_an_error(
-    history: Repository, monkeypatch: pytest.MonkeyPatch
+    first_run: Repository, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from zenml_widgets.views import ArtifactView
 
@@ -70,6 +63,6 @@ def test_a_failing_content_preview_is_a_note_not_an_error(
         raise OSError("disk on fire")
 
     monkeypatch.setattr(ArtifactView, "preview_html", broken)
-    output = history.get_pipeline("training_pipeline").get_run("first").get_step("trainer").output
+    output = first_run.get_pipeline("training_pipeline").get_run("first").get_step("trainer").output
     html = output._repr_mimebundle_()["text/html"]
     assert "No preview: OSError: disk on fire" in html and "produced in" in html

@@ -1,18 +1,20 @@
 """Headless Chromium for browser tests, using Debian's ``chromium`` (never Playwright's download).
 
 ``launch_chromium`` starts the browser; ``new_offline_context`` gives a context that cannot reach
-the network; ``save_screenshot`` keeps a picture of a page under ``test-artifacts/`` for CI.
+the network; ``save_screenshot`` keeps a picture of a page under ``test-artifacts/`` for CI;
+``browser_page`` joins them for a test: an offline page, pictured if the test fails.
 """
 
 from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Route
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, Playwright, Route
 
 INSTALL_HINT = (
     "Run `scripts/install-system-deps.sh` (as root) to install the Debian `chromium` package."
@@ -77,3 +79,36 @@ def save_screenshot(page: Page, name: str) -> Path:
     path = ARTIFACTS_DIR / f"{safe}.png"
     page.screenshot(path=path, full_page=True)
     return path
+
+
+@contextmanager
+def browser_page(
+    browser: Browser, name: str, *, width: int | None = 1200, height: int = 900
+) -> Iterator[Page]:
+    """A page of a new offline context (only ``127.0.0.1`` reachable), ``width`` x ``height``
+    pixels (``None``: Playwright's default size). If the block fails, a full-page screenshot
+    ``<name>-failure.png`` is saved first; the context is closed however the block ends."""
+    context = new_offline_context(browser, allow_hosts=["127.0.0.1"])
+    page = context.new_page()
+    if width is not None:
+        page.set_viewport_size({"width": width, "height": height})
+    try:
+        yield page
+    except Exception:
+        save_screenshot(page, f"{name}-failure")
+        raise
+    finally:
+        context.close()
+
+
+def scroll_right_keeps(page: Page, scroller: Locator, cell: Locator) -> dict[str, float]:
+    """Scroll ``scroller`` all the way right and check that ``cell`` (a sticky first column)
+    stayed where it was (within a pixel) while the scroller did scroll; returns the cell's box."""
+    before = cell.bounding_box()
+    scroller.evaluate("e => { e.scrollLeft = e.scrollWidth }")
+    page.wait_for_timeout(200)
+    after = cell.bounding_box()
+    assert before is not None and after is not None
+    assert abs(after["x"] - before["x"]) <= 1, (before, after)  # the sticky cell stayed
+    assert scroller.evaluate("e => e.scrollLeft") > 0
+    return dict(after)

@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -45,14 +46,20 @@ def team(
     forget_metadata_stores()
 
 
+def _explorer_on_the_pipeline(root: Path) -> Any:
+    """An explorer of the team's store with ``training_pipeline`` selected."""
+    from zenml_widgets.widgets import HistoryExplorer
+
+    explorer = HistoryExplorer(Repository(root))
+    explorer.ui.pipeline.value = "training_pipeline"
+    return explorer
+
+
 def test_a_dropped_connection_is_reopened_on_the_next_click(
     team: tuple[Path, LatencyProxy, str],
 ) -> None:
-    from zenml_widgets.widgets import HistoryExplorer
-
     root, proxy, _ = team
-    explorer = HistoryExplorer(Repository(root))
-    explorer.ui.pipeline.value = "training_pipeline"
+    explorer = _explorer_on_the_pipeline(root)
     proxy.cut()  # the VPN drops
     explorer.ui.run.value = "run-1"
     assert explorer.error == "" and explorer.state.run is not None
@@ -62,11 +69,8 @@ def test_a_dropped_connection_is_reopened_on_the_next_click(
 def test_a_store_that_goes_away_says_so_and_comes_back(
     team: tuple[Path, LatencyProxy, str],
 ) -> None:
-    from zenml_widgets.widgets import HistoryExplorer
-
     root, proxy, _ = team
-    explorer = HistoryExplorer(Repository(root))
-    explorer.ui.pipeline.value = "training_pipeline"
+    explorer = _explorer_on_the_pipeline(root)
     proxy.refusing = True
     proxy.cut()  # the database restarts
     explorer.ui.run.value = "run-2"

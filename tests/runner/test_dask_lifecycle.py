@@ -233,13 +233,62 @@ def test_workers_that_cannot_start_fail_the_run_in_bounded_time(tmp_path: Path) 
         activate=True,
     )  # fmt: skip
     started = time.monotonic()
-    with pytest.raises((OrchestratorError, StepFailedError)) as e:
+    # The nanny kills a worker over its limit within about 0.1 s of noticing, so a quick task
+    # may still finish before then (and its worker die before handing the result over): the
+    # run must end either way, in bounded time, and the record must say how.
+    try:
         ls.make_diamond().run(run_name="r", repository=repo)
+        error = None
+    except (OrchestratorError, StepFailedError) as e:
+        error = e
     assert time.monotonic() - started < 90
-    assert "no Dask worker" in str(e.value) or "died" in str(e.value)
     run = fresh_run(repo.root, "diamond", "r")
-    assert run.status == "failed"
-    assert set(statuses(run).values()) <= {"completed", "failed", "skipped"}
+    if error is None:
+        assert run.status == "completed"
+        assert set(statuses(run).values()) == {"completed"}
+    else:
+        assert "no Dask worker" in str(error) or "died" in str(error)
+        assert run.status == "failed"
+        assert set(statuses(run).values()) <= {"completed", "failed", "skipped"}
+
+
+class _ResultOnADeadWorker:
+    """A finished task whose worker died before handing its result over: fetching it waits
+    until the scheduler has run the task again, which no worker may ever do."""
+
+    key = "zenml-lost-result"
+    status = "finished"
+    released = False
+
+    def result(self, timeout: float | None = None) -> Any:
+        time.sleep(timeout or 0)
+        raise TimeoutError
+
+    def release(self) -> None:
+        self.released = True
+
+
+def test_a_finished_task_whose_worker_died_is_read_from_the_store(tmp_path: Path) -> None:
+    """The outputs of a recorded step come from the store when its worker is gone (the run of
+    the CI record above hung in ``future.result()`` for 600 s)."""
+    from types import SimpleNamespace
+
+    from zenml_widgets.runner.orchestrators.dask import DaskOrchestrator
+    from zenml_widgets.runner.orchestrators.dask_cluster import StallWatch
+
+    repo = Repository.init(tmp_path / "repo")
+    ls.make_diamond().run(run_name="r", repository=repo)
+    source = fresh_run(repo.root, "diamond", "r").get_step("source")
+    orchestrator = DaskOrchestrator(repo.active_stack, [], {})
+    orchestrator.client = SimpleNamespace(status="running")
+    future = _ResultOnADeadWorker()
+    job = SimpleNamespace(step_id=source.id, name="source")
+    watch = StallWatch(orchestrator.client, 60, lambda keys: True)
+    started = time.monotonic()
+    outputs = orchestrator._result(future, job, watch, {}, {})  # type: ignore[arg-type]
+    assert time.monotonic() - started < 5
+    assert future.released
+    assert {n: a.id for n, a in outputs.items()} == {n: a.id for n, a in source.outputs.items()}
 
 
 # --- 5. options checked when the stack is registered --------------------------------------------

@@ -19,12 +19,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
-from zw_testing import PANDAS, make_repo, run_python
-
-from zenml_widgets.store import NewArtifact
+from zw_testing import make_repo, record_frames, run_python
 
 ROWS = 8_000_000
 CHUNK = 500_000
@@ -56,37 +52,21 @@ def _chunk(i: int) -> pd.DataFrame:
 def big(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BigArtifact]:
     root = tmp_path_factory.mktemp("large-artifact")
     repo = make_repo(root / "repo")
-    stack = repo.active_stack
-    store = stack.metadata_store
-    pipeline = store.get_or_create_pipeline("features")
-    run = store.create_run(pipeline.id, "big", pid=None, hostname=None)
-    step = store.create_step(
-        run.id, position=0, name="featurize", entrypoint_name="featurize",
-        parameters={}, cache_key=None, code_hash=None,
-    )  # fmt: skip
-    key = "big/features"
-    memory = 0
-    total_x0 = 0.0
-    pt_rows = 0
-    with stack.artifact_store.write(key) as folder:
-        writer: pq.ParquetWriter | None = None
+    totals = {"memory": 0, "x0": 0.0, "pt": 0}
+
+    def frames() -> Iterator[pd.DataFrame]:
         for i in range(ROWS // CHUNK):
             frame = _chunk(i)
-            memory += int(frame.memory_usage(index=False, deep=True).sum())
-            total_x0 += float(frame["x0"].sum())
-            pt_rows += int((frame["country"] == "PT").sum())
-            table = pa.Table.from_pandas(frame, preserve_index=False)
-            if writer is None:
-                writer = pq.ParquetWriter(str(folder.path / "df.parquet"), table.schema)
-            writer.write_table(table)
-        assert writer is not None
-        writer.close()
-        size = folder.size()
-    out = NewArtifact("features", key, "pandas.core.frame.DataFrame", PANDAS, size_bytes=size)
-    store.finish_step(step.id, "completed", outputs=[out])
-    store.finish_run(run.id, "completed")
+            totals["memory"] += int(frame.memory_usage(index=False, deep=True).sum())
+            totals["x0"] += float(frame["x0"].sum())
+            totals["pt"] += int((frame["country"] == "PT").sum())
+            yield frame
+
+    size = record_frames(repo, frames())
     try:
-        yield BigArtifact(root / "repo", ROWS, memory, size, total_x0 / ROWS, pt_rows)
+        yield BigArtifact(
+            root / "repo", ROWS, int(totals["memory"]), size, totals["x0"] / ROWS, int(totals["pt"])
+        )
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

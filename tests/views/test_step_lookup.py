@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-import zw_testing as t
 
 from zenml_widgets.exceptions import NotFoundError
 from zenml_widgets.repository import Repository
 
 
-@pytest.fixture
-def history(tmp_path: Path) -> Repository:
-    repo = Repository.init(tmp_path / "repo")
-    t.make_training().run(run_name="first", repository=repo)
-    return repo
-
-
-def test_a_missing_output_name_lists_the_outputs_and_suggests_one(history: Repository) -> None:
-    step = history.get_pipeline("training_pipeline").get_run("first").get_step("importer")
+def test_a_missing_output_name_lists_the_outputs_and_suggests_one(first_run: Repository) -> None:
+    step = first_run.get_pipeline("training_pipeline").get_run("first").get_step("importer")
     with pytest.raises(NotFoundError, match=r"no output 'tran'.*'train', 'test'.*'train'\?"):
         step.outputs["tran"]
     with pytest.raises(KeyError):  # still a KeyError for code that catches one
         step.outputs["tran"]
-    trainer = history.get_pipeline("training_pipeline").get_run("first").get_step("trainer")
+    trainer = first_run.get_pipeline("training_pipeline").get_run("first").get_step("trainer")
     with pytest.raises(NotFoundError, match=r"no input 'trian'.*'train'.*Did you mean"):
         trainer.inputs["trian"]
     assert step.outputs.get("tran") is None and "train" in step.outputs

@@ -127,16 +127,9 @@ def test_select_latest_and_unknown_names(history: Repository) -> None:
 
 
 def test_reading_happens_only_when_an_output_is_selected(
-    history: Repository, monkeypatch: pytest.MonkeyPatch
+    history: Repository, artifact_reads: list[str]
 ) -> None:
-    reads: list[str] = []
-    original = ArtifactView.read
-
-    def counting_read(self: ArtifactView, *args: Any, **kwargs: Any) -> Any:
-        reads.append(self.name)
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(ArtifactView, "read", counting_read)
+    reads = artifact_reads
     explorer = HistoryExplorer().select("training_pipeline", "first", "importer")
     explorer.refresh()
     assert reads == []

@@ -13,16 +13,9 @@ from zenml_widgets.views import ArtifactView
 
 
 def test_big_dataframe_shows_schema_rows_and_head_without_a_read(
-    history: Repository, monkeypatch: pytest.MonkeyPatch
+    history: Repository, artifact_reads: list[str]
 ) -> None:
-    reads: list[str] = []
-    original = ArtifactView.read
-
-    def counting_read(self: ArtifactView, *args: Any, **kwargs: Any) -> Any:
-        reads.append(self.name)
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(ArtifactView, "read", counting_read)
+    reads = artifact_reads
     explorer = HistoryExplorer()
     explorer.auto_read_limit = 10
     explorer.select("training_pipeline", "first", "importer", "train")

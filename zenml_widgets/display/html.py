@@ -1,32 +1,8 @@
-"""The HTML building blocks, at the path they had before they moved to
-:mod:`zenml_widgets.visualizers.html` (their one home, the lowest layer that uses them)."""
+"""The HTML building blocks that the notebook layer uses, re-exported from their one home,
+:mod:`zenml_widgets.visualizers.html` (widgets reach the visual layer only through displays)."""
 
 from __future__ import annotations
 
-from zenml_widgets.visualizers.html import (
-    CSS_CLASS,
-    STYLE,
-    block,
-    esc,
-    fmt_duration,
-    fmt_size,
-    fmt_time,
-    key_values,
-    status_badge,
-    table,
-    text_table,
-)
+from zenml_widgets.visualizers.html import STYLE, block, esc, fmt_duration, fmt_size, fmt_time
 
-__all__ = [
-    "CSS_CLASS",
-    "STYLE",
-    "block",
-    "esc",
-    "fmt_duration",
-    "fmt_size",
-    "fmt_time",
-    "key_values",
-    "status_badge",
-    "table",
-    "text_table",
-]
+__all__ = ["STYLE", "block", "esc", "fmt_duration", "fmt_size", "fmt_time"]

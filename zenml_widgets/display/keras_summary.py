@@ -40,13 +40,6 @@ def model_summary_text(model: Any) -> str:
 
 
 def model_summary_html(model: Any) -> str:
-    """The model's summary as an HTML fragment; every string in it is escaped.
-
-    Args:
-        model: A Keras model.
-
-    Returns:
-        A ``<div class="zw zw-keras-summary">`` holding a title, the layer table and a table of
-        input/output shapes and parameter counts.
-    """
+    """A Keras ``model``'s summary as escaped HTML (see
+    :func:`~zenml_widgets.visualizers.model_summary.summary_html` for what it holds)."""
     return summary_html(summarize(model))

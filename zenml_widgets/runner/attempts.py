@@ -115,16 +115,9 @@ def _attempt(
     for k, artifact in inputs.items():
         wanted = hints.get(k)
         kwargs[k] = stored(stack, artifact).load(wanted if isinstance(wanted, type) else None)
-    context = StepContext(
-        stack=stack,
-        pipeline_name=job.pipeline_name,
-        run_id=job.run_id,
-        run_name=job.run_name,
-        step_id=job.step_id,
-        step_name=job.name,
-        attempt=attempt,
-    )
-    register_source(job.source)
+    where = (job.pipeline_name, job.run_id, job.run_name, job.step_id, job.name)
+    context = StepContext(stack, *where, attempt)
+    register_source(job.step, job.source)
     with running(context):
         log = capture(context, job.logs)
         timeout = job.step.TIMEOUT

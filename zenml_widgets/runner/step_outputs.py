@@ -46,19 +46,7 @@ def reuse(
         return None
     if not all(stack.artifact_store.exists(o.uri) for o in previous):
         return None  # files gone: run again rather than point at nothing
-    reused = [
-        NewArtifact(
-            name=o.name,
-            uri=o.uri,
-            data_type=o.data_type,
-            materializer=o.materializer,
-            producer_step_id=o.producer_step_id,
-            is_cached=True,
-            size_bytes=o.size_bytes,
-            shape=(o.num_rows, o.num_columns),
-        )
-        for o in previous
-    ]
+    reused = [NewArtifact.cached_copy(o) for o in previous]
     source = hit.source_step_id or hit.id
     artifacts = store.finish_attempt(
         step_id, attempt, "cached", outputs=reused, source_step_id=source

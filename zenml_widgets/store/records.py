@@ -186,6 +186,14 @@ class NewArtifact:
         default=None, hash=False, compare=False
     )
 
+    @classmethod
+    def cached_copy(cls, artifact: ArtifactRecord) -> NewArtifact:
+        """``artifact`` recorded again as the output of a step served from the cache: the same
+        file, its producer kept."""
+        kept = (artifact.name, artifact.uri, artifact.data_type, artifact.materializer)
+        shape = (artifact.num_rows, artifact.num_columns)
+        return cls(*kept, artifact.producer_step_id, True, artifact.size_bytes, shape)
+
 
 @dataclass(frozen=True, slots=True)
 class RunFilter:

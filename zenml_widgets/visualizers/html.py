@@ -2,8 +2,8 @@
 titled blocks, status badges, formatted times and sizes, and their plain-text counterparts.
 
 This is the one home of the package's HTML helpers (``zenml_widgets.display.html`` re-exports
-them). It imports only the standard library, so drawing a run or previewing an object never
-imports pandas. The Facets statistics rendering lives in
+those the notebook layer uses). It imports only the standard library, so drawing a run or
+previewing an object never imports pandas. The Facets statistics rendering lives in
 :mod:`zenml_widgets.visualizers.statistics_html`; ``statistics_html``, ``standalone_html`` and
 ``COLORS`` can also be imported from here, and are loaded (with pandas) on first use.
 """

@@ -225,26 +225,29 @@ def _dataset(
 def _fill_feature(
     feature: Any, series: pd.Series[Any], num_examples: int, max_rank_buckets: int | None
 ) -> None:
-    fs = _fs()
     column = summarise_column(series)
     if isinstance(column, NumericColumn):
-        feature.type = (
-            fs.FeatureNameStatistics.INT if column.is_integer else fs.FeatureNameStatistics.FLOAT
-        )
-        stats = feature.num_stats
-        stats.SetInParent()
+        stats = _typed_stats(feature, "int" if column.is_integer else "float")
         count = int(column.values.size)
         if count:
             _fill_numeric(stats, column.values)
     else:
-        feature.type = fs.FeatureNameStatistics.STRING
-        stats = feature.string_stats
-        stats.SetInParent()
+        stats = _typed_stats(feature, "string")
         count = column.num_non_missing
         if count:
             _fill_string(stats, column, max_rank_buckets)
     _fill_common(stats.common_stats, count, num_examples)
     feature.custom_stats.add(name=DTYPE_STAT, str=str(series.dtype))
+
+
+def _typed_stats(feature: Any, kind: str) -> Any:
+    """Set ``feature``'s type (``"int"``, ``"float"`` or ``"string"``) and return its (now
+    present) numeric or string statistics message, to be filled."""
+    fs = _fs().FeatureNameStatistics
+    feature.type = {"int": fs.INT, "float": fs.FLOAT, "string": fs.STRING}[kind]
+    stats = feature.string_stats if kind == "string" else feature.num_stats
+    stats.SetInParent()
+    return stats
 
 
 def _fill_common(common: Any, count: int, num_examples: int) -> None:

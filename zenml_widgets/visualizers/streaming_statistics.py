@@ -47,6 +47,7 @@ from zenml_widgets.visualizers.statistics import (
     _fill_common,
     _fill_quantiles,
     _fs,
+    _typed_stats,
     combine_statistics,
 )
 
@@ -302,11 +303,8 @@ def _fill_feature(
     max_rank_buckets: int | None,
 ) -> None:
     """One feature's statistics, and how exact they are."""
-    fs = _fs()
     if isinstance(state, _Strings):
-        feature.type = fs.FeatureNameStatistics.STRING
-        stats = feature.string_stats
-        stats.SetInParent()
+        stats = _typed_stats(feature, "string")
         count = state.total
         if count:
             _fill_strings(stats, state, max_rank_buckets)
@@ -319,11 +317,7 @@ def _fill_feature(
         )
     else:
         numeric = state if state is not None else _Numeric(False)
-        feature.type = (
-            fs.FeatureNameStatistics.INT if numeric.is_integer else fs.FeatureNameStatistics.FLOAT
-        )
-        stats = feature.num_stats
-        stats.SetInParent()
+        stats = _typed_stats(feature, "int" if numeric.is_integer else "float")
         count = numeric.count
         if count:
             _fill_numeric(stats, numeric)

@@ -168,12 +168,14 @@ class DaskOrchestrator(Orchestrator):
                         submit(job)
                 while running:
                     future = self._next(finished, watch, running, waiting)
-                    _, job = running.pop(future.key)
+                    _, job = running[future.key]
                     watch.progress()
                     if future.status != "finished":
+                        del running[future.key]
                         failures.append(self._failure(job, future))
                         continue
-                    outputs[job.name] = future.result()
+                    outputs[job.name] = self._result(future, job, watch, running, waiting)
+                    del running[future.key]
                     for other in jobs:
                         if other.name in waiting:
                             waiting[other.name].discard(job.name)
@@ -214,6 +216,40 @@ class DaskOrchestrator(Orchestrator):
                 names = ", ".join(repr(j.name) for _, j in running.values())
                 raise OrchestratorError(
                     f"Stack {self.stack.key!r}: the run cannot go on: {reason}. Waiting: {names}."
+                )
+
+    def _result(
+        self,
+        future: Any,
+        job: StepJob,
+        watch: StallWatch,
+        running: dict[str, tuple[Any, StepJob]],
+        waiting: dict[str, set[str]],
+    ) -> dict[str, ArtifactRecord]:
+        """A finished task's outputs. The result lives on the worker that ran it; when that
+        worker is gone before handing it over, the step's record in the store has them (a
+        finished task has recorded its step), and the same watch as for running tasks bounds
+        the wait if it does not."""
+        from distributed import TimeoutError as DaskTimeout
+
+        store = self.stack.metadata_store
+        keys = {future.key}
+        while True:
+            try:
+                result: dict[str, ArtifactRecord] = future.result(timeout=POLL)
+                return result
+            except (DaskTimeout, TimeoutError):
+                pass
+            if store.get_step(job.step_id).status in ("completed", "cached"):
+                future.release()
+                return {a.name: a for a in store.list_outputs(job.step_id)}
+            if self.client.status != "running":
+                raise self._lost(running, waiting)
+            reason = watch.stalled(keys)
+            if reason is not None:
+                raise OrchestratorError(
+                    f"Stack {self.stack.key!r}: the run cannot go on: {reason}. Waiting for "
+                    f"the outputs of {job.name!r}."
                 )
 
     def _lost(
