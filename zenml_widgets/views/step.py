@@ -11,7 +11,7 @@ from zenml_widgets.store import ArtifactRecord, InputRecord, StepRecord
 from zenml_widgets.store.liveness import step_error, step_status
 from zenml_widgets.views._common import TimedView, did_you_mean, listing
 from zenml_widgets.views.artifact import ArtifactView
-from zenml_widgets.views.logs import AttemptView, follow, step_logs
+from zenml_widgets.views.logs import AttemptLogs, AttemptView, follow, step_logs
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -129,6 +129,12 @@ class StepView(TimedView[StepRecord]):
         logging records) and ``message``."""
         return step_logs(self._stack, self._current(), attempt).records()
 
+    def attempt_logs(self, attempt: int | None = None) -> AttemptLogs:
+        """The logs of attempt ``attempt`` (default: the last; for a cached step, those of the
+        step that produced its outputs), to read: ``lines()``, ``text()``, ``records()``, or a
+        ``reader()`` that is polled for what was written since."""
+        return step_logs(self._stack, self._current(), attempt)
+
     def log_lines(self, attempt: int | None = None) -> list[LogLine]:
         """The lines of attempt ``attempt`` (default: the last) as they are now, each with its
         ``time``, ``stream``, ``logger``, ``message`` and ``flag``."""
@@ -169,7 +175,7 @@ class StepView(TimedView[StepRecord]):
         """The step's outputs by name; a name that is not there raises ``NotFoundError``
         listing them (``step.outputs["tran"]``: "... Did you mean 'train'?")."""
         records = self._output_records
-        if records is None or self._record.status in ("pending", "running"):
+        if records is None or (self._record.status in ("pending", "running") and not self._frozen):
             records = self._stack.metadata_store.list_outputs(self._id)
         return _Named(
             self, "output", {r.name: ArtifactView(self._stack, r, step=self) for r in records}
