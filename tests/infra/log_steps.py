@@ -4,11 +4,17 @@ module by name: ``PYTHONPATH`` is the tests folder)."""
 from __future__ import annotations
 
 import logging
+import re
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from zenml_widgets import pipeline, step
+
+TIMEOUT = 60
 
 
 def _meet(folder: str, me: str, other: str, timeout: float = 60) -> None:
@@ -80,3 +86,45 @@ def after(x: int) -> int:
 @pipeline(enable_cache=False)
 def held_chain(start, held, after):
     after(x=held(x=start()))
+
+
+class HeldRun:
+    """``held_chain`` (run ``name``) running in a thread of this process until ``release()``."""
+
+    def __init__(self, repo: Any, folder: Path, name: str = "r") -> None:
+        self.release_file = folder / f"release-{name}"
+        self.error: BaseException | None = None
+        chain = held_chain(start=start(), held=held(release=str(self.release_file)), after=after())
+
+        def run() -> None:
+            try:
+                chain.run(run_name=name, repository=repo, stream_logs=False, progress=False)
+            except BaseException as e:
+                self.error = e
+
+        self.thread = threading.Thread(target=run, daemon=True)
+        self.thread.start()
+
+    def wait_for(self, predicate: Callable[[], Any], timeout: float = TIMEOUT) -> None:
+        """Wait until ``predicate()`` holds (a missing run or step counts as not yet)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if predicate():
+                    return
+            except KeyError:
+                pass
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise TimeoutError(f"never happened (the run: {self.error!r})")
+            time.sleep(0.05)
+
+    def release(self) -> None:
+        """Let the run end, and wait for it (it must have succeeded)."""
+        self.release_file.touch()
+        self.thread.join(TIMEOUT)
+        assert not self.thread.is_alive() and self.error is None, self.error
+
+
+def dag_statuses(explorer: Any) -> list[tuple[str, str]]:
+    """The (step, status) pairs of the explorer's DAG, as drawn."""
+    return re.findall(r'data-step="([^"]+)" data-status="([^"]+)"', explorer.dag.graph.svg)

@@ -6,19 +6,16 @@ a real run going on in a thread, with an asyncio loop standing for the kernel's.
 from __future__ import annotations
 
 import asyncio
-import re
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from infra import log_steps as ls
+from infra.log_steps import TIMEOUT, HeldRun, dag_statuses
 
 from zenml_widgets import HistoryExplorer
 from zenml_widgets.repository import Repository
-
-TIMEOUT = 60
 
 
 async def until(predicate: Callable[[], Any], what: str) -> None:
@@ -31,39 +28,9 @@ async def until(predicate: Callable[[], Any], what: str) -> None:
         await asyncio.sleep(0.05)
 
 
-class HeldRun:
-    """``held_chain`` running in a thread until ``release()``."""
-
-    def __init__(self, repo: Repository, folder: Path, name: str = "r") -> None:
-        self.release_file = folder / f"release-{name}"
-        self.error: BaseException | None = None
-        chain = ls.held_chain(
-            start=ls.start(), held=ls.held(release=str(self.release_file)), after=ls.after()
-        )
-
-        def run() -> None:
-            try:
-                chain.run(run_name=name, repository=repo, stream_logs=False, progress=False)
-            except BaseException as e:
-                self.error = e
-
-        self.thread = threading.Thread(target=run, daemon=True)
-        self.thread.start()
-
-    def release(self) -> None:
-        """Let the run end, and wait for it (it must have succeeded)."""
-        self.release_file.touch()
-        self.thread.join(TIMEOUT)
-        assert not self.thread.is_alive() and self.error is None, self.error
-
-
 @pytest.fixture
 def repo(tmp_path: Path) -> Iterator[Repository]:
     yield Repository.init(tmp_path / "repo")
-
-
-def statuses(explorer: HistoryExplorer) -> list[tuple[str, str]]:
-    return re.findall(r'data-step="([^"]+)" data-status="([^"]+)"', explorer.dag.graph.svg)
 
 
 def test_a_running_run_refreshes_itself_until_it_ends(repo: Repository, tmp_path: Path) -> None:
@@ -77,14 +44,14 @@ def test_a_running_run_refreshes_itself_until_it_ends(repo: Repository, tmp_path
         explorer.select("held_chain", "r", "held")
         assert explorer.live.active  # it runs: watched without a click
         await until(lambda: "tick 3" in explorer.logs.view.value, "the log tail grows")
-        assert ("after", "pending") in statuses(explorer)
-        assert ("held", "running") in statuses(explorer)
+        assert ("after", "pending") in dag_statuses(explorer)
+        assert ("held", "running") in dag_statuses(explorer)
         assert "running · 1 of 3 steps done · now: held" in explorer.dag.progress.value
         assert ("held  ·  running  ·  -", "held") in explorer.ui.step.options
         ticks = explorer.live.ticks
         held.release()
         await until(lambda: not explorer.live.active, "the refresh stops with the run")
-        assert statuses(explorer) == [
+        assert dag_statuses(explorer) == [
             ("start", "completed"), ("held", "completed"), ("after", "completed"),
         ]  # fmt: skip
         assert explorer.dag.progress.value == ""
@@ -144,6 +111,6 @@ def test_without_an_event_loop_nothing_is_watched(repo: Repository, tmp_path: Pa
         explorer = HistoryExplorer(fresh).select("held_chain", "r")
         assert explorer.live.task is None  # a plain script: refresh() by hand
         explorer.refresh()
-        assert ("held", "running") in statuses(explorer)
+        assert ("held", "running") in dag_statuses(explorer)
     finally:
         held.release()

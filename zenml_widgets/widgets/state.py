@@ -222,28 +222,36 @@ class ExplorerState(HasTraits):
         with self._batch():
             self.set_trait("generation", self.generation + 1)
             self._options["pipeline_name"] = self._pipeline_options()
-            if self._pager is not None and self._pipeline is not None:
-                self._pager.recount(self._pipeline)
-                self._load_runs(self._pager.load)
-            if self._run is not None and self._pipeline is not None:
-                name = self._run.name
-                listed = next((r for r in self.runs if r.name == name), None)
-                self._run = listed or self._pipeline.get_run(name)
-                self._options["step_name"] = opt.step_options(self._run)
-            if self._step is not None and self._run is not None:
-                self._step = self._run.get_step(self._step.name)
-                self._options["output_name"] = opt.output_options(self._step)
+            self._reread()
+
+    def _reread(self) -> None:
+        """Read the listed runs, the selected run and step again (``refresh`` without the
+        pipelines)."""
+        if self._pager is not None and self._pipeline is not None:
+            self._pager.recount(self._pipeline)
+            self._load_runs(self._pager.load)
+        if self._run is not None and self._pipeline is not None:
+            name = self._run.name
+            listed = next((r for r in self.runs if r.name == name), None)
+            self._run = listed or self._pipeline.get_run(name)
+            self._options["step_name"] = opt.step_options(self._run)
+        if self._step is not None and self._run is not None:
+            self._step = self._run.get_step(self._step.name)
+            self._options["output_name"] = opt.output_options(self._step)
 
     def refresh_run(self) -> bool:
         """Read the selected run again as it is now, the selection kept: while it runs, its
         steps, their statuses and outputs in one round trip (``live_revision`` is bumped);
-        once it has ended, everything, as ``refresh`` does. Returns whether it still runs."""
+        once it has ended, the listed runs, the run and the step, as ``refresh`` does (with
+        ``revision``; the pipelines are not listed again). Returns whether it still runs."""
         run = self._run
         if run is None:
             return False
         fresh = run.snapshot()
-        if fresh.status != "running":
-            self.refresh()
+        if fresh.status != "running":  # ended: the run's page, the run and step as refresh()
+            with self._batch():  # does; the pipelines and their run counts did not change
+                self.set_trait("generation", self.generation + 1)
+                self._reread()
             return False
         with self._batch(LIVE):
             self._run = fresh
