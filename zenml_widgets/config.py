@@ -27,7 +27,13 @@ from zenml_widgets.exceptions import (
 from zenml_widgets.exceptions import (
     hide_password as hide_password,  # re-exported: the CLI shows URLs with it
 )
-from zenml_widgets.orchestration.options import ByteSizeOption, FloatOption, LevelOption, Option
+from zenml_widgets.orchestration.options import (
+    BoolOption,
+    ByteSizeOption,
+    FloatOption,
+    LevelOption,
+    Option,
+)
 
 REPO_DIR = ".zen"
 #: Seconds a metadata store statement may run (stack option ``statement_timeout``).
@@ -131,6 +137,10 @@ METADATA_STORE_OPTIONS: dict[str, Option] = {
 
 #: The step logs' options (all optional): what a step attempt's captured output keeps.
 LOG_OPTIONS: dict[str, Option] = {
+    "capture": BoolOption(
+        "keep each step attempt's output in the artifact store (default true; false: it goes "
+        "to the console only, as without zenml_widgets)"
+    ),
     "level": LevelOption(
         "the lowest level of the logging records a step's logs keep (default INFO)"
     ),

@@ -154,6 +154,22 @@ def test_the_level_is_a_stack_option(tmp_path: Path) -> None:
                             log_options={"level": "loud"})  # fmt: skip
 
 
+def test_capture_off_is_a_stack_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = Repository.init(tmp_path / "repo")
+    artifacts = str(tmp_path / "artifacts")
+    repo.register_stack("plain", repo.active_stack.metadata_url, artifacts,
+                        log_options={"capture": False}, activate=True)  # fmt: skip
+    run = flood(flooding=flooding(lines=2, width=0)).run(repository=repo)
+    out, _ = capsys.readouterr()
+    assert "line 0000000 \nline 0000001 \n" in out and "[flooding]" not in out  # as it was
+    assert run.get_step("flooding").logs == ""
+    with pytest.raises(Exception, match="log option capture='no' is not valid.*true or false"):
+        repo.register_stack("bad", repo.active_stack.metadata_url, artifacts,
+                            log_options={"capture": "no"})  # fmt: skip
+
+
 @step(enable_cache=False)
 def flooding(lines: int = 100_000, width: int = 20) -> int:
     for i in range(lines):

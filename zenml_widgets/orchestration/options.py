@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 __all__ = [
+    "BoolOption",
     "FloatOption",
     "IntOption",
     "MemorySizeOption",
@@ -279,6 +280,22 @@ class ByteSizeOption(Option):
         if size < self.minimum:
             raise ValueError(self.accepts)
         return size
+
+
+@dataclass(frozen=True)
+class BoolOption(Option):
+    """``true`` or ``false`` (JSON booleans only: ``"no"`` or ``0`` are refused, not guessed)."""
+
+    @property
+    def accepts(self) -> str:
+        """What a switch may be."""
+        return "true or false"
+
+    def coerce(self, value: Any) -> bool:
+        """``value``, which must be a boolean."""
+        if not isinstance(value, bool):
+            raise ValueError(self.accepts)
+        return value
 
 
 @dataclass(frozen=True)

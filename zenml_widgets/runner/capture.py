@@ -80,6 +80,7 @@ class LogSettings:
         level = options.get("level", "INFO")
         number = level if isinstance(level, int) else logging.getLevelName(level)
         return cls(
+            capture=bool(options.get("capture", True)),
             level=int(number),
             max_bytes=int(options.get("max_bytes", DEFAULT_MAX_BYTES)),
             echo=echo,
