@@ -6,8 +6,12 @@ import argparse
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from zenml_widgets.exceptions import OrchestratorOptionError, ZenMLWidgetsError
+
+if TYPE_CHECKING:
+    from zenml_widgets.stack import Stack
 
 
 def _init(args: argparse.Namespace) -> int:
@@ -154,34 +158,39 @@ def _logs(args: argparse.Namespace) -> int:
 def _gc(args: argparse.Namespace) -> int:
     from datetime import timedelta
 
-    from zenml_widgets.repository import Repository
     from zenml_widgets.runner.cleanup import end_interrupted_runs, remove_unrecorded_outputs
 
-    repo = Repository(args.repository)
-    keys = [args.stack] if args.stack else sorted(repo.stacks)
-    for key in keys:
-        stack = repo.get_stack(key)
+    older = timedelta(hours=args.older_than_hours)
+    for key, stack in _stacks(args):
         ended = end_interrupted_runs(stack)
         print(f"stack {key!r}: recorded the end of {len(ended)} interrupted run(s)")
-        removed = stack.artifact_store.clean_temporary(timedelta(hours=args.older_than_hours))
-        print(f"stack {key!r}: removed {len(removed)} abandoned temporary write folder(s)")
-        for uri in removed:
-            print(f"  {uri}")
-        orphans = remove_unrecorded_outputs(stack, timedelta(hours=args.older_than_hours))
-        print(f"stack {key!r}: removed {len(orphans)} output folder(s) that no step records")
-        for uri in orphans:
-            print(f"  {uri}")
+        removed = stack.artifact_store.clean_temporary(older)
+        _removed(key, removed, "abandoned temporary write folder(s)")
+        orphans = remove_unrecorded_outputs(stack, older)
+        _removed(key, orphans, "output folder(s) that no step records")
     return 0
 
 
-def _backfill_values(args: argparse.Namespace) -> int:
+def _stacks(args: argparse.Namespace) -> Iterator[tuple[str, Stack]]:
+    """The stack named by ``--stack``, else every stack of the repository, by key."""
     from zenml_widgets.repository import Repository
-    from zenml_widgets.views.backfill import backfill_values
 
     repo = Repository(args.repository)
-    keys = [args.stack] if args.stack else sorted(repo.stacks)
-    for key in keys:
-        report = backfill_values(repo.get_stack(key), progress=not args.quiet)
+    for key in [args.stack] if args.stack else sorted(repo.stacks):
+        yield key, repo.get_stack(key)
+
+
+def _removed(key: str, uris: Sequence[str], what: str) -> None:
+    print(f"stack {key!r}: removed {len(uris)} {what}")
+    for uri in uris:
+        print(f"  {uri}")
+
+
+def _backfill_values(args: argparse.Namespace) -> int:
+    from zenml_widgets.views.backfill import backfill_values
+
+    for key, stack in _stacks(args):
+        report = backfill_values(stack, progress=not args.quiet)
         print(
             f"stack {key!r}: recorded run values of {report.steps} step(s), "
             f"{report.outputs_read} output(s) read"
@@ -278,8 +287,9 @@ def _add_stack_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="what step logs keep: level=INFO (the lowest level of logging records kept) and "
-        "max_bytes=10MB (per step attempt: head and tail)",
+        help="what step logs keep: capture=true (false: the console only), level=INFO (the "
+        "lowest level of logging records kept) and max_bytes=10MB (per step attempt: head "
+        "and tail)",
     )
     register.add_argument("--activate", action="store_true", help="make it the active stack")
     register.set_defaults(func=_stack_register)

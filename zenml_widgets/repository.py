@@ -95,8 +95,8 @@ class Repository:
         ``artifact_store_options`` are non-secret settings for it (``endpoint_url``...).
         ``metadata_store_options``: ``statement_timeout`` (seconds a statement may run on a
         PostgreSQL store before it is cancelled; default 30). ``log_options``: what step logs
-        keep, ``level`` (of logging records; default ``"INFO"``) and ``max_bytes`` (per step
-        attempt; default 10 MB).
+        keep, ``capture`` (default ``True``), ``level`` (of logging records; default
+        ``"INFO"``) and ``max_bytes`` (per step attempt; default 10 MB).
         ``orchestrator`` runs the stack's pipelines: a name of the orchestrator table,
         ``zenml_widgets.orchestration`` (built in: ``"local"``, the default, and ``"dask"``; more
         from installed distributions), which also says which ``orchestrator_options`` each one
@@ -113,24 +113,17 @@ class Repository:
         if key in self._stacks:
             raise ZenMLWidgetsError(f"Stack {key!r} exists already; delete it first.")
         config = StackConfig(
-            key,
-            metadata_store_url,
-            artifact_store,
-            dict(artifact_store_options or {}),
-            orchestrator,
-            dict(orchestrator_options or {}),
-            dict(metadata_store_options or {}),
-            dict(log_options or {}),
+            name=key,
+            metadata_store_url=metadata_store_url,
+            artifact_store=artifact_store,
+            artifact_store_options=dict(artifact_store_options or {}),
+            orchestrator=orchestrator,
+            orchestrator_options=dict(orchestrator_options or {}),
+            metadata_store_options=dict(metadata_store_options or {}),
+            log_options=dict(log_options or {}),
         ).checked()
         if validate:
-            # Both stores open before anything is saved: a wrong URL, an unreachable server or
-            # a missing driver (s3fs, psycopg) fails here and leaves the config as it was.
-            stack = Stack(config, self._config)
-            stack.artifact_store  # noqa: B018
-            if stack.metadata_url.startswith("sqlite"):
-                stack.create_metadata_store()  # a new embedded store starts empty, not missing
-            else:
-                stack.metadata_store  # noqa: B018
+            self._open_stores(config)
 
         def add(current: RepositoryConfig) -> None:
             if key in current.stacks:
@@ -142,6 +135,16 @@ class Repository:
         self._config.update(add)
         self._reload_stacks()
         return self._stacks[key]
+
+    def _open_stores(self, config: StackConfig) -> None:
+        """Open both stores of a stack about to be saved: a wrong URL, an unreachable server or
+        a missing driver (s3fs, psycopg) fails here and leaves the config as it was."""
+        stack = Stack(config, self._config)
+        stack.artifact_store  # noqa: B018
+        if stack.metadata_url.startswith("sqlite"):
+            stack.create_metadata_store()  # a new embedded store starts empty, not missing
+        else:
+            stack.metadata_store  # noqa: B018
 
     def set_active_stack(self, stack_key: str) -> None:
         """Make ``stack_key`` the stack pipelines run on."""

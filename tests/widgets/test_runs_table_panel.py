@@ -76,7 +76,7 @@ def test_the_grid_fetches_pages_sorts_and_selects(
     assert grid.selected == "first"
 
 
-def test_messages_of_an_older_query_are_dropped(
+def test_fetches_of_an_older_query_are_dropped_and_its_clicks_still_count(
     explorer: HistoryExplorer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     panel = explorer.runs_table
@@ -89,6 +89,9 @@ def test_messages_of_an_older_query_are_dropped(
         panel.grid, {"type": "fetch", "offset": 0, "limit": 5, "generation": old}, []
     )
     assert page.received == []
+    # A row clicked just before the page heard of the new query still selects its run.
+    panel.grid._on_message(panel.grid, {"type": "select", "name": "e4", "generation": old}, [])
+    assert explorer.state.run_name == "e4" and panel.grid.selected == "e4"
 
 
 def test_a_bad_filter_clears_the_rows_and_says_why(

@@ -140,19 +140,11 @@ def chart_svg(chart: RunsChart, *, width: int = WIDTH, height: int = HEIGHT) -> 
     # padded bounds of the plot area).
     low, high = min(p[1] for p in points), max(p[1] for p in points)
     for value in (high, low) if high != low else (high,):
-        at_y = sy(value)
-        parts.append(
-            f'<text x="{_PAD_LEFT - 4}" y="{at_y + 4:.1f}" text-anchor="end" font-size="10" '
-            f'style="fill:{MUTED}">{esc(f"{value:.4g}")}</text>'
-        )
+        parts.append(_tick(_PAD_LEFT - 4, sy(value) + 4, "end", value))
     if chart.x is not None:
         left, right = min(p[0] for p in points), max(p[0] for p in points)
         for value in (left, right) if left != right else (left,):
-            at = sx(value)
-            parts.append(
-                f'<text x="{at:.1f}" y="{_PAD_TOP + plot_h + 12}" text-anchor="middle" '
-                f'font-size="10" style="fill:{MUTED}">{esc(f"{value:.4g}")}</text>'
-            )
+            parts.append(_tick(sx(value), _PAD_TOP + plot_h + 12, "middle", value))
     parts.append(_axis_names(x_label, chart.y, plot_w, plot_h, height))
     if chart.x is None and len(points) > 1:
         line = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y, _ in points)
@@ -166,6 +158,14 @@ def chart_svg(chart: RunsChart, *, width: int = WIDTH, height: int = HEIGHT) -> 
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _tick(x: float, y: float, anchor: str, value: float) -> str:
+    """An axis label: ``value`` at ``(x, y)``."""
+    return (
+        f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="10" '
+        f'style="fill:{MUTED}">{esc(f"{value:.4g}")}</text>'
+    )
 
 
 def _axis_names(x: str, y: str, plot_w: float, plot_h: float, height: int) -> str:

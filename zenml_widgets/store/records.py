@@ -190,9 +190,12 @@ class NewArtifact:
     def cached_copy(cls, artifact: ArtifactRecord) -> NewArtifact:
         """``artifact`` recorded again as the output of a step served from the cache: the same
         file, its producer kept."""
-        kept = (artifact.name, artifact.uri, artifact.data_type, artifact.materializer)
-        shape = (artifact.num_rows, artifact.num_columns)
-        return cls(*kept, artifact.producer_step_id, True, artifact.size_bytes, shape)
+        kept = ("name", "uri", "data_type", "materializer", "producer_step_id", "size_bytes")
+        return cls(
+            **{f: getattr(artifact, f) for f in kept},
+            is_cached=True,
+            shape=(artifact.num_rows, artifact.num_columns),
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -129,24 +129,18 @@ class RunSequence(Sequence[PipelineRunView]):
         ``limit`` runs just newer than it (a page forward), still newest first. The name filter
         is case-insensitive and takes ``%`` and ``_`` literally.
         """
-        store = self._stack.metadata_store
-        if after_id is not None:  # the runs just after ``after_id``: ascending, then reversed
-            records = store.list_runs(
-                self._pipeline_id,
-                limit=limit,
-                name_contains=name_contains,
-                before_id=before_id,
-                after_id=after_id,
-            )
-            return self._view(list(records))[::-1]
-        records = store.list_runs(
+        # The runs just after ``after_id`` are read oldest first (the nearest ones), then reversed.
+        forward = after_id is not None
+        records = self._stack.metadata_store.list_runs(
             self._pipeline_id,
             limit=limit,
-            newest_first=True,
+            newest_first=not forward,
             name_contains=name_contains,
             before_id=before_id,
+            after_id=after_id,
         )
-        return self._view(list(records))
+        views = self._view(list(records))
+        return views[::-1] if forward else views
 
     # -- runs as data --------------------------------------------------------------------------
 

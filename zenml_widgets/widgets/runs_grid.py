@@ -7,7 +7,8 @@ answers with ``{"type": "rows", "offset", "rows"}`` from its ``source`` (the run
 queries the store through the views, in SQL, sorted and filtered there). A header click sends
 ``{"type": "sort", "column", "descending"}``, a row click ``{"type": "select", "name"}``; both go to
 the callables the grid was given. Every message carries the grid's ``generation``: rows of an
-older query are dropped. Cells are plain text (the page sets them as text, never as HTML).
+older query are dropped, while a click on one still counts (it names a run or a column).
+Cells are plain text (the page sets them as text, never as HTML).
 """
 
 from __future__ import annotations
@@ -92,8 +93,10 @@ class RunsGrid(anywidget.AnyWidget):
         self.send(message)
 
     def _on_message(self, widget: Any, content: Any, buffers: Any) -> None:
-        if not isinstance(content, dict) or content.get("generation") != self.generation:
-            return  # from before the current query
+        if not isinstance(content, dict):
+            return
+        if content.get("type") == "fetch" and content.get("generation") != self.generation:
+            return  # rows asked for by a query since replaced; a click still counts
         try:
             self._handle(content)
         except Exception as e:  # shown in the grid, not raised into the kernel's log

@@ -10,12 +10,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from zenml_widgets.store.migrations.columns import TZ, owner
+
 revision = "0001"
 down_revision = None
-branch_labels = None
-depends_on = None
-
-_TZ = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
@@ -23,22 +21,17 @@ def upgrade() -> None:
         "pipelines",
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("name", sa.String(255), nullable=False, unique=True),
-        sa.Column("created_at", _TZ, nullable=False),
+        sa.Column("created_at", TZ, nullable=False),
     )
     op.create_table(
         "runs",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column(
-            "pipeline_id",
-            sa.Integer,
-            sa.ForeignKey("pipelines.id", ondelete="CASCADE"),
-            nullable=False,
-        ),
+        owner("pipeline_id", "pipelines"),
         sa.Column("name", sa.String(255), nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
-        sa.Column("start_time", _TZ, nullable=False),
-        sa.Column("end_time", _TZ),
-        sa.Column("heartbeat_at", _TZ),
+        sa.Column("start_time", TZ, nullable=False),
+        sa.Column("end_time", TZ),
+        sa.Column("heartbeat_at", TZ),
         sa.Column("pid", sa.Integer),
         sa.Column("hostname", sa.String(255)),
         sa.Column("error", sa.Text),
@@ -48,16 +41,14 @@ def upgrade() -> None:
     op.create_table(
         "steps",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column(
-            "run_id", sa.Integer, sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False
-        ),
+        owner("run_id", "runs"),
         sa.Column("position", sa.Integer, nullable=False),
         sa.Column("name", sa.String(255), nullable=False),
         sa.Column("entrypoint_name", sa.String(255), nullable=False),
         sa.Column("parameters", sa.Text, nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
-        sa.Column("start_time", _TZ, nullable=False),
-        sa.Column("end_time", _TZ),
+        sa.Column("start_time", TZ, nullable=False),
+        sa.Column("end_time", TZ),
         sa.Column("cache_key", sa.String(64)),
         sa.Column("code_hash", sa.String(64)),
         sa.Column("source_step_id", sa.Integer, sa.ForeignKey("steps.id")),
@@ -68,9 +59,7 @@ def upgrade() -> None:
     op.create_table(
         "artifacts",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column(
-            "step_id", sa.Integer, sa.ForeignKey("steps.id", ondelete="CASCADE"), nullable=False
-        ),
+        owner("step_id", "steps"),
         sa.Column("name", sa.String(255), nullable=False),
         sa.Column("uri", sa.Text, nullable=False),
         sa.Column("data_type", sa.String(1024), nullable=False),
@@ -78,15 +67,13 @@ def upgrade() -> None:
         sa.Column("producer_step_id", sa.Integer, sa.ForeignKey("steps.id"), nullable=False),
         sa.Column("is_cached", sa.Boolean, nullable=False),
         sa.Column("size_bytes", sa.BigInteger),
-        sa.Column("created_at", _TZ, nullable=False),
+        sa.Column("created_at", TZ, nullable=False),
         sa.UniqueConstraint("step_id", "name", name="uq_artifacts_step_name"),
     )
     op.create_table(
         "step_inputs",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column(
-            "step_id", sa.Integer, sa.ForeignKey("steps.id", ondelete="CASCADE"), nullable=False
-        ),
+        owner("step_id", "steps"),
         sa.Column("name", sa.String(255), nullable=False),
         sa.Column("artifact_id", sa.Integer, sa.ForeignKey("artifacts.id"), nullable=False),
         sa.UniqueConstraint("step_id", "name", name="uq_step_inputs_step_name"),

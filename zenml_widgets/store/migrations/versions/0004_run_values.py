@@ -16,10 +16,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from zenml_widgets.store.migrations.columns import owner
+
 revision = "0004"
 down_revision = "0003"
-branch_labels = None
-depends_on = None
 
 _NAME = 255
 _VALUE_NAME = 3 * _NAME + 2
@@ -29,18 +29,9 @@ def upgrade() -> None:
     op.create_table(
         "run_values",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column(
-            "pipeline_id",
-            sa.Integer,
-            sa.ForeignKey("pipelines.id", ondelete="CASCADE"),
-            nullable=False,
-        ),
-        sa.Column(
-            "run_id", sa.Integer, sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False
-        ),
-        sa.Column(
-            "step_id", sa.Integer, sa.ForeignKey("steps.id", ondelete="CASCADE"), nullable=False
-        ),
+        owner("pipeline_id", "pipelines"),
+        owner("run_id", "runs"),
+        owner("step_id", "steps"),
         sa.Column("name", sa.String(_VALUE_NAME), nullable=False),
         sa.Column("kind", sa.String(8), nullable=False),
         sa.Column("output_name", sa.String(_NAME), nullable=True),
@@ -56,12 +47,7 @@ def upgrade() -> None:
     op.create_index("ix_run_values_step_id", "run_values", ["step_id"])
     op.create_table(
         "run_value_columns",
-        sa.Column(
-            "pipeline_id",
-            sa.Integer,
-            sa.ForeignKey("pipelines.id", ondelete="CASCADE"),
-            primary_key=True,
-        ),
+        owner("pipeline_id", "pipelines", key=True),
         sa.Column("name", sa.String(_VALUE_NAME), primary_key=True),
         sa.Column("value_type", sa.String(8), primary_key=True),
         sa.Column("kind", sa.String(8), nullable=False),

@@ -19,25 +19,21 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from zenml_widgets.store.migrations.columns import TZ, owner
+
 revision = "0007"
 down_revision = "0006"
-branch_labels = None
-depends_on = None
-
-_TZ = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
     op.create_table(
         "step_attempts",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column(
-            "step_id", sa.Integer, sa.ForeignKey("steps.id", ondelete="CASCADE"), nullable=False
-        ),
+        owner("step_id", "steps"),
         sa.Column("number", sa.Integer, nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
-        sa.Column("start_time", _TZ, nullable=False),
-        sa.Column("end_time", _TZ, nullable=True),
+        sa.Column("start_time", TZ, nullable=False),
+        sa.Column("end_time", TZ, nullable=True),
         sa.Column("hostname", sa.String(255), nullable=True),
         sa.Column("pid", sa.Integer, nullable=True),
         sa.Column("worker", sa.String(255), nullable=True),

@@ -13,21 +13,16 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from zenml_widgets.store.migrations.columns import owner
+
 revision = "0008"
 down_revision = "0007"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
     op.create_table(
         "run_tags",
-        sa.Column(
-            "run_id",
-            sa.Integer,
-            sa.ForeignKey("runs.id", ondelete="CASCADE"),
-            primary_key=True,
-        ),
+        owner("run_id", "runs", key=True),
         sa.Column("key", sa.String(255), primary_key=True),
         sa.Column("value", sa.Text, nullable=False, server_default=""),
     )
