@@ -154,9 +154,7 @@ def test_the_level_is_a_stack_option(tmp_path: Path) -> None:
                             log_options={"level": "loud"})  # fmt: skip
 
 
-def test_capture_off_is_a_stack_option(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_capture_off_is_a_stack_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     repo = Repository.init(tmp_path / "repo")
     artifacts = str(tmp_path / "artifacts")
     repo.register_stack("plain", repo.active_stack.metadata_url, artifacts,
