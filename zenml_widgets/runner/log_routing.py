@@ -26,6 +26,7 @@ _capture: contextvars.ContextVar[AttemptLog | None] = contextvars.ContextVar(
     "zenml_widgets_logs", default=None
 )
 _capture_get = _capture.get
+_str_len = str.__len__
 
 
 def current_log() -> AttemptLog | None:
@@ -43,15 +44,18 @@ class StreamRouter:
         self._buffer = BytesRouter(self)
 
     def write(self, text: str) -> int:
+        # The hot path of a printing step: a few attribute loads and C calls, no more.
         log = _capture_get()
         if log is None:
             return self.original.write(text)
-        if not isinstance(text, str):
-            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        try:
+            size = _str_len(text)  # refuses anything but a str, as a real stream does
+        except TypeError:
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}") from None
         if log.stream is not self.name:
             log.switch(self.name)
         log.texts.append(text)
-        return len(text)
+        return size
 
     def writelines(self, lines: Any) -> None:
         for line in lines:
