@@ -415,3 +415,17 @@ def test_a_failing_steps_run_still_keeps_its_logs(sqlite_repo: Repository) -> No
         )
     step_ = sqlite_repo.get_pipeline("failing_pipeline").get_run("broken").get_step("exploding")
     assert step_.logs.rstrip("\n").splitlines()[-1] == (step_.error or "").rstrip().splitlines()[-1]
+
+
+def test_progress_shows_a_tqdm_bar_over_the_steps(
+    sqlite_repo: Repository, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # progress=None shows it in a notebook (a kernel); True asks for it anywhere: tqdm.auto
+    # draws text on stderr here, a widget in a notebook.
+    talking(chatty=chatty(), quiet=quiet()).run(
+        run_name="barred", repository=sqlite_repo, stream_logs=False, progress=True
+    )
+    err = capsys.readouterr().err
+    assert "talking barred" in err and "2/2" in err and "step" in err
+    talking(chatty=chatty(), quiet=quiet()).run(repository=sqlite_repo, stream_logs=False)
+    assert "2/2" not in capsys.readouterr().err  # not a notebook: no bar by default

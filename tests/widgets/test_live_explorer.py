@@ -55,7 +55,7 @@ def test_a_running_run_refreshes_itself_until_it_ends(repo: Repository, tmp_path
             ("start", "completed"), ("held", "completed"), ("after", "completed"),
         ]  # fmt: skip
         assert explorer.dag.progress.value == ""
-        assert explorer.logs.view.value.endswith(">released</span></pre>")
+        assert explorer.logs.view.value.endswith(">released</span></pre></div>")
         assert explorer.state.run is not None and explorer.state.run.status == "completed"
         assert explorer.live.ticks > ticks
         stopped = explorer.live.ticks

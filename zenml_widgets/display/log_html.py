@@ -97,7 +97,7 @@ def joined(lines: Iterable[LogLine]) -> list[LogLine]:
 
 
 def log_html(lines: Sequence[LogLine], *, ansi: bool = True) -> str:
-    """``lines`` as one ``<pre>``: each line in its stream's colour, logging records as
+    """``lines`` as one ``<pre>`` in a box scrolled to its end: each line in its stream's colour, logging records as
     ``LEVEL:logger:message``; ANSI colours rendered (``ansi``) or stripped."""
     rows = []
     for line in lines:
@@ -108,9 +108,11 @@ def log_html(lines: Sequence[LogLine], *, ansi: bool = True) -> str:
             f"<span class='zw-log-line' data-stream='{stream}' "
             f"style='color:{stream_colour(line.stream)}'>{body}</span>"
         )
+    # column-reverse: the box opens scrolled to its end, where new lines come
     return (
-        "<pre class='zw-logs' style='margin:0;max-height:360px;overflow:auto;"
+        "<div class='zw-logs-scroll' style='max-height:360px;overflow:auto;display:flex;"
+        "flex-direction:column-reverse'><pre class='zw-logs' style='margin:0;"
         "white-space:pre-wrap;overflow-wrap:anywhere;font-size:12px;line-height:1.35'>"
         + "\n".join(rows)
-        + "</pre>"
+        + "</pre></div>"
     )
