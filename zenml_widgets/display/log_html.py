@@ -97,8 +97,9 @@ def joined(lines: Iterable[LogLine]) -> list[LogLine]:
 
 
 def log_html(lines: Sequence[LogLine], *, ansi: bool = True) -> str:
-    """``lines`` as one ``<pre>`` in a box scrolled to its end: each line in its stream's colour, logging records as
-    ``LEVEL:logger:message``; ANSI colours rendered (``ansi``) or stripped."""
+    """``lines`` as one ``<pre>`` in a box scrolled to its end: each line in its stream's
+    colour, logging records as ``LEVEL:logger:message``; ANSI colours rendered (``ansi``) or
+    stripped."""
     rows = []
     for line in lines:
         text = line.message if line.stream in STREAMS else line_text(line)
