@@ -5,13 +5,14 @@ click (the explorer's live refresh, a task on the kernel's event loop)."""
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from infra.dask_cluster import TESTS_DIR
 from infra.jupyterlab import Lab, run_all_cells, serve_notebook, write_notebook
+from zw_testing import wait_until
 
 from zenml_widgets.repository import Repository
 
@@ -20,37 +21,15 @@ if TYPE_CHECKING:
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-# The run's notebook: the pipeline runs in a thread of its kernel, so the cell ends at once.
-RUN_CELL = """
-import sys, threading, time
+# The run's notebook: the pipeline runs in a thread of its kernel (``HeldRun``), so the cell
+# ends at once; its step ``held`` prints a line every 0.2 s until the file ``release-live``.
+RUN_CELL = f"""
+import sys
 from pathlib import Path
-from zenml_widgets import pipeline, step
-
-@step(enable_cache=False)
-def start() -> int:
-    return 1
-
-@step(enable_cache=False)
-def held(x: int) -> int:
-    i = 0
-    while not Path("release").exists():
-        print(f"tick {i}")
-        i += 1
-        time.sleep(0.2)
-    print("released")
-    return x + 1
-
-@step(enable_cache=False)
-def after(x: int) -> int:
-    return x * 2
-
-@pipeline(enable_cache=False)
-def held_chain(start, held, after):
-    after(x=held(x=start()))
-
-chain = held_chain(start=start(), held=held(), after=after())
-runner = threading.Thread(target=lambda: chain.run(run_name="live", stream_logs=False))
-runner.start()
+sys.path.insert(0, {str(TESTS_DIR)!r})
+from infra.log_steps import HeldRun
+from zenml_widgets.repository import Repository
+held = HeldRun(Repository(), Path.cwd(), name="live")
 """
 WATCH_CELL = """
 from zenml_widgets import HistoryExplorer
@@ -82,7 +61,7 @@ def test_a_run_of_another_notebook_turns_completed_in_the_explorer_with_no_click
             page.goto(lab.url(f"lab/workspaces/{name}/tree/{name}.ipynb"), timeout=60_000)
             run_all_cells(page)
             if name == "run":
-                wait_until_running(root)
+                wait_until(lambda: running(root))
         svg = page.locator(".zw-dag-widget svg.zw-dag")
         step = svg.locator("g.zw-dag-step")
         expect(step).to_have_count(3, timeout=60_000)
@@ -99,7 +78,7 @@ def test_a_run_of_another_notebook_turns_completed_in_the_explorer_with_no_click
         first = _ticks(logs.inner_text())
         expect(logs).to_contain_text(f"tick {first + 10}")  # the tail grows, no click
         save_screenshot(page, f"{request.node.name}-running")
-        (root / "release").touch()
+        (root / "release-live").touch()
         for name in ("start", "held", "after"):
             expect(svg.locator(f'g.zw-dag-step[data-step="{name}"]')).to_have_attribute(
                 "data-status", "completed"
@@ -109,19 +88,9 @@ def test_a_run_of_another_notebook_turns_completed_in_the_explorer_with_no_click
         save_screenshot(page, f"{request.node.name}-completed")
 
 
-def wait_until_running(root: Path, timeout: float = 60) -> None:
-    """Wait until the run ``live`` is recorded, its step ``held`` running."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if Repository(root).get_pipeline("held_chain").get_run("live")["held"].status == (
-                "running"
-            ):
-                return
-        except KeyError:
-            pass
-        time.sleep(0.2)
-    pytest.fail("the run never started")
+def running(root: Path) -> bool:
+    step = Repository(root).get_pipeline("held_chain").get_run("live")["held"]
+    return step.status == "running"
 
 
 def _ticks(text: str) -> int:

@@ -17,9 +17,10 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 TESTS_DIR = Path(__file__).resolve().parents[1]
 DASK = str(Path(sys.executable).with_name("dask"))
@@ -140,3 +141,20 @@ class ExternalCluster:
         """Kill everything and start a fresh scheduler (same port) and workers."""
         self.stop()
         self.start()
+
+
+@contextlib.contextmanager
+def local_cluster(workers: int, threads: int = 1, **config: Any) -> Iterator[str]:
+    """A ``LocalCluster`` of ``workers`` worker processes of ``threads`` threads each (with
+    dask ``config`` set while it starts): its scheduler's address, closed after the block."""
+    import dask
+    import distributed
+
+    with dask.config.set(config):
+        cluster = distributed.LocalCluster(
+            n_workers=workers, threads_per_worker=threads, processes=True, dashboard_address=None
+        )
+    try:
+        yield cluster.scheduler_address
+    finally:
+        cluster.close()

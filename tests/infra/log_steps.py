@@ -8,7 +8,6 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -104,19 +103,6 @@ class HeldRun:
 
         self.thread = threading.Thread(target=run, daemon=True)
         self.thread.start()
-
-    def wait_for(self, predicate: Callable[[], Any], timeout: float = TIMEOUT) -> None:
-        """Wait until ``predicate()`` holds (a missing run or step counts as not yet)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                if predicate():
-                    return
-            except KeyError:
-                pass
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise TimeoutError(f"never happened (the run: {self.error!r})")
-            time.sleep(0.05)
 
     def release(self) -> None:
         """Let the run end, and wait for it (it must have succeeded)."""

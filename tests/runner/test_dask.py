@@ -21,6 +21,7 @@ import pytest
 # The moto S3 server and buckets of tests/artifacts: the cluster's workers inherit its fake
 # credentials from the environment, so the server starts before the cluster.
 from artifacts.conftest import S3Bucket, s3_bucket, s3_endpoint  # noqa: F401
+from infra.dask_cluster import local_cluster
 
 from zenml_widgets import pipeline, step
 from zenml_widgets.exceptions import (
@@ -125,17 +126,8 @@ def two_steps(source, second):
 @pytest.fixture(scope="module")
 def dask_address(s3_endpoint: str) -> Iterator[str]:  # noqa: F811 - the imported fixture
     """A running cluster of 2 worker processes for the module (as `dask scheduler` + workers)."""
-    import dask
-    import distributed
-
-    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
-        cluster = distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-        )
-    try:
-        yield cluster.scheduler_address
-    finally:
-        cluster.close()
+    with local_cluster(2, **{"distributed.scheduler.allowed-failures": 1}) as address:
+        yield address
 
 
 def dask_repo(

@@ -15,12 +15,14 @@ import time
 from pathlib import Path
 
 import pytest
+from zw_testing import wait_until
 
 from zenml_widgets import pipeline, step
 from zenml_widgets.artifacts.step_logs import log_key
 from zenml_widgets.exceptions import StepFailedError
 from zenml_widgets.repository import Repository
 from zenml_widgets.runner.log_routing import StreamRouter
+from zenml_widgets.views import StepView
 
 TESTS = Path(__file__).resolve().parents[1]
 
@@ -311,26 +313,12 @@ def test_two_steps_printing_at_once_in_threads_do_not_mix(sqlite_repo: Repositor
         assert warned == [f"step {n} warns {i}" for i in range(0, 3000, 500)]
 
 
+# the step prints "early 0..2", waits for the file ``release``, prints "late"
 _SLOW_SCRIPT = """
-import sys, time
-from pathlib import Path
-from zenml_widgets import pipeline, step
+import sys
+from infra.log_steps import waiter, waiting
 
-@step(enable_cache=False)
-def slow(release: str = "") -> int:
-    for i in range(3):
-        print(f"early line {i}", flush=True)
-    while not Path(release).exists():
-        time.sleep(0.05)
-    print("late line")
-    return 1
-
-@pipeline(enable_cache=False)
-def slow_pipeline(slow):
-    slow()
-
-if __name__ == "__main__":
-    slow_pipeline(slow=slow(release=sys.argv[1])).run(run_name="r", repository=sys.argv[2])
+waiting(waiter=waiter(release=sys.argv[1])).run(run_name="r", repository=sys.argv[2])
 """
 
 
@@ -346,20 +334,12 @@ def _start_slow(tmp_path: Path, repo: Repository) -> tuple[subprocess.Popen[str]
     return proc, release
 
 
-def _wait_for(condition: object, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
-            return
-        time.sleep(0.1)
-    pytest.fail("timed out waiting")
-
-
-def _step(repo: Repository) -> object:
-    try:
-        return Repository(repo.root).get_pipeline("slow_pipeline").get_run("r").get_step("slow")
-    except KeyError:
-        return None
+def _step(repo: Repository) -> StepView:
+    """The running step of ``_start_slow``, once it is recorded."""
+    found: StepView = wait_until(
+        lambda: Repository(repo.root).get_pipeline("waiting").get_run("r")["waiter"]
+    )
+    return found
 
 
 def test_another_process_reads_a_running_steps_logs_and_follows_them(
@@ -367,21 +347,18 @@ def test_another_process_reads_a_running_steps_logs_and_follows_them(
 ) -> None:
     proc, release = _start_slow(tmp_path, sqlite_repo)
     try:
-        _wait_for(lambda: _step(sqlite_repo) is not None)
         step_ = _step(sqlite_repo)
-        _wait_for(lambda: step_.logs == "early line 0\nearly line 1\nearly line 2\n")  # type: ignore[attr-defined]
-        assert step_.status == "running"  # type: ignore[attr-defined]
+        wait_until(lambda: step_.logs == "early 0\nearly 1\nearly 2\n")
+        assert step_.status == "running"
         follow = subprocess.Popen(
             [sys.executable, "-m", "zenml_widgets.cli", "-R", str(sqlite_repo.root), "logs",
-             "slow_pipeline", "r", "slow", "--follow"],
+             "waiting", "r", "waiter", "--follow"],
             stdout=subprocess.PIPE, text=True,
         )  # fmt: skip
         assert follow.stdout is not None
-        assert [follow.stdout.readline() for _ in range(3)] == [
-            f"early line {i}\n" for i in range(3)
-        ]
+        assert [follow.stdout.readline() for _ in range(3)] == [f"early {i}\n" for i in range(3)]
         release.touch()
-        assert follow.stdout.readline() == "late line\n"
+        assert follow.stdout.readline() == "late\n"
         assert follow.wait(timeout=60) == 0  # it ends with the step
         assert follow.stdout.read() == ""
     finally:
@@ -395,15 +372,14 @@ def test_a_killed_process_keeps_what_it_had_flushed(
 ) -> None:
     proc, _release = _start_slow(tmp_path, sqlite_repo)
     try:
-        _wait_for(lambda: _step(sqlite_repo) is not None)
         step_ = _step(sqlite_repo)
-        _wait_for(lambda: "early line 2" in step_.logs)  # type: ignore[attr-defined]
+        wait_until(lambda: "early 2" in step_.logs)
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
     again = _step(sqlite_repo)
-    assert again.logs == "early line 0\nearly line 1\nearly line 2\n"  # type: ignore[attr-defined]
-    assert again.attempts[0].log().lines()  # type: ignore[attr-defined]
+    assert again.logs == "early 0\nearly 1\nearly 2\n"
+    assert again.attempts[0].log().lines()
 
 
 def test_a_failing_steps_run_still_keeps_its_logs(sqlite_repo: Repository) -> None:

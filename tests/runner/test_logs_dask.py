@@ -7,59 +7,34 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from infra import log_steps as ls
-from infra.dask_cluster import TESTS_DIR, ExternalCluster
+from infra.dask_cluster import TESTS_DIR, ExternalCluster, local_cluster
+from zw_testing import on_cluster, wait_until
 
 from zenml_widgets.repository import Repository
 
 pytestmark = pytest.mark.slow
 
 
-def on_dask(root: Path, **options: Any) -> Repository:
-    repo = Repository.init(root)
-    repo.register_stack(
-        "cluster", f"sqlite:///{root}/cluster.db", str(root / "artifacts"),
-        orchestrator="dask", orchestrator_options=options, activate=True,
-    )  # fmt: skip
-    return repo
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 90) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            found = predicate()
-        except KeyError:
-            found = None
-        if found:
-            return found
-        time.sleep(0.1)
-    pytest.fail("timed out")
+def on_dask(root: Path, address: str, **options: Any) -> Repository:
+    return on_cluster(root, f"sqlite:///{root}/cluster.db", address, **options)
 
 
 @pytest.fixture(scope="module")
 def one_worker_two_threads() -> Iterator[str]:
-    import distributed
-
-    cluster = distributed.LocalCluster(
-        n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None
-    )
-    try:
-        yield cluster.scheduler_address
-    finally:
-        cluster.close()
+    with local_cluster(1, threads=2) as address:
+        yield address
 
 
 def test_two_steps_at_once_in_one_worker_keep_their_own_lines_and_stream_to_the_client(
     tmp_path: Path, one_worker_two_threads: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    repo = on_dask(tmp_path / "repo", address=one_worker_two_threads)
+    repo = on_dask(tmp_path / "repo", one_worker_two_threads)
     folder = str(tmp_path)
     run = ls.two_printers(
         a=ls.printer(name="a", other="b", folder=folder),
@@ -88,7 +63,7 @@ def test_external_cluster_logs_are_read_while_running_and_kept_when_the_worker_d
     tmp_path: Path,
 ) -> None:
     with ExternalCluster(workers=1) as cluster:
-        repo = on_dask(tmp_path / "repo", address=cluster.address, worker_wait=120)
+        repo = on_dask(tmp_path / "repo", cluster.address, worker_wait=120)
         release = tmp_path / "release"
         result: dict[str, Any] = {}
 
@@ -109,7 +84,7 @@ def test_external_cluster_logs_are_read_while_running_and_kept_when_the_worker_d
         (worker,) = cluster.live_workers()
         cluster.kill(worker)  # the attempt dies with its worker: what it flushed stays
         cluster.start_worker()
-        wait_until(lambda: len(fresh().get_step("waiter").attempts) == 2)
+        wait_until(lambda: len(fresh().get_step("waiter").attempts) == 2, timeout=90)
         release.touch()
         client.join(timeout=180)
         assert "error" not in result, result.get("error")
@@ -151,7 +126,7 @@ if __name__ == "__main__":
 def test_a_notebook_cells_step_shows_its_source_in_tracebacks_from_a_worker(
     tmp_path: Path, one_worker_two_threads: str
 ) -> None:
-    repo = on_dask(tmp_path / "repo", address=one_worker_two_threads)
+    repo = on_dask(tmp_path / "repo", one_worker_two_threads)
     script = tmp_path / "notebook_like.py"
     script.write_text(_SCRIPT)
     proc = subprocess.run(

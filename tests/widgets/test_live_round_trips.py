@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from infra.latency_proxy import LatencyProxy
 from infra.log_steps import HeldRun, dag_statuses
+from zw_testing import wait_until
 
 from zenml_widgets import HistoryExplorer
 from zenml_widgets.repository import Repository
@@ -33,7 +34,7 @@ def test_a_tick_of_a_running_run_takes_two_round_trips(
     held = HeldRun(writer, tmp_path)
     try:
         reader = on(tmp_path / "reader", url, artifacts)
-        held.wait_for(lambda: len(reader.get_pipeline("held_chain").get_run("r")["held"].logs) > 0)
+        wait_until(lambda: reader.get_pipeline("held_chain").get_run("r")["held"].logs)
         explorer = HistoryExplorer(reader).select("held_chain", "r", "held")
         lines = len(explorer.logs.lines)
         trips = []
