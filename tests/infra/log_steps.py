@@ -114,3 +114,18 @@ class HeldRun:
 def dag_statuses(explorer: Any) -> list[tuple[str, str]]:
     """The (step, status) pairs of the explorer's DAG, as drawn."""
     return re.findall(r'data-step="([^"]+)" data-status="([^"]+)"', explorer.dag.graph.svg)
+
+
+@step(enable_cache=False)
+def stages(folder: str = "") -> int:
+    """Prints ``stage N`` for N = 0, 1, 2, waiting for the file ``go-N`` before N = 1 and 2."""
+    for n in range(3):
+        while n and not Path(folder, f"go-{n}").exists():
+            time.sleep(0.05)
+        print(f"stage {n}")
+    return 3
+
+
+@pipeline(enable_cache=False)
+def staged(stages):
+    stages()

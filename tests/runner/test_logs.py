@@ -405,3 +405,37 @@ def test_progress_shows_a_tqdm_bar_over_the_steps(
     assert "talking barred" in err and "2/2" in err and "step" in err
     talking(chatty=chatty(), quiet=quiet()).run(repository=sqlite_repo, stream_logs=False)
     assert "2/2" not in capsys.readouterr().err  # not a notebook: no bar by default
+
+
+def test_an_unreachable_artifact_store_mid_step_loses_no_line_and_says_so(
+    sqlite_repo: Repository, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from infra.log_steps import staged, stages
+
+    result: dict[str, object] = {}
+    runner = threading.Thread(
+        target=lambda: result.update(
+            run=staged(stages=stages(folder=str(tmp_path))).run(
+                run_name="r", repository=sqlite_repo, stream_logs=False
+            )
+        )
+    )
+    runner.start()
+    step_ = wait_until(lambda: sqlite_repo.get_pipeline("staged").get_run("r")["stages"])
+    wait_until(lambda: step_.logs == "stage 0\n")
+    folder = sqlite_repo.active_stack.artifact_store.path(step_.attempt_logs().key)  # type: ignore[attr-defined]
+    folder.rename(folder.with_name("away"))
+    folder.write_text("not a folder")  # the store fails every write of these logs now
+    (tmp_path / "go-1").touch()
+    wait_until(lambda: "cannot be written to the artifact store" in caplog.text)
+    folder.unlink()
+    folder.with_name("away").rename(folder)  # it answers again
+    (tmp_path / "go-2").touch()
+    runner.join(timeout=60)
+    assert step_.status == "completed"  # the step did not depend on its logs
+    lines = step_.log_lines()
+    assert [x.message for x in lines if x.stream == "stdout"] == ["stage 0", "stage 1", "stage 2"]
+    (warning,) = [x for x in lines if x.stream == "WARNING"]
+    assert warning.logger == "zenml_widgets.logs"
+    assert "the artifact store could not be written for" in warning.message
+    assert "(FileExistsError: " in warning.message  # what the store said

@@ -19,6 +19,7 @@ Nothing here knows the metadata store: keys are made of plain numbers.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import time
@@ -167,6 +168,13 @@ class Block(NamedTuple):
         return out
 
 
+#: What ``LogWriter.add`` changes, and puts back when the store fails.
+_STATE = (
+    "chunks", "open", "buffer", "stored", "in_head", "head_size",
+    "cut_lines", "cut_bytes", "total_lines", "total_bytes",
+)  # fmt: skip
+
+
 class LogWriter:
     """Writes one attempt's logs as chunks into ``store`` under ``key``, within ``max_bytes``.
 
@@ -193,14 +201,22 @@ class LogWriter:
         self.total_lines = self.total_bytes = 0
 
     def add(self, blocks: Sequence[Block]) -> None:
-        """Write ``blocks`` (in order) to the store, keeping within the cap."""
+        """Write ``blocks`` (in order) to the store, keeping within the cap. All or nothing:
+        when the store fails, the writer is as it was before (the caller adds the same blocks
+        again later, and none is written twice)."""
         if not blocks:
             return
-        for block in blocks:
-            for piece in block.pieces(self.longest):
-                self._put(piece)
-        self._store_open()
-        self._trim()
+        saved = copy.deepcopy({name: getattr(self, name) for name in _STATE})
+        try:
+            for block in blocks:
+                for piece in block.pieces(self.longest):
+                    self._put(piece)
+            self._store_open()
+            self._trim()
+        except Exception:
+            for name, value in saved.items():
+                setattr(self, name, value)
+            raise
 
     def _put(self, block: Block) -> None:
         data = block.encode()
