@@ -246,12 +246,10 @@ def _add_stack_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
         required=True,
         help="SQLAlchemy URL (sqlite:///path.db, postgresql+psycopg://...) or env:VARIABLE",
     )
-    register.add_argument(
+    _settings(
+        register,
         "--metadata-store-option",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="a setting of the metadata store: statement_timeout=SECONDS (PostgreSQL: a "
+        "a setting of the metadata store: statement_timeout=SECONDS (PostgreSQL: a "
         "statement running longer is cancelled; default 30)",
     )
     register.add_argument(
@@ -259,12 +257,10 @@ def _add_stack_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
         required=True,
         help="folder for the artifacts, or object storage: s3://bucket/prefix",
     )
-    register.add_argument(
+    _settings(
+        register,
         "--artifact-store-option",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="a setting of the artifact store's file system, e.g. "
+        "a setting of the artifact store's file system, e.g. "
         "endpoint_url=http://127.0.0.1:9000 (repeatable; never credentials: those come from "
         "the AWS environment or ~/.aws/)",
     )
@@ -275,19 +271,11 @@ def _add_stack_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
         metavar="NAME",
         help="(written by _RegisterHelp)",
     )
-    register.add_argument(
-        "--orchestrator-option",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="(written by _RegisterHelp)",
-    )
-    register.add_argument(
+    _settings(register, "--orchestrator-option", "(written by _RegisterHelp)")
+    _settings(
+        register,
         "--log-option",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="what step logs keep: capture=true (false: the console only), level=INFO (the "
+        "what step logs keep: capture=true (false: the console only), level=INFO (the "
         "lowest level of logging records kept) and max_bytes=10MB (per step attempt: head "
         "and tail)",
     )
@@ -302,6 +290,11 @@ def _add_stack_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     delete = stack_sub.add_parser("delete", help="forget a stack")
     delete.add_argument("name")
     delete.set_defaults(func=_stack_delete)
+
+
+def _settings(parser: argparse.ArgumentParser, flag: str, meaning: str) -> None:
+    """A repeatable ``flag NAME=VALUE`` of ``parser`` (its help: ``meaning``)."""
+    parser.add_argument(flag, action="append", default=[], metavar="NAME=VALUE", help=meaning)
 
 
 def _add_logs_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
