@@ -21,6 +21,7 @@ Not captured: output written straight to the file descriptors (C extensions, sub
 from __future__ import annotations
 
 import codecs
+import contextlib
 import contextvars
 import logging
 import threading
@@ -28,7 +29,7 @@ import time
 import traceback
 from collections import deque
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from zenml_widgets.artifacts.step_logs import (
     DEFAULT_MAX_BYTES,
@@ -291,6 +292,7 @@ def echo(name: str, blocks: list[Block]) -> None:
     """Print ``blocks`` on the console this process had before the router, each line prefixed
     with ``[name] `` (stdout to stdout; stderr and logging records to stderr)."""
     prefix = f"[{name}] "
+    used: list[IO[str]] = []
     for block in blocks:
         if block.stream == _STDOUT:
             target = ROUTING.original(_STDOUT)
@@ -306,6 +308,11 @@ def echo(name: str, blocks: list[Block]) -> None:
             target.write(prefix + ("\n" + prefix).join(lines) + "\n")
         except (OSError, ValueError):  # a closed console: the lines are kept all the same
             continue
+        if target not in used:
+            used.append(target)
+    for target in used:  # a console that is a pipe shows them now, not when its buffer fills
+        with contextlib.suppress(OSError, ValueError):
+            target.flush()
 
 
 class _Flusher:
