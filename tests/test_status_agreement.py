@@ -132,7 +132,7 @@ def test_every_reader_agrees_on_every_state(
         stdout=subprocess.PIPE, env={**os.environ}, cwd=tmp_path,
     )  # fmt: skip
     try:
-        assert client.stdout is not None and client.stdout.readline().strip() == b"started"
+        assert client.stdout is not None and client.stdout.readline().strip() == b"[slow] started"
         running = every_reader(repo.root, "killed", capsys)
         assert_agree(running, "running", {"first": "completed", "slow": "running",
                                           "last": "pending"})  # fmt: skip

@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -321,3 +322,28 @@ def doc_blocks(section: str, language: str = "python") -> list[str]:
     assert f"\n## {section}\n" in text, f"no section {section!r} in {ARCHITECTURE_DOC}"
     body = text.split(f"\n## {section}\n", 1)[1].split("\n## ", 1)[0]
     return re.findall(rf"```{language}\n(.*?)```", body, flags=re.DOTALL)
+
+
+def on_cluster(root: Path, url: str, address: str, **options: Any) -> Repository:
+    """A repository whose active stack runs on the cluster at ``address``."""
+    repo = Repository.init(root)
+    repo.register_stack(
+        "cluster", url, str(root / "artifacts"), orchestrator="dask",
+        orchestrator_options={"address": address, **options}, activate=True,
+    )  # fmt: skip
+    return repo
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 60, what: str = "") -> Any:
+    """``predicate()``'s first true value, asked every 50 ms (a ``KeyError``, a run or step
+    not recorded yet, counts as not yet); the test fails after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            found = predicate()
+        except KeyError:
+            found = None
+        if found:
+            return found
+        time.sleep(0.05)
+    pytest.fail(f"timed out waiting for {what or predicate}")

@@ -44,6 +44,7 @@ def _stack_register(args: argparse.Namespace) -> int:
         orchestrator=args.orchestrator,
         orchestrator_options=dict(parse_option(o) for o in args.orchestrator_option),
         metadata_store_options=dict(parse_option(o) for o in args.metadata_store_option),
+        log_options=dict(parse_option(o) for o in args.log_option),
     )
     print(f"Registered stack {stack.key!r}" + (" (active)" if args.activate else ""))
     return 0
@@ -114,6 +115,43 @@ def _runs(args: argparse.Namespace) -> int:
         for run in p.runs.newest(args.limit):
             end = f"{run.duration.total_seconds():.2f} s" if run.duration else "-"
             print(f"  {run.name}  {run.status}  {run.start_time:%Y-%m-%d %H:%M:%S}  {end}")
+    return 0
+
+
+def _logs(args: argparse.Namespace) -> int:
+    from zenml_widgets.artifacts.step_logs import as_text, line_text
+    from zenml_widgets.repository import Repository
+
+    pipeline = Repository(args.repository).get_pipeline(args.pipeline, stack_key=args.stack)
+    if args.run == "latest":
+        newest = pipeline.runs.newest(1)
+        if not newest:
+            raise ZenMLWidgetsError(f"Pipeline {pipeline.name!r} has no runs yet.")
+        run = newest[0]
+    else:
+        run = pipeline.get_run(args.run)
+    step = run.get_step(args.step)
+    if args.attempt is not None:
+        numbers = [a.number for a in step.attempts]
+        if args.attempt not in numbers:
+            raise ZenMLWidgetsError(
+                f"Step {step.name!r} of run {run.name!r} has no attempt {args.attempt}; its "
+                f"attempts are: {', '.join(map(str, numbers)) or 'none (it never started)'}."
+            )
+    if not args.follow:
+        text = as_text(step.log_lines(args.attempt))
+        lines = text.splitlines(keepends=True)
+        sys.stdout.write("".join(lines[-args.tail :] if args.tail is not None else lines))
+        return 0
+    skip = 0
+    if args.tail is not None:  # the last lines there are, then what comes
+        now = step.log_lines(args.attempt)
+        skip = len(now)
+        sys.stdout.writelines(line_text(x) + "\n" for x in now[max(0, skip - args.tail) :])
+    for i, line in enumerate(step.follow_logs(args.attempt)):
+        if i >= skip:
+            sys.stdout.write(line_text(line) + "\n")
+            sys.stdout.flush()
     return 0
 
 
@@ -208,12 +246,10 @@ def _add_stack_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
         required=True,
         help="SQLAlchemy URL (sqlite:///path.db, postgresql+psycopg://...) or env:VARIABLE",
     )
-    register.add_argument(
+    _settings(
+        register,
         "--metadata-store-option",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="a setting of the metadata store: statement_timeout=SECONDS (PostgreSQL: a "
+        "a setting of the metadata store: statement_timeout=SECONDS (PostgreSQL: a "
         "statement running longer is cancelled; default 30)",
     )
     register.add_argument(
@@ -221,12 +257,10 @@ def _add_stack_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
         required=True,
         help="folder for the artifacts, or object storage: s3://bucket/prefix",
     )
-    register.add_argument(
+    _settings(
+        register,
         "--artifact-store-option",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="a setting of the artifact store's file system, e.g. "
+        "a setting of the artifact store's file system, e.g. "
         "endpoint_url=http://127.0.0.1:9000 (repeatable; never credentials: those come from "
         "the AWS environment or ~/.aws/)",
     )
@@ -237,12 +271,13 @@ def _add_stack_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
         metavar="NAME",
         help="(written by _RegisterHelp)",
     )
-    register.add_argument(
-        "--orchestrator-option",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="(written by _RegisterHelp)",
+    _settings(register, "--orchestrator-option", "(written by _RegisterHelp)")
+    _settings(
+        register,
+        "--log-option",
+        "what step logs keep: capture=true (false: the console only), level=INFO (the "
+        "lowest level of logging records kept) and max_bytes=10MB (per step attempt: head "
+        "and tail)",
     )
     register.add_argument("--activate", action="store_true", help="make it the active stack")
     register.set_defaults(func=_stack_register)
@@ -255,6 +290,44 @@ def _add_stack_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     delete = stack_sub.add_parser("delete", help="forget a stack")
     delete.add_argument("name")
     delete.set_defaults(func=_stack_delete)
+
+
+def _settings(parser: argparse.ArgumentParser, flag: str, meaning: str) -> None:
+    """A repeatable ``flag NAME=VALUE`` of ``parser`` (its help: ``meaning``)."""
+    parser.add_argument(flag, action="append", default=[], metavar="NAME=VALUE", help=meaning)
+
+
+def _add_logs_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    logs = sub.add_parser(
+        "logs",
+        help="show what a step printed and logged",
+        description="Show a step's logs: what its last attempt (or --attempt N) printed to "
+        "stdout and stderr and logged (logging records as LEVEL:logger:message), in order. "
+        "A cached step shows the logs of the step that produced its outputs.",
+    )
+    logs.add_argument("pipeline")
+    logs.add_argument("run", help="the run's name, or latest")
+    logs.add_argument("step")
+    logs.add_argument("--attempt", type=int, default=None, help="the attempt (1 is the first)")
+    logs.add_argument(
+        "--follow",
+        "-f",
+        action="store_true",
+        help="go on showing lines as the step writes them, until it ends (and its retries)",
+    )
+    logs.add_argument("--tail", type=_count, default=None, help="only the last N lines")
+    logs.add_argument("--stack", default=None, help="the stack (default: the active one)")
+    logs.set_defaults(func=_logs)
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of lines (0 or more)")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -289,6 +362,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--limit", type=int, default=10, help="how many runs per pipeline (default 10)"
     )
     runs.set_defaults(func=_runs)
+    _add_logs_command(sub)
     gc = sub.add_parser(
         "gc",
         help="end the records of runs whose process died, and remove what killed writers "

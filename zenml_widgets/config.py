@@ -27,7 +27,13 @@ from zenml_widgets.exceptions import (
 from zenml_widgets.exceptions import (
     hide_password as hide_password,  # re-exported: the CLI shows URLs with it
 )
-from zenml_widgets.orchestration.options import FloatOption, Option
+from zenml_widgets.orchestration.options import (
+    BoolOption,
+    ByteSizeOption,
+    FloatOption,
+    LevelOption,
+    Option,
+)
 
 REPO_DIR = ".zen"
 #: Seconds a metadata store statement may run (stack option ``statement_timeout``).
@@ -65,13 +71,19 @@ class StackConfig:
     orchestrator: str = DEFAULT_ORCHESTRATOR
     orchestrator_options: dict[str, Any] = field(default_factory=dict)
     metadata_store_options: dict[str, Any] = field(default_factory=dict)
+    log_options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         check_artifact_store_options(self.artifact_store_options)
         object.__setattr__(
             self,
             "metadata_store_options",
-            check_metadata_store_options(self.name, self.metadata_store_options),
+            check_options(
+                self.name, "metadata store", METADATA_STORE_OPTIONS, self.metadata_store_options
+            ),
+        )
+        object.__setattr__(
+            self, "log_options", check_options(self.name, "log", LOG_OPTIONS, self.log_options)
         )
 
     def checked(self) -> StackConfig:
@@ -99,6 +111,8 @@ class StackConfig:
             data["orchestrator_options"] = dict(sorted(self.orchestrator_options.items()))
         if self.metadata_store_options:
             data["metadata_store_options"] = dict(sorted(self.metadata_store_options.items()))
+        if self.log_options:
+            data["log_options"] = dict(sorted(self.log_options.items()))
         return data
 
 
@@ -121,22 +135,46 @@ METADATA_STORE_OPTIONS: dict[str, Option] = {
 }
 
 
+#: The step logs' options (all optional): what a step attempt's captured output keeps.
+LOG_OPTIONS: dict[str, Option] = {
+    "capture": BoolOption(
+        "keep each step attempt's output in the artifact store (default true; false: it goes "
+        "to the console only, as without zenml_widgets)"
+    ),
+    "level": LevelOption(
+        "the lowest level of the logging records a step's logs keep (default INFO)"
+    ),
+    "max_bytes": ByteSizeOption(
+        "the most bytes one step attempt's logs keep: the head and the tail, with how much "
+        "of the middle was cut (default 10MB)",
+        minimum=4096,
+    ),
+}
+
+
 def check_metadata_store_options(stack: str, options: dict[str, Any]) -> dict[str, Any]:
     """``options`` with their values converted; a clear error naming the stack otherwise."""
+    return check_options(stack, "metadata store", METADATA_STORE_OPTIONS, options)
+
+
+def check_options(
+    stack: str, what: str, table: dict[str, Option], options: dict[str, Any]
+) -> dict[str, Any]:
+    """``options`` (of the ``what`` of stack ``stack``) checked against ``table``, their values
+    converted; a clear error naming the stack and the option otherwise."""
     checked = {}
     for name, value in options.items():
-        option = METADATA_STORE_OPTIONS.get(name)
+        option = table.get(name)
         if option is None:
             raise ZenMLWidgetsError(
-                f"Stack {stack!r}: unknown metadata store option {name!r}; the options are: "
-                f"{', '.join(METADATA_STORE_OPTIONS)}."
+                f"Stack {stack!r}: unknown {what} option {name!r}; the options are: "
+                f"{', '.join(table)}."
             )
         try:
             checked[name] = option.coerce(value)
         except ValueError as e:
             raise ZenMLWidgetsError(
-                f"Stack {stack!r}: metadata store option {name}={value!r} is not valid: "
-                f"it takes {e}."
+                f"Stack {stack!r}: {what} option {name}={value!r} is not valid: it takes {e}."
             ) from None
     return checked
 
@@ -238,6 +276,7 @@ class RepositoryConfig:
                     str(s.get("orchestrator") or DEFAULT_ORCHESTRATOR),
                     dict(s.get("orchestrator_options") or {}),
                     dict(s.get("metadata_store_options") or {}),
+                    dict(s.get("log_options") or {}),
                 )
                 for name, s in data["stacks"].items()
             }

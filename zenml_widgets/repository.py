@@ -86,6 +86,7 @@ class Repository:
         orchestrator: str = "local",
         orchestrator_options: dict[str, Any] | None = None,
         metadata_store_options: dict[str, Any] | None = None,
+        log_options: dict[str, Any] | None = None,
         validate: bool = True,
     ) -> Stack:
         """Add a stack (and make it active if ``activate``).
@@ -93,7 +94,9 @@ class Repository:
         ``artifact_store`` is a folder or an object-storage URL (``s3://bucket/prefix``);
         ``artifact_store_options`` are non-secret settings for it (``endpoint_url``...).
         ``metadata_store_options``: ``statement_timeout`` (seconds a statement may run on a
-        PostgreSQL store before it is cancelled; default 30).
+        PostgreSQL store before it is cancelled; default 30). ``log_options``: what step logs
+        keep, ``capture`` (default ``True``), ``level`` (of logging records; default
+        ``"INFO"``) and ``max_bytes`` (per step attempt; default 10 MB).
         ``orchestrator`` runs the stack's pipelines: a name of the orchestrator table,
         ``zenml_widgets.orchestration`` (built in: ``"local"``, the default, and ``"dask"``; more
         from installed distributions), which also says which ``orchestrator_options`` each one
@@ -117,6 +120,7 @@ class Repository:
             orchestrator=orchestrator,
             orchestrator_options=dict(orchestrator_options or {}),
             metadata_store_options=dict(metadata_store_options or {}),
+            log_options=dict(log_options or {}),
         ).checked()
         if validate:
             self._open_stores(config)

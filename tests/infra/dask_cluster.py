@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 TESTS_DIR = Path(__file__).resolve().parents[1]
 DASK = str(Path(sys.executable).with_name("dask"))
@@ -144,15 +144,15 @@ class ExternalCluster:
 
 
 @contextlib.contextmanager
-def local_cluster(workers: int = 2) -> Iterator[str]:
-    """A ``distributed.LocalCluster`` of ``workers`` single-threaded worker processes (a task
-    whose worker dies is retried once): its scheduler's address while it runs."""
+def local_cluster(workers: int = 2, threads: int = 1, **config: Any) -> Iterator[str]:
+    """A ``LocalCluster`` of ``workers`` worker processes of ``threads`` threads each (with
+    dask ``config`` set while it starts): its scheduler's address, closed after the block."""
     import dask
     import distributed
 
-    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+    with dask.config.set(config):
         cluster = distributed.LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=workers, threads_per_worker=threads, processes=True, dashboard_address=None
         )
     try:
         yield cluster.scheduler_address

@@ -126,7 +126,7 @@ def two_steps(source, second):
 @pytest.fixture(scope="module")
 def dask_address(s3_endpoint: str) -> Iterator[str]:  # noqa: F811 - the imported fixture
     """A running cluster of 2 worker processes for the module (as `dask scheduler` + workers)."""
-    with local_cluster() as address:
+    with local_cluster(2, **{"distributed.scheduler.allowed-failures": 1}) as address:
         yield address
 
 

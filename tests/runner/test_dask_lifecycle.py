@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 from infra import lifecycle_steps as ls
 from infra.dask_cluster import TESTS_DIR, ExternalCluster, this_machine_ip
+from zw_testing import on_cluster, wait_until
 
 from zenml_widgets.cli import main
 from zenml_widgets.exceptions import OrchestratorError, StepFailedError
@@ -40,29 +41,6 @@ def cluster() -> Iterator[ExternalCluster]:
     """A scheduler and 2 workers of one thread each, for this test alone."""
     with ExternalCluster(workers=2) as running:
         yield running
-
-
-def on_cluster(root: Path, url: str, address: str, **options: Any) -> Repository:
-    """A repository whose active stack runs on the cluster at ``address``."""
-    repo = Repository.init(root)
-    repo.register_stack(
-        "cluster", url, str(root / "artifacts"), orchestrator="dask",
-        orchestrator_options={"address": address, **options}, activate=True,
-    )  # fmt: skip
-    return repo
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 60, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            found = predicate()
-        except KeyError:
-            found = None
-        if found:
-            return found
-        time.sleep(0.05)
-    pytest.fail(f"timed out waiting for {what or predicate}")
 
 
 def fresh_run(root: Path, pipeline: str, name: str) -> PipelineRunView:

@@ -146,7 +146,7 @@ hanging_pipeline(hang=hang()).run(run_name="killed")
         [sys.executable, "-c", script], cwd=sqlite_repo.root, env=env, stdout=subprocess.PIPE
     )
     assert proc.stdout is not None
-    assert proc.stdout.readline().strip() == b"started"
+    assert proc.stdout.readline().strip() == b"[hang] started"  # echoed, prefixed
     run = Repository(sqlite_repo.root).get_pipeline("hanging_pipeline").get_run("killed")
     assert run.status == "running"
     os.kill(proc.pid, signal.SIGKILL)

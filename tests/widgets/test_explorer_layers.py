@@ -15,6 +15,7 @@ PACKAGE = "zenml_widgets.widgets"
 RANKS = {
     "code": 0,
     "dag_widget": 0,
+    "live": 0,
     "object_preview": 0,
     "options": 0,
     "run_pager": 0,
@@ -24,6 +25,7 @@ RANKS = {
     "controls": 3,
     "curves_panel": 3,
     "data_panel": 3,
+    "logs_panel": 3,
     "run_panels": 3,
     "runs_overlay": 2.5,
     "runs_table_panel": 3,
@@ -74,5 +76,5 @@ def test_the_state_imports_no_ipywidgets() -> None:
 
 
 def test_panels_never_import_the_view() -> None:
-    for name in ("panel", "run_panels", "runs_table_panel", "data_panel"):
+    for name in ("panel", "run_panels", "runs_table_panel", "data_panel", "logs_panel"):
         assert not {"explorer", "controls"} & widget_imports(WIDGETS / f"{name}.py"), name

@@ -40,6 +40,10 @@ class ArtifactFolder(Protocol):
         """Names of the files in the folder (relative, sorted)."""
         ...
 
+    def remove(self, name: str) -> None:
+        """Delete file ``name`` of the folder, if it exists (step logs cut their middle)."""
+        ...
+
     def size(self) -> int:
         """Total bytes of the folder's files."""
         ...

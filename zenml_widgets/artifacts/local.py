@@ -63,6 +63,10 @@ class LocalFolder(os.PathLike[str]):
         files = (p for p in self.path.rglob("*") if p.is_file())
         return sorted(p.relative_to(self.path).as_posix() for p in files)
 
+    def remove(self, name: str) -> None:
+        """Delete file ``name`` of the folder, if it exists."""
+        self._file(name).unlink(missing_ok=True)
+
     def size(self) -> int:
         """Total bytes of the folder's files."""
         return sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file())

@@ -80,6 +80,12 @@ class FsspecFolder:
         prefix = self.path.rstrip("/") + "/"
         return sorted(p[len(prefix) :] for p in found if p.startswith(prefix))
 
+    def remove(self, name: str) -> None:
+        """Delete file ``name`` of the folder, if it exists."""
+        with contextlib.suppress(FileNotFoundError):
+            self._fs.rm_file(self._file(name))
+        self._fs.invalidate_cache(self.path)
+
     def size(self) -> int:
         """Total bytes of the folder's files."""
         self._fs.invalidate_cache(self.path)

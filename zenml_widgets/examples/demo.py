@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -122,6 +123,9 @@ def build(root: Path, *, days: int = 30, keras_runs: int = 4, quiet: bool = Fals
     except Exception:
         repo = Repository.init(root)
     plan = days + 1 + 2 + keras_runs
+    # the demo's own bar counts the runs: no bar and no echoed step output per run (their
+    # logs are kept all the same)
+    silent: dict[str, Any] = {"repository": repo, "stream_logs": False, "progress": False}
     with tqdm(total=plan, desc="building demo history", unit="run", disable=quiet) as bar:
         for day in range(days):
             # Days repeat every 10: the second time round, load_events is cached.
@@ -129,21 +133,21 @@ def build(root: Path, *, days: int = 30, keras_runs: int = 4, quiet: bool = Fals
                 load_events=load_events(day=day % 10),
                 build_features=build_features(min_amount=5.0 + (day // 10)),
                 validate=validate(),
-            ).run(run_name=f"day-{day:02d}", repository=repo)
+            ).run(run_name=f"day-{day:02d}", **silent)
             bar.update()
         try:
             daily_features(
                 load_events=load_events(day=3, n_rows=500),
                 build_features=build_features(),
                 validate=validate(strict=True),
-            ).run(run_name="day-03-strict", repository=repo)
+            ).run(run_name="day-03-strict", **silent)
         except StepFailedError as e:
             if not quiet:
                 print(f"(the failed run is on purpose: {e})", file=sys.stderr)
         bar.update()
         for missing, seed in ((0.1, 0), (0.3, 1)):
             data_quality(sample_table=sample_table(missing=missing, seed=seed), split=split()).run(
-                run_name=f"quality-missing-{int(missing * 100)}", repository=repo
+                run_name=f"quality-missing-{int(missing * 100)}", **silent
             )
             bar.update()
         try:
@@ -154,7 +158,7 @@ def build(root: Path, *, days: int = 30, keras_runs: int = 4, quiet: bool = Fals
             for i in range(keras_runs):
                 lr = [0.01, 0.003, 0.03, 0.001][i % 4]
                 make_pipeline(epochs=20, learning_rate=lr).run(
-                    run_name=f"wine-lr-{lr}-{i}", repository=repo
+                    run_name=f"wine-lr-{lr}-{i}", **silent
                 )
                 bar.update()
     return repo

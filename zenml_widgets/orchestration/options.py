@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 __all__ = [
+    "BoolOption",
     "FloatOption",
     "IntOption",
     "MemorySizeOption",
@@ -251,3 +252,70 @@ class UrlOption(Option):
         if not parts.hostname or not port or extra:
             raise ValueError(self.accepts)
         return value
+
+
+@dataclass(frozen=True)
+class ByteSizeOption(Option):
+    """A size in bytes: a whole number, or text such as ``"10MB"`` or ``"512KiB"``; kept as the
+    number of bytes, at least ``minimum``."""
+
+    minimum: int = 0
+
+    @property
+    def accepts(self) -> str:
+        """What a size may be."""
+        return f"a number of bytes >= {self.minimum:,}, or a size such as '10MB' or '512KiB'"
+
+    def coerce(self, value: Any) -> int:
+        """``value`` as a number of bytes."""
+        if isinstance(value, bool):
+            raise ValueError(self.accepts)
+        try:
+            if isinstance(value, int | float):
+                size = int(value) if math.isfinite(value) and value == int(value) else -1
+            else:
+                size = parse_memory_size(str(value))
+        except (ValueError, OverflowError):
+            raise ValueError(self.accepts) from None
+        if size < self.minimum:
+            raise ValueError(self.accepts)
+        return size
+
+
+@dataclass(frozen=True)
+class BoolOption(Option):
+    """``true`` or ``false`` (JSON booleans only: ``"no"`` or ``0`` are refused, not guessed)."""
+
+    @property
+    def accepts(self) -> str:
+        """What a switch may be."""
+        return "true or false"
+
+    def coerce(self, value: Any) -> bool:
+        """``value``, which must be a boolean."""
+        if not isinstance(value, bool):
+            raise ValueError(self.accepts)
+        return value
+
+
+@dataclass(frozen=True)
+class LevelOption(Option):
+    """A ``logging`` level: a name (``DEBUG``, ``INFO``, ``WARNING``, ``ERROR``, ``CRITICAL``,
+    any case) or its number; kept as the upper-case name."""
+
+    NAMES = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+    @property
+    def accepts(self) -> str:
+        """The level names."""
+        return "one of " + ", ".join(self.NAMES) + " (or a number 0-50)"
+
+    def coerce(self, value: Any) -> str | int:
+        """``value`` as a level name, or a number within 0..50."""
+        if isinstance(value, str) and value.strip().upper() in self.NAMES:
+            return value.strip().upper()
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 50:
+            return value
+        if isinstance(value, str) and value.strip().isdigit() and int(value) <= 50:
+            return int(value)
+        raise ValueError(self.accepts)

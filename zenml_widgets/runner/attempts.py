@@ -22,10 +22,13 @@ import threading
 import time
 import traceback
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from zenml_widgets.exceptions import AttemptRefusedError
+from zenml_widgets.runner.capture import capture
 from zenml_widgets.runner.context import StepContext, running
+from zenml_widgets.runner.sources import register_source
 from zenml_widgets.runner.step_outputs import cache_key, reuse, stored, write_outputs
 from zenml_widgets.store import AttemptRecord, NewArtifact, Worker
 from zenml_widgets.store.liveness import this_host
@@ -36,6 +39,7 @@ if TYPE_CHECKING:
     from zenml_widgets.store import ArtifactRecord
 
 logger = logging.getLogger("zenml_widgets")
+_RUNNER = str(Path(__file__).parent) + os.sep  # frames of the runner itself
 
 
 class StepTimeoutError(Exception):
@@ -112,12 +116,20 @@ def _attempt(
         wanted = hints.get(k)
         kwargs[k] = stored(stack, artifact).load(wanted if isinstance(wanted, type) else None)
     where = (job.pipeline_name, job.run_id, job.run_name, job.step_id, job.name)
-    with running(StepContext(stack, *where, attempt)):
+    context = StepContext(stack, *where, attempt)
+    register_source(job.step, job.source)
+    with running(context):
+        log = capture(context, job.logs)
         timeout = job.step.TIMEOUT
-        if timeout is None:
-            result = job.step.ENTRYPOINT(**kwargs)
-        else:
-            result = call_with_timeout(job.step.ENTRYPOINT, kwargs, float(timeout), job.name)
+        try:
+            if timeout is None:
+                result = job.step.ENTRYPOINT(**kwargs)
+            else:
+                result = call_with_timeout(job.step.ENTRYPOINT, kwargs, float(timeout), job.name)
+        except BaseException as e:
+            if log is not None:  # the logs end with why the attempt failed, as a console would
+                log.add_error(_error(e))
+            raise
     return write_outputs(stack, job, spec, result)
 
 
@@ -150,9 +162,14 @@ def _fail(stack: Stack, job: StepJob, attempt: AttemptRecord, error: BaseExcepti
 
 
 def _error(error: BaseException) -> str:
+    """The traceback of an attempt's error, from the step's own code on (the runner's frames
+    above it left out)."""
     if isinstance(error, StepTimeoutError):
         return str(error)
-    return "".join(traceback.format_exception(error))
+    tb = error.__traceback__
+    while tb is not None and tb.tb_next is not None and _RUNNER in tb.tb_frame.f_code.co_filename:
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(error), error, tb))
 
 
 def call_with_timeout(function: Any, kwargs: dict[str, Any], timeout: float, name: str) -> Any:

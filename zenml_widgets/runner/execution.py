@@ -31,7 +31,10 @@ from zenml_widgets.exceptions import (
     StepFailedError,
 )
 from zenml_widgets.runner.attempts import execute_step
+from zenml_widgets.runner.capture import LogSettings
 from zenml_widgets.runner.orchestrators import open_orchestrator
+from zenml_widgets.runner.sources import step_source
+from zenml_widgets.runner.watch import RunWatcher, in_notebook
 from zenml_widgets.stack import Stack, open_stack
 from zenml_widgets.store import PlannedStep
 from zenml_widgets.store.liveness import HEARTBEAT_INTERVAL, this_host
@@ -142,6 +145,9 @@ class StepJob:
     resume: bool = False
     step_id: int = 0  # the step's record, made (pending) when the run started
     run_pid: int | None = None  # the process that runs the run (the client)
+    logs: LogSettings = field(default_factory=LogSettings)  # how its output is kept
+    # the lines of the step function's file, for its tracebacks where that file is not
+    source: tuple[str, tuple[str, ...]] | None = None
 
     @property
     def upstream(self) -> list[str]:
@@ -164,6 +170,8 @@ def run_pipeline(
     run_name: str | None,
     repository: str | Path | Any,
     stack_key: str | None,
+    stream_logs: bool = True,
+    progress: bool | None = None,
 ) -> Any:
     """Run ``pipeline`` and return its recorded run, as ``hooks.present_run`` presents it
     (the run's view; see ``BasePipeline.run``)."""
@@ -179,7 +187,13 @@ def run_pipeline(
         store = stack.create_metadata_store()
         pipeline_record = store.get_or_create_pipeline(pipeline.NAME)
         run, jobs = _start_run(store, pipeline, nodes, pipeline_record.id, run_name)
-        with _Heartbeat(stack, run.id):
+        echo = stream_logs and orchestrator.IN_PROCESS
+        settings = LogSettings.from_options(stack.config.log_options, echo=echo)
+        jobs = [replace(j, logs=settings, source=step_source(j.step)) for j in jobs]
+        follow = stream_logs and not orchestrator.IN_PROCESS
+        shown = in_notebook() if progress is None else progress
+        watcher = RunWatcher(stack, jobs, follow=follow, progress=shown)
+        with _Heartbeat(stack, run.id), watcher:
             try:
                 orchestrator.run(jobs)
             except (StepFailedError, OrchestratorError) as e:

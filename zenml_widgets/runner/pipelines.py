@@ -83,6 +83,8 @@ class BasePipeline:
         *,
         repository: str | Path | Any = None,
         stack_key: str | None = None,
+        stream_logs: bool = True,
+        progress: bool | None = None,
     ) -> Any:
         """Run the steps on the stack's orchestrator (in this process for ``local``) and record
         the run.
@@ -93,6 +95,10 @@ class BasePipeline:
             repository: the repository (a ``Repository``, or a folder in one); default: found
                 from the current folder, created there (and said so) if there is none.
             stack_key: the stack to run on; default: the repository's active stack.
+            stream_logs: print each step's lines on this console as they come, prefixed with
+                the step's name (``[trainer] epoch 3``), from this process or from Dask
+                workers. They are kept in the artifact store either way (``step.logs``).
+            progress: show a ``tqdm.auto`` bar over the run's steps; default: in a notebook.
 
         Returns:
             The finished run's ``PipelineRunView``.
@@ -103,7 +109,14 @@ class BasePipeline:
         """
         from zenml_widgets.runner.execution import run_pipeline
 
-        return run_pipeline(self, run_name=run_name, repository=repository, stack_key=stack_key)
+        return run_pipeline(
+            self,
+            run_name=run_name,
+            repository=repository,
+            stack_key=stack_key,
+            stream_logs=stream_logs,
+            progress=progress,
+        )
 
 
 @overload

@@ -75,12 +75,14 @@ class TimedView(View, Generic[R]):
     never again once finished."""
 
     _record: R
+    #: Read once and kept as it was (``PipelineRunView.snapshot``): not asked again.
+    _frozen = False
 
     def _reload(self) -> R:
         raise NotImplementedError
 
     def _current(self) -> R:
-        if self._record.status in ("running", "pending"):
+        if self._record.status in ("running", "pending") and not self._frozen:
             object.__setattr__(self, "_record", self._reload())
         return self._record
 

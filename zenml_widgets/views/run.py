@@ -32,8 +32,11 @@ class PipelineRunView(TimedView[RunRecord]):
 
     def _graph(self) -> RunGraph:
         """The run with its steps, their outputs and inputs: one round trip, and none again
-        once the run has ended (the store keeps ended runs' graphs). Tags come along when the
-        graph is read from the store (the view keeps the first it sees)."""
+        once the run has ended (the store keeps ended runs' graphs) or for a snapshot. Tags come
+        along when the graph is read from the store (the view keeps the first it sees)."""
+        pinned: RunGraph | None = self.__dict__.get("_pinned")
+        if pinned is not None:
+            return pinned
         graph = self._stack.metadata_store.run_graph(self._id)
         object.__setattr__(self, "_record", graph.run)
         if graph.tags is not None and "_tags" not in self.__dict__:
@@ -43,6 +46,16 @@ class PipelineRunView(TimedView[RunRecord]):
 
             self.__dict__["pipeline"] = PipelineView(self._stack, graph.pipeline)
         return graph
+
+    def snapshot(self) -> PipelineRunView:
+        """The run as it is now, read in one round trip and kept so: its status, its steps and
+        theirs, their outputs are not asked again, even while it runs (the explorer's live
+        refresh draws a running run from one snapshot a tick)."""
+        graph = self._stack.metadata_store.run_graph(self._id)
+        view = PipelineRunView(self._stack, graph.run, self.__dict__.get("pipeline"))
+        view.__dict__["_pinned"] = graph
+        object.__setattr__(view, "_frozen", True)
+        return view
 
     def __repr__(self) -> str:
         return f"PipelineRunView(name={self.name!r}, status={self.status!r}, id={self.id})"
@@ -93,6 +106,7 @@ class PipelineRunView(TimedView[RunRecord]):
         siblings = {s.id: s for s in steps}
         for s in steps:
             s._siblings = siblings
+            s._frozen = self._frozen
         return steps
 
     # -- tags: the one thing the read API writes --------------------------------------------------

@@ -7,14 +7,16 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from zenml_widgets.exceptions import NotFoundError
-from zenml_widgets.store import ArtifactRecord, AttemptRecord, InputRecord, StepRecord
+from zenml_widgets.store import ArtifactRecord, InputRecord, StepRecord
 from zenml_widgets.store.liveness import step_error, step_status
 from zenml_widgets.views._common import TimedView, did_you_mean, listing
 from zenml_widgets.views.artifact import ArtifactView
+from zenml_widgets.views.logs import AttemptLogs, AttemptView, follow, step_logs
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from zenml_widgets.artifacts.step_logs import LogLine
     from zenml_widgets.stack import Stack
     from zenml_widgets.views.metrics import StepCurves
     from zenml_widgets.views.run import PipelineRunView
@@ -101,12 +103,48 @@ class StepView(TimedView[StepRecord]):
         return step_error(record.status, record.error, run.status, run.error)
 
     @property
-    def attempts(self) -> list[AttemptRecord]:
+    def attempts(self) -> list[AttemptView]:
         """Each execution of the step, oldest first: ``number``, where it ran (``hostname``
-        and ``pid``, or the Dask ``worker``), ``start_time``, ``end_time``, ``status`` and
-        ``error``. The step's own times and status are those of its last attempt; a ``pending``
-        or ``skipped`` step has none, a cached one the attempt that found its outputs."""
-        return self._stack.metadata_store.list_attempts(self._id)
+        and ``pid``, or the Dask ``worker``), ``start_time``, ``end_time``, ``status``,
+        ``error`` and ``logs``. The step's own times and status are those of its last attempt;
+        a ``pending`` or ``skipped`` step has none, a cached one the attempt that found its
+        outputs."""
+        run_id = self._record.run_id
+        return [
+            AttemptView(self._stack, run_id, a)
+            for a in self._stack.metadata_store.list_attempts(self._id)
+        ]
+
+    @property
+    def logs(self) -> str:
+        """What the step's last attempt printed (stdout, stderr) and logged (``logging``
+        records from INFO up, as ``LEVEL:logger:message``), in order, as it is now: a running
+        step's lines are there within about 2 s. A cached step's are those of the step that
+        produced its outputs, saying so in the first line. ``''`` for a step that has not
+        started."""
+        return step_logs(self._stack, self._current()).text()
+
+    def log_records(self, attempt: int | None = None) -> pd.DataFrame:
+        """The logs of attempt ``attempt`` (default: the last) as a table: ``time`` (UTC),
+        ``stream`` (``stdout``, ``stderr`` or ``logging``), ``level`` and ``logger`` (of
+        logging records) and ``message``."""
+        return step_logs(self._stack, self._current(), attempt).records()
+
+    def attempt_logs(self, attempt: int | None = None) -> AttemptLogs:
+        """The logs of attempt ``attempt`` (default: the last; for a cached step, those of the
+        step that produced its outputs), to read: ``lines()``, ``text()``, ``records()``, or a
+        ``reader()`` that is polled for what was written since."""
+        return step_logs(self._stack, self._current(), attempt)
+
+    def log_lines(self, attempt: int | None = None) -> list[LogLine]:
+        """The lines of attempt ``attempt`` (default: the last) as they are now, each with its
+        ``time``, ``stream``, ``logger``, ``message`` and ``flag``."""
+        return step_logs(self._stack, self._current(), attempt).lines()
+
+    def follow_logs(self, attempt: int | None = None) -> Iterator[LogLine]:
+        """The lines of the step's attempt (default: the current one, then its retries) as
+        they are written, until it ends (``zenml-widgets logs --follow``)."""
+        return follow(self._stack, self._id, attempt)
 
     @property
     def cache_key(self) -> str | None:
@@ -138,7 +176,7 @@ class StepView(TimedView[StepRecord]):
         """The step's outputs by name; a name that is not there raises ``NotFoundError``
         listing them (``step.outputs["tran"]``: "... Did you mean 'train'?")."""
         records = self._output_records
-        if records is None or self._record.status in ("pending", "running"):
+        if records is None or (self._record.status in ("pending", "running") and not self._frozen):
             records = self._stack.metadata_store.list_outputs(self._id)
         return _Named(
             self, "output", {r.name: ArtifactView(self._stack, r, step=self) for r in records}

@@ -35,6 +35,8 @@ from zenml_widgets.widgets.code import (
 from zenml_widgets.widgets.controls import Controls, show_options
 from zenml_widgets.widgets.curves_panel import CurvesPanel
 from zenml_widgets.widgets.data_panel import DataPanel
+from zenml_widgets.widgets.live import LiveRefresh
+from zenml_widgets.widgets.logs_panel import LogsPanel
 from zenml_widgets.widgets.object_preview import describe
 from zenml_widgets.widgets.panel import Panel, close_all
 from zenml_widgets.widgets.run_panels import ComparePanel, DagPanel, NewerRuns
@@ -107,6 +109,8 @@ class HistoryExplorer(w.VBox):  # type: ignore[misc]
         self.tags = TagsPanel(self._action, self._on_tags_change)
         self.dag = DagPanel(self._action(partial(self._choose, "step_name")))
         self.curves = CurvesPanel()
+        self.logs = LogsPanel()
+        self.live = LiveRefresh(self._live_tick)
         self.comparison = ComparePanel(
             self._action(partial(self._choose, "compare_run_name")),
             self._action(self._compare_output),
@@ -140,6 +144,7 @@ class HistoryExplorer(w.VBox):  # type: ignore[misc]
             self.runs_table,  # below the dropdowns: an open table does not push them down
             self.tags,
             self.dag,
+            self.logs,
             self.comparison,
             ui.preview,
             self.curves,  # the selected step's learning curves
@@ -240,7 +245,8 @@ class HistoryExplorer(w.VBox):  # type: ignore[misc]
         self.ui.message.value = error_html(f"⚠ {text}")
 
     def close(self) -> None:
-        """Close the explorer, its panels and its controls."""
+        """Close the explorer, its panels and its controls (a live refresh stops)."""
+        self.live.stop()
         for panel in self._panels:
             panel.close()
         for child in self.children:
@@ -297,6 +303,7 @@ class HistoryExplorer(w.VBox):  # type: ignore[misc]
         )
         state.observe(self._on_state_runs_revision_change, names="runs_revision")
         state.observe(self._on_state_revision_change, names="revision")
+        state.observe(self._on_state_live_revision_change, names="live_revision")
 
     def _choose(self, name: str, value: Any) -> None:
         """A value of state trait ``name`` was chosen in the page."""
@@ -365,6 +372,28 @@ class HistoryExplorer(w.VBox):  # type: ignore[misc]
             self.ui.stack.layout.display = "" if len(state.options("stack_key")) > 1 else "none"
             self._render()
 
+    def _on_state_live_revision_change(self, change: Any) -> None:
+        """The running run was read again: its steps' statuses, the DAG, the log tail."""
+        state, ui = self.state, self.ui
+        with self._reporting(), self._writing():
+            show_options(ui.step, state.options("step_name"), state.step_name)
+            show_options(ui.output, state.options("output_name"), state.output_name)
+            self.set_trait("current", state.current)
+            ui.preview.value = self._preview_html(state.current)
+            self.dag.show(state)
+            self.logs.show(state)
+
+    def _live_tick(self) -> bool:
+        """A tick of the live refresh: whether the selected run still runs."""
+        with self._reporting():
+            return self.state.refresh_run()
+        return True  # the store failed (shown): look again on the next tick
+
+    def _watch(self) -> None:
+        """Refresh by itself while the selected run runs (``live``), else not."""
+        run = self.state.run
+        self.live.watch(run, run is not None and run.status == "running")
+
     def _render(self) -> None:
         """The preview, the code line, then every panel; the data is read last."""
         state, ui = self.state, self.ui
@@ -389,6 +418,7 @@ class HistoryExplorer(w.VBox):  # type: ignore[misc]
         self._data.preview(
             force=False, read_on_select=self.read_on_select, limit=self.auto_read_limit
         )
+        self._watch()
 
     def _on_tags_change(self) -> None:
         """A tag of the selected run changed: its display (when shown) lists the new tags."""

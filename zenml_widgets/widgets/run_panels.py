@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from zenml_widgets.widgets.state import ExplorerState
 
 NO_RUN = "(choose a run to compare with)"
+#: The statuses of a step that will not change any more.
+DONE = ("completed", "cached", "failed", "skipped")
 
 
 class DagPanel:
@@ -38,7 +40,11 @@ class DagPanel:
     def __init__(self, on_pick: Callable[[str], None]) -> None:
         self._on_pick = on_pick
         self.graph = DagWidget(layout=w.Layout(width="100%"))
-        self.box = w.VBox([self.graph], layout=w.Layout(display="none", width="100%"))
+        self.progress = w.HTML()  # while the run runs: "3 of 7 steps done"
+        self.progress.add_class("zw-run-progress")
+        self.box = w.VBox(
+            [self.progress, self.graph], layout=w.Layout(display="none", width="100%")
+        )
         self.box.add_class("zw-dag-panel")
         self.explanations: dict[str, StepExplanation] = {}
         self._run: PipelineRunView | None = None
@@ -73,6 +79,7 @@ class DagPanel:
             self._run = run
             self._svgs = {}
             self.explanations = explain_run(run)
+        self.progress.value = progress_html(run)
         if selected not in self._svgs:
             self._svgs[selected] = dag_svg(run, selected=selected, explanations=self.explanations)
         self._drawing = True
@@ -89,6 +96,19 @@ class DagPanel:
     def _on_graph_selected_change(self, change: Any) -> None:
         if not self._drawing and change.new:
             self._on_pick(change.new)
+
+
+def progress_html(run: PipelineRunView) -> str:
+    """``running · 3 of 7 steps done · now: trainer`` for a running run, else ``''``."""
+    if run.status != "running":
+        return ""
+    steps = run.steps
+    done = sum(s.status in DONE for s in steps)
+    now = [s.name for s in steps if s.status == "running"]
+    text = f"running · {done} of {len(steps)} steps done"
+    if now:
+        text += f" · now: {', '.join(now)}"
+    return f"<span style='color:{TEXT};font-weight:600'>⟳ {esc(text)}</span>"
 
 
 class ComparePanel:

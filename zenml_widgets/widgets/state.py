@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 LATEST = "latest"
 LEVELS = ("stack_key", "pipeline_name", "run_name", "step_name", "output_name")
 NAMES = (*LEVELS, "compare_run_name", "name_filter", "page_size")
-SELECTION, RUNS = "selection", "runs"
+SELECTION, RUNS, LIVE = "selection", "runs", "live"
 
 
 class ExplorerState(HasTraits):
@@ -71,6 +71,11 @@ class ExplorerState(HasTraits):
     )
     generation = Int(
         0, read_only=True, help="Bumped by refresh(): what was read before it may be stale."
+    )
+    live_revision = Int(
+        0,
+        read_only=True,
+        help="Bumped by refresh_run() while the selected run runs: its steps were read again.",
     )
 
     def __init__(
@@ -217,17 +222,44 @@ class ExplorerState(HasTraits):
         with self._batch():
             self.set_trait("generation", self.generation + 1)
             self._options["pipeline_name"] = self._pipeline_options()
-            if self._pager is not None and self._pipeline is not None:
-                self._pager.recount(self._pipeline)
-                self._load_runs(self._pager.load)
-            if self._run is not None and self._pipeline is not None:
-                name = self._run.name
-                listed = next((r for r in self.runs if r.name == name), None)
-                self._run = listed or self._pipeline.get_run(name)
-                self._options["step_name"] = opt.step_options(self._run)
-            if self._step is not None and self._run is not None:
-                self._step = self._run.get_step(self._step.name)
+            self._reread()
+
+    def _reread(self) -> None:
+        """Read the listed runs, the selected run and step again (``refresh`` without the
+        pipelines)."""
+        if self._pager is not None and self._pipeline is not None:
+            self._pager.recount(self._pipeline)
+            self._load_runs(self._pager.load)
+        if self._run is not None and self._pipeline is not None:
+            name = self._run.name
+            listed = next((r for r in self.runs if r.name == name), None)
+            self._run = listed or self._pipeline.get_run(name)
+            self._options["step_name"] = opt.step_options(self._run)
+        if self._step is not None and self._run is not None:
+            self._step = self._run.get_step(self._step.name)
+            self._options["output_name"] = opt.output_options(self._step)
+
+    def refresh_run(self) -> bool:
+        """Read the selected run again as it is now, the selection kept: while it runs, its
+        steps, their statuses and outputs in one round trip (``live_revision`` is bumped);
+        once it has ended, the listed runs, the run and the step, as ``refresh`` does (with
+        ``revision``; the pipelines are not listed again). Returns whether it still runs."""
+        run = self._run
+        if run is None:
+            return False
+        fresh = run.snapshot()
+        if fresh.status != "running":  # ended: the run's page, the run and step as refresh()
+            with self._batch():  # does; the pipelines and their run counts did not change
+                self.set_trait("generation", self.generation + 1)
+                self._reread()
+            return False
+        with self._batch(LIVE):
+            self._run = fresh
+            self._options["step_name"] = opt.step_options(fresh)
+            if self._step is not None:
+                self._step = fresh.get_step(self._step.name)
                 self._options["output_name"] = opt.output_options(self._step)
+        return True
 
     def jump_to_newest(self) -> None:
         """Refresh and select the newest run of the selected pipeline."""
@@ -398,3 +430,5 @@ class ExplorerState(HasTraits):
                     self.set_trait("runs_revision", self.runs_revision + 1)
                 if SELECTION in dirty:
                     self.set_trait("revision", self.revision + 1)
+                elif LIVE in dirty:
+                    self.set_trait("live_revision", self.live_revision + 1)

@@ -26,8 +26,9 @@ class Orchestrator(ABC):
     """Runs the steps of one run of a pipeline on a stack.
 
     A subclass sets ``NAME`` (what stacks call it), ``SUMMARY`` (a line for help texts; the
-    docstring's first paragraph if empty) and ``OPTIONS`` (option name -> an ``Option`` of
-    ``zenml_widgets.orchestration``: what it takes and means), and implements ``run``. It may
+    docstring's first paragraph if empty), ``OPTIONS`` (option name -> an ``Option`` of
+    ``zenml_widgets.orchestration``: what it takes and means) and ``IN_PROCESS = False`` if
+    its steps run in other processes, and implements ``run``. It may
     override ``__enter__`` to get ready before the run is recorded and ``__exit__`` to release
     what that took.
     """
@@ -35,6 +36,9 @@ class Orchestrator(ABC):
     NAME: ClassVar[str]
     SUMMARY: ClassVar[str] = ""
     OPTIONS: ClassVar[Mapping[str, Option]] = {}
+    #: Whether the steps run in the calling process: their lines are then echoed to its
+    #: console as they are written; otherwise the client follows them in the artifact store.
+    IN_PROCESS: ClassVar[bool] = True
 
     def __init__(self, stack: Stack, nodes: Sequence[StepNode], options: Mapping[str, Any]) -> None:
         """``options``: the stack's options, checked against ``OPTIONS`` (values converted)."""

@@ -67,6 +67,7 @@ class DaskOrchestrator(Orchestrator):
     NAME = "dask"
     SUMMARY = BUILTIN[NAME].summary
     OPTIONS = BUILTIN[NAME].options
+    IN_PROCESS = False
 
     def __init__(self, stack: Stack, nodes: Sequence[StepNode], options: Mapping[str, Any]) -> None:
         """See ``Orchestrator``; refuses a step that cannot be sent to workers."""

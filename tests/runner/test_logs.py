@@ -1,0 +1,441 @@
+"""Step logs on the local orchestrator: what a step prints and logs is kept per attempt in the
+artifact store, echoed to the console prefixed with the step's name, and read back as text,
+lines and records; bad output loses nothing but what the cap cuts, and says so."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from zw_testing import wait_until
+
+from zenml_widgets import pipeline, step
+from zenml_widgets.artifacts.step_logs import log_key
+from zenml_widgets.exceptions import StepFailedError
+from zenml_widgets.repository import Repository
+from zenml_widgets.runner.log_routing import StreamRouter
+from zenml_widgets.views import StepView
+
+TESTS = Path(__file__).resolve().parents[1]
+
+
+@step(enable_cache=False)
+def chatty() -> int:
+    print("hello from chatty")
+    print("to stderr", file=sys.stderr)
+    logging.getLogger("my.lib").info("info record %d", 3)
+    logging.getLogger("my.lib").debug("below the level")
+    try:
+        raise KeyError("inner")
+    except KeyError:
+        logging.getLogger("my.lib").exception("with a traceback")
+    sys.stdout.buffer.write(b"bytes \xff\xfe end\n")
+    helper = threading.Thread(target=lambda: print("from a thread of the step"))
+    helper.start()
+    helper.join()
+    print("no line break", end="")
+    return 3
+
+
+@step(enable_cache=False)
+def quiet(x: int) -> int:
+    return x
+
+
+@pipeline(enable_cache=False)
+def talking(chatty, quiet):
+    quiet(x=chatty())
+
+
+def test_a_steps_output_is_kept_in_order_with_its_streams(
+    sqlite_repo: Repository, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = time.time()
+    run = talking(chatty=chatty(), quiet=quiet()).run(repository=sqlite_repo)
+    step_ = run.get_step("chatty")
+    text = step_.logs
+    assert text.startswith(
+        "hello from chatty\nto stderr\nINFO:my.lib:info record 3\nERROR:my.lib:with a traceback\n"
+        "Traceback (most recent call last):\n"
+    )
+    tail = "KeyError: 'inner'\nbytes \\xff\\xfe end\nfrom a thread of the step\nno line break\n"
+    assert tail in text
+    assert "below the level" not in text
+    assert step_.attempts[0].logs == text
+    records = step_.log_records()
+    assert list(records.columns) == ["time", "stream", "level", "logger", "message"]
+    assert list(records["stream"]) == ["stdout", "stderr", "logging", "logging", "stdout",
+                                       "stdout", "stdout"]  # fmt: skip
+    assert records["level"].tolist()[2:4] == ["INFO", "ERROR"]
+    assert records["logger"].tolist()[2] == "my.lib"
+    assert records["message"][3].startswith("with a traceback\nTraceback")  # one record
+    assert all(before - 1 <= t.timestamp() <= time.time() for t in records["time"])
+    assert run.get_step("quiet").logs == ""  # printed nothing: no logs, no files
+    out, err = capsys.readouterr()
+    assert "[chatty] hello from chatty\n" in out and "[chatty] from a thread of the step\n" in out
+    assert "[chatty] to stderr\n" in err and "[chatty] INFO my.lib: info record 3\n" in err
+
+
+def test_stream_logs_false_prints_nothing_but_keeps_everything(
+    sqlite_repo: Repository, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = talking(chatty=chatty(), quiet=quiet()).run(repository=sqlite_repo, stream_logs=False)
+    out, err = capsys.readouterr()
+    assert "chatty" not in out and "hello" not in out and "to stderr" not in err
+    assert run.get_step("chatty").logs.startswith("hello from chatty\n")
+
+
+def test_outside_steps_nothing_changes(
+    sqlite_repo: Repository, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    talking(chatty=chatty(), quiet=quiet()).run(repository=sqlite_repo, stream_logs=False)
+    assert root.level == level and root.handlers == handlers  # restored when steps end
+    assert isinstance(sys.stdout, StreamRouter)  # installed once, and kept
+    print("after the run")
+    assert capsys.readouterr().out == "after the run\n"
+
+
+def test_logging_outside_steps_goes_where_python_sends_it(tmp_path: Path) -> None:
+    code = """
+        import logging, sys, threading, time
+        from zenml_widgets import pipeline, step
+
+        running = threading.Event()
+
+        @step(enable_cache=False)
+        def s() -> int:
+            running.set()
+            logging.getLogger("x").info("inside")
+            time.sleep(1)
+            return 1
+
+        @pipeline(enable_cache=False)
+        def p(s):
+            s()
+
+        def other() -> None:  # a thread that is no step's: Python's last resort still speaks
+            running.wait()
+            logging.getLogger("x").warning("other thread")
+            logging.getLogger("x").info("other info")
+
+        threading.Thread(target=other).start()
+        p(s=s()).run(repository=sys.argv[1], stream_logs=False)
+        logging.getLogger("elsewhere").warning("a warning nobody handles")
+        logging.getLogger("elsewhere").info("an info nobody asked for")
+        """
+    Repository.init(tmp_path / "repo")
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code), str(tmp_path / "repo")],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == "other thread\na warning nobody handles\n"
+    step_ = Repository(tmp_path / "repo").get_pipeline("p").runs.newest(1)[0].get_step("s")
+    assert step_.logs == "INFO:x:inside\n"
+
+
+def test_the_level_is_a_stack_option(tmp_path: Path) -> None:
+    repo = Repository.init(tmp_path / "repo")
+    artifacts = str(tmp_path / "artifacts")
+    repo.register_stack("debug", repo.active_stack.metadata_url, artifacts,
+                        log_options={"level": "debug"}, activate=True)  # fmt: skip
+    run = talking(chatty=chatty(), quiet=quiet()).run(repository=repo, stream_logs=False)
+    assert "DEBUG:my.lib:below the level\n" in run.get_step("chatty").logs
+    with pytest.raises(Exception, match="log option level='loud' is not valid"):
+        repo.register_stack("bad", repo.active_stack.metadata_url, artifacts,
+                            log_options={"level": "loud"})  # fmt: skip
+
+
+def test_capture_off_is_a_stack_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = Repository.init(tmp_path / "repo")
+    artifacts = str(tmp_path / "artifacts")
+    repo.register_stack("plain", repo.active_stack.metadata_url, artifacts,
+                        log_options={"capture": False}, activate=True)  # fmt: skip
+    run = flood(flooding=flooding(lines=2, width=0)).run(repository=repo)
+    out, _ = capsys.readouterr()
+    assert "line 0000000 \nline 0000001 \n" in out and "[flooding]" not in out  # as it was
+    assert run.get_step("flooding").logs == ""
+    with pytest.raises(Exception, match=r"log option capture=.no. is not valid.*true or false"):
+        repo.register_stack("bad", repo.active_stack.metadata_url, artifacts,
+                            log_options={"capture": "no"})  # fmt: skip
+
+
+@step(enable_cache=False)
+def flooding(lines: int = 100_000, width: int = 20) -> int:
+    for i in range(lines):
+        print(f"line {i:07d} " + "x" * width)
+    return lines
+
+
+@pipeline(enable_cache=False)
+def flood(flooding):
+    flooding()
+
+
+def test_the_cap_keeps_head_and_tail_and_says_how_much_was_cut(tmp_path: Path) -> None:
+    repo = Repository.init(tmp_path / "repo")
+    repo.register_stack("small", repo.active_stack.metadata_url, str(tmp_path / "a"),
+                        log_options={"max_bytes": "64KiB"}, activate=True)  # fmt: skip
+    run = flood(flooding=flooding(lines=100_000)).run(repository=repo, stream_logs=False)
+    lines = run.get_step("flooding").logs.splitlines()
+    assert lines[0].startswith("line 0000000 ") and lines[-1].startswith("line 0099999 ")
+    notice = [x for x in lines if x.startswith("[... ")]
+    assert len(notice) == 1 and "lines (" in notice[0] and "cut" in notice[0]
+    cut = int(notice[0].split()[1].replace(",", ""))
+    kept = [int(x.split()[1]) for x in lines if x.startswith("line ")]
+    assert kept == sorted(kept) and len(kept) + cut == 100_000  # nothing else lost
+    key = log_key(run.id, run.get_step("flooding").id, 1)
+    folder = Path(repo.active_stack.artifact_root) / key
+    assert sum(f.stat().st_size for f in folder.iterdir()) <= 64 * 1024 + 1024
+
+
+@step(enable_cache=False)
+def hostile() -> int:
+    sys.stdout.buffer.write(b"\x00\x01 control \x1b[31mred\x1b[0m \xc3\x28 invalid\n")
+    sys.stdout.write("lone \udcff surrogate\n")
+    sys.stdout.write("y" * 10_000_000 + "\n")
+    sys.stdout.write("after the long line\n")
+    return 0
+
+
+@pipeline(enable_cache=False)
+def hostile_pipeline(hostile):
+    hostile()
+
+
+def test_binary_invalid_utf8_and_a_10mb_line_lose_nothing(sqlite_repo: Repository) -> None:
+    started = time.perf_counter()
+    run = hostile_pipeline(hostile=hostile()).run(repository=sqlite_repo, stream_logs=False)
+    assert time.perf_counter() - started < 60
+    text = run.get_step("hostile").logs
+    lines = text.split("\n")
+    assert lines[0] == "\x00\x01 control \x1b[31mred\x1b[0m \\xc3( invalid"
+    assert lines[1] == "lone \\udcff surrogate"
+    assert lines[2] == "y" * 10_000_000  # split in pieces to store, joined again to read
+    assert lines[3] == "after the long line"
+
+
+@step(enable_cache=False, retries=1, retry_delay=0.01)
+def fails_once(marker: str = "") -> int:
+    first = not Path(marker).exists()
+    Path(marker).touch()
+    print("attempt starts, first:", first)
+    if first:
+        raise RuntimeError("first attempt fails")
+    return 1
+
+
+@pipeline(enable_cache=False)
+def retrying(fails_once):
+    fails_once()
+
+
+def test_each_attempt_has_its_own_logs_ending_with_its_error(
+    sqlite_repo: Repository, tmp_path: Path
+) -> None:
+    marker = str(tmp_path / "marker")
+    run = retrying(fails_once=fails_once(marker=marker)).run(repository=sqlite_repo,
+                                                             stream_logs=False)  # fmt: skip
+    step_ = run.get_step("fails_once")
+    first, second = step_.attempts
+    assert first.logs.startswith("attempt starts, first: True\nTraceback (most recent call last)")
+    assert 'in fails_once\n    raise RuntimeError("first attempt fails")' in first.logs
+    assert "runner/attempts.py" not in first.logs  # the step's own frames only
+    assert second.logs == "attempt starts, first: False\n" == step_.logs
+    assert step_.log_records(attempt=1)["message"].iloc[0] == "attempt starts, first: True"
+
+
+@step
+def cached_talker(x: int = 1) -> int:
+    print("computed", x)
+    return x
+
+
+@pipeline
+def cacheable(cached_talker):
+    cached_talker()
+
+
+def test_a_cached_steps_logs_are_those_of_the_run_that_produced_its_outputs(
+    sqlite_repo: Repository,
+) -> None:
+    first = cacheable(cached_talker=cached_talker()).run(repository=sqlite_repo,
+                                                         stream_logs=False)  # fmt: skip
+    second = cacheable(cached_talker=cached_talker()).run(repository=sqlite_repo,
+                                                          stream_logs=False)  # fmt: skip
+    cached = second.get_step("cached_talker")
+    assert cached.status == "cached"
+    assert cached.logs == (
+        f"(cached: these are the logs of step 'cached_talker' of run {first.name!r}, which "
+        "produced the outputs this step reused)\ncomputed 1\n"
+    )
+
+
+def test_two_steps_printing_at_once_in_threads_do_not_mix(sqlite_repo: Repository) -> None:
+    from zenml_widgets.runner.capture import LogSettings, capture
+    from zenml_widgets.runner.context import StepContext, running
+
+    stack = sqlite_repo.active_stack
+    barrier = threading.Barrier(2)
+
+    def work(step_id: int) -> None:
+        context = StepContext(stack, "p", 99, "r", step_id, f"s{step_id}", 1)
+        with running(context):
+            capture(context, LogSettings())
+            barrier.wait()
+            for i in range(3000):
+                print(f"step {step_id} line {i}")
+                if i % 500 == 0:
+                    logging.getLogger("w").warning("step %d warns %d", step_id, i)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in (1, 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    from zenml_widgets.views.logs import AttemptLogs
+
+    for n in (1, 2):
+        lines = AttemptLogs(stack, 99, n, 1).lines()
+        printed = [x.message for x in lines if x.stream == "stdout"]
+        assert printed == [f"step {n} line {i}" for i in range(3000)]
+        warned = [x.message for x in lines if x.stream == "WARNING"]
+        assert warned == [f"step {n} warns {i}" for i in range(0, 3000, 500)]
+
+
+# the step prints "early 0..2", waits for the file ``release``, prints "late"
+_SLOW_SCRIPT = """
+import sys
+from infra.log_steps import waiter, waiting
+
+waiting(waiter=waiter(release=sys.argv[1])).run(run_name="r", repository=sys.argv[2])
+"""
+
+
+def _start_slow(tmp_path: Path, repo: Repository) -> tuple[subprocess.Popen[str], Path]:
+    script = tmp_path / "slow_script.py"
+    script.write_text(textwrap.dedent(_SLOW_SCRIPT))
+    release = tmp_path / "release"
+    env = {**os.environ, "PYTHONPATH": str(TESTS)}
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(release), str(repo.root)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    return proc, release
+
+
+def _step(repo: Repository) -> StepView:
+    """The running step of ``_start_slow``, once it is recorded."""
+    found: StepView = wait_until(
+        lambda: Repository(repo.root).get_pipeline("waiting").get_run("r")["waiter"]
+    )
+    return found
+
+
+def test_another_process_reads_a_running_steps_logs_and_follows_them(
+    sqlite_repo: Repository, tmp_path: Path
+) -> None:
+    proc, release = _start_slow(tmp_path, sqlite_repo)
+    try:
+        step_ = _step(sqlite_repo)
+        wait_until(lambda: step_.logs == "early 0\nearly 1\nearly 2\n")
+        assert step_.status == "running"
+        follow = subprocess.Popen(
+            [sys.executable, "-m", "zenml_widgets.cli", "-R", str(sqlite_repo.root), "logs",
+             "waiting", "r", "waiter", "--follow"],
+            stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert follow.stdout is not None
+        assert [follow.stdout.readline() for _ in range(3)] == [f"early {i}\n" for i in range(3)]
+        release.touch()
+        assert follow.stdout.readline() == "late\n"
+        assert follow.wait(timeout=60) == 0  # it ends with the step
+        assert follow.stdout.read() == ""
+    finally:
+        release.touch()
+        proc.wait(timeout=120)
+    assert proc.returncode == 0
+
+
+def test_a_killed_process_keeps_what_it_had_flushed(
+    sqlite_repo: Repository, tmp_path: Path
+) -> None:
+    proc, _release = _start_slow(tmp_path, sqlite_repo)
+    try:
+        step_ = _step(sqlite_repo)
+        wait_until(lambda: "early 2" in step_.logs)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    again = _step(sqlite_repo)
+    assert again.logs == "early 0\nearly 1\nearly 2\n"
+    assert again.attempts[0].log().lines()
+
+
+def test_a_failing_steps_run_still_keeps_its_logs(sqlite_repo: Repository) -> None:
+    import zw_testing as t
+
+    with pytest.raises(StepFailedError):
+        t.failing_pipeline(importer=t.importer(), exploding=t.exploding()).run(
+            run_name="broken", repository=sqlite_repo, stream_logs=False
+        )
+    step_ = sqlite_repo.get_pipeline("failing_pipeline").get_run("broken").get_step("exploding")
+    assert step_.logs.rstrip("\n").splitlines()[-1] == (step_.error or "").rstrip().splitlines()[-1]
+
+
+def test_progress_shows_a_tqdm_bar_over_the_steps(
+    sqlite_repo: Repository, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # progress=None shows it in a notebook (a kernel); True asks for it anywhere: tqdm.auto
+    # draws text on stderr here, a widget in a notebook.
+    talking(chatty=chatty(), quiet=quiet()).run(
+        run_name="barred", repository=sqlite_repo, stream_logs=False, progress=True
+    )
+    err = capsys.readouterr().err
+    assert "talking barred" in err and "2/2" in err and "step" in err
+    talking(chatty=chatty(), quiet=quiet()).run(repository=sqlite_repo, stream_logs=False)
+    assert "2/2" not in capsys.readouterr().err  # not a notebook: no bar by default
+
+
+def test_an_unreachable_artifact_store_mid_step_loses_no_line_and_says_so(
+    sqlite_repo: Repository, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from infra.log_steps import staged, stages
+
+    result: dict[str, object] = {}
+    runner = threading.Thread(
+        target=lambda: result.update(
+            run=staged(stages=stages(folder=str(tmp_path))).run(
+                run_name="r", repository=sqlite_repo, stream_logs=False
+            )
+        )
+    )
+    runner.start()
+    step_ = wait_until(lambda: sqlite_repo.get_pipeline("staged").get_run("r")["stages"])
+    wait_until(lambda: step_.logs == "stage 0\n")
+    folder = sqlite_repo.active_stack.artifact_store.path(step_.attempt_logs().key)  # type: ignore[attr-defined]
+    folder.rename(folder.with_name("away"))
+    folder.write_text("not a folder")  # the store fails every write of these logs now
+    (tmp_path / "go-1").touch()
+    wait_until(lambda: "cannot be written to the artifact store" in caplog.text)
+    folder.unlink()
+    folder.with_name("away").rename(folder)  # it answers again
+    (tmp_path / "go-2").touch()
+    runner.join(timeout=60)
+    assert step_.status == "completed"  # the step did not depend on its logs
+    lines = step_.log_lines()
+    assert [x.message for x in lines if x.stream == "stdout"] == ["stage 0", "stage 1", "stage 2"]
+    (warning,) = [x for x in lines if x.stream == "WARNING"]
+    assert warning.logger == "zenml_widgets.logs"
+    assert "the artifact store could not be written for" in warning.message
+    assert "(FileExistsError: " in warning.message  # what the store said

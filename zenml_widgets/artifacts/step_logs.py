@@ -1,0 +1,426 @@
+"""A step attempt's logs in the artifact store: written as chunks while it runs, read by anyone.
+
+The logs of attempt ``n`` of step ``s`` of run ``r`` live in the folder ``logs/r/s/n`` of the
+stack's artifact store (local or object storage), so another process (the CLI's ``--follow``,
+the explorer of another notebook, the client of a Dask run) reads them while the step runs:
+
+* ``000001.log``, ``000002.log``, ...: the chunks, in order. Each line of a chunk is one
+  :class:`LogLine`: ``time<TAB>stream<TAB>flag<TAB>logger<TAB>message``. A chunk only grows
+  (the writer appends to it, or rewrites it whole on object storage) until it is sealed and
+  the next one starts; readers take complete lines only, so a chunk read while it is written
+  is never read half.
+* ``cut.json``: once the attempt wrote more than its cap, how much of the middle was cut.
+  The writer keeps the head (the first half of the cap) and a tail (the newest chunks up to
+  the other half), deleting the oldest chunks of the tail.
+* ``end.json``: written when the attempt ended: totals, what was cut, and warnings.
+
+Nothing here knows the metadata store: keys are made of plain numbers.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, NamedTuple
+
+from zenml_widgets.exceptions import ArtifactStoreError
+
+if TYPE_CHECKING:
+    from zenml_widgets.artifacts.base import ArtifactFolder, ArtifactStore
+
+#: The first segment of every log key (``zenml-widgets gc`` looks at numeric keys only).
+LOGS_PREFIX = "logs"
+#: The default cap of one attempt's logs, in bytes.
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+CUT_FILE = "cut.json"
+END_FILE = "end.json"
+SUFFIX = ".log"
+#: Streams that are not logging levels.
+STREAMS = ("stdout", "stderr")
+#: ``LogLine.flag``: a new record; the next line of a multi-line record; the rest of a line
+#: split because it was too long (joined to the one before without a line break).
+NEW, MORE, SPLIT = "", "+", "~"
+_MAX_CHUNK = 256 * 1024
+_MIN_CHUNK = 1024
+
+
+def log_key(run_id: int, step_id: int, attempt: int) -> str:
+    """The artifact-store key of the logs of ``attempt`` of step ``step_id`` of run ``run_id``."""
+    return f"{LOGS_PREFIX}/{int(run_id)}/{int(step_id)}/{int(attempt)}"
+
+
+@dataclass(frozen=True, slots=True)
+class LogLine:
+    """One line of a step's logs.
+
+    Attributes:
+        time: when it was written (seconds since the epoch).
+        stream: ``stdout``, ``stderr``, or the level name of a ``logging`` record (``INFO``...).
+        logger: the logger's name for a logging record, else ``""``.
+        message: the text, without its line break.
+        flag: ``""`` a new record, ``"+"`` the next line of the same record, ``"~"`` the rest of
+            a line too long for one (the line goes on without a break).
+    """
+
+    time: float
+    stream: str
+    logger: str
+    message: str
+    flag: str = NEW
+
+    def encode(self) -> str:
+        """The line as stored (``message`` holds no line break)."""
+        return f"{self.time:.3f}\t{self.stream}\t{self.flag}\t{self.logger}\t{self.message}\n"
+
+
+def parse_line(text: str) -> LogLine:
+    """A stored line (without its ``\\n``) back as a ``LogLine``; a line that is not one is kept
+    whole as a ``stderr`` message rather than lost."""
+    parts = text.split("\t", 4)
+    try:
+        return LogLine(float(parts[0]), parts[1], parts[3], parts[4], parts[2])
+    except (ValueError, IndexError):
+        return LogLine(0.0, "stderr", "", text)
+
+
+def parse_chunk(data: bytes) -> tuple[list[LogLine], int]:
+    """The complete lines of ``data`` and how many bytes they take (a last line without its
+    ``\\n`` is still being written: it is left for the next read)."""
+    end = data.rfind(b"\n") + 1
+    if end == 0:
+        return [], 0
+    text = data[:end].decode("utf-8", errors="backslashreplace")
+    return [parse_line(t) for t in text.split("\n")[:-1]], end
+
+
+def chunk_name(seq: int) -> str:
+    """The name of chunk number ``seq`` (from 1)."""
+    return f"{seq:06d}{SUFFIX}"
+
+
+def chunk_seq(name: str) -> int | None:
+    """The number of chunk ``name``; ``None`` for a file that is not a chunk."""
+    stem = name.removesuffix(SUFFIX)
+    return int(stem) if name.endswith(SUFFIX) and stem.isdigit() else None
+
+
+def fmt_bytes(n: int) -> str:
+    """``n`` bytes for people: ``812 B``, ``3.4 KB``, ``7.8 MB``."""
+    if n < 1024:
+        return f"{n} B"
+    exp = min(int(math.log(n, 1024)), 4)
+    return f"{n / 1024**exp:.1f} {'KMGT'[exp - 1]}B"
+
+
+def cut_notice(lines: int, size: int, time_: float = 0.0) -> LogLine:
+    """The line shown where the middle of long logs was cut."""
+    what = f"{lines:,} line{'s' if lines != 1 else ''} ({fmt_bytes(size)})"
+    return LogLine(time_, "cut", "", f"[... {what} cut: the logs' size cap keeps head and tail]")
+
+
+@dataclass
+class _Chunk:
+    seq: int
+    size: int = 0
+    lines: int = 0
+    head: bool = True
+
+
+class Block(NamedTuple):
+    """Lines written together: one time, stream and logger, one message per line (no line
+    breaks in a message). ``first_flag`` is the first line's flag, ``rest_flag`` the others'
+    (``MORE`` for the lines of one multi-line logging record)."""
+
+    time: float
+    stream: str
+    logger: str
+    messages: list[str]
+    first_flag: str = NEW
+    rest_flag: str = NEW
+
+    def encode(self) -> bytes:
+        """The block's lines as stored, encoded at once."""
+        pre = f"{self.time:.3f}\t{self.stream}\t"
+        after = f"\t{self.logger}\t"
+        messages = self.messages
+        text = pre + self.first_flag + after + messages[0] + "\n"
+        if len(messages) > 1:
+            rest = pre + self.rest_flag + after
+            text += rest + ("\n" + rest).join(messages[1:]) + "\n"
+        return text.encode("utf-8", "backslashreplace")
+
+    def pieces(self, longest: int) -> list[Block]:
+        """The block with no message longer than ``longest`` characters: a longer one goes on in
+        lines flagged ``SPLIT``."""
+        if max(map(len, self.messages)) <= longest:
+            return [self]
+        out: list[Block] = []
+        for i, message in enumerate(self.messages):
+            flag = self.first_flag if i == 0 else self.rest_flag
+            for start in range(0, max(1, len(message)), longest):
+                piece = message[start : start + longest]
+                first = flag if start == 0 else SPLIT
+                out.append(self._replace(messages=[piece], first_flag=first))
+        return out
+
+
+#: What ``LogWriter.add`` changes, and puts back when the store fails.
+_STATE = (
+    "chunks", "open", "buffer", "stored", "in_head", "head_size",
+    "cut_lines", "cut_bytes", "total_lines", "total_bytes",
+)  # fmt: skip
+
+
+class LogWriter:
+    """Writes one attempt's logs as chunks into ``store`` under ``key``, within ``max_bytes``.
+
+    ``add(blocks)`` writes the lines at once (appended to the open chunk, or the open chunk
+    rewritten whole on object storage, which cannot append); ``finish()`` writes ``end.json``.
+    Errors of the store are raised as they are: the caller keeps the blocks and tries again.
+    """
+
+    def __init__(self, store: ArtifactStore, key: str, max_bytes: int = DEFAULT_MAX_BYTES):
+        self.folder: ArtifactFolder = store.folder(key)
+        self.appends = bool(store.is_local)
+        self.max_bytes = max(4 * _MIN_CHUNK, int(max_bytes))
+        self.chunk_size = min(_MAX_CHUNK, max(_MIN_CHUNK, self.max_bytes // 8))
+        self.head_budget = self.max_bytes // 2
+        self.tail_budget = self.max_bytes - self.head_budget
+        self.longest = self.chunk_size // 8  # characters of one line (UTF-8: up to 6 bytes each)
+        self.chunks: list[_Chunk] = []  # sealed and kept
+        self.open = _Chunk(1)
+        self.buffer = bytearray()  # the open chunk's bytes
+        self.stored = 0  # how many of them the store has
+        self.in_head = True
+        self.head_size = 0
+        self.cut_lines = self.cut_bytes = 0
+        self.total_lines = self.total_bytes = 0
+
+    def add(self, blocks: Sequence[Block]) -> None:
+        """Write ``blocks`` (in order) to the store, keeping within the cap. All or nothing:
+        when the store fails, the writer is as it was before (the caller adds the same blocks
+        again later, and none is written twice)."""
+        if not blocks:
+            return
+        saved = copy.deepcopy({name: getattr(self, name) for name in _STATE})
+        try:
+            for block in blocks:
+                for piece in block.pieces(self.longest):
+                    self._put(piece)
+            self._store_open()
+            self._trim()
+        except Exception:
+            for name, value in saved.items():
+                setattr(self, name, value)
+            raise
+
+    def _put(self, block: Block) -> None:
+        data = block.encode()
+        if len(data) > self.chunk_size and len(block.messages) > 1:
+            half = len(block.messages) // 2
+            rest_first = block.rest_flag
+            self._put(block._replace(messages=block.messages[:half]))
+            self._put(block._replace(messages=block.messages[half:], first_flag=rest_first))
+            return
+        if self.in_head and self.head_size + len(self.buffer) + len(data) > self.head_budget:
+            self._seal()  # the head is full: what follows is the tail
+            self.in_head = False
+        if self.buffer and len(self.buffer) + len(data) > self.chunk_size:
+            self._seal()
+        self.buffer += data
+        count = len(block.messages)
+        self.open.lines += count
+        self.total_lines += count
+        self.total_bytes += len(data)
+
+    def _seal(self) -> None:
+        """Write the open chunk out whole and start the next one."""
+        if not self.buffer:
+            return
+        self._store_open()
+        self.open.size = len(self.buffer)
+        self.open.head = self.in_head
+        if self.in_head:
+            self.head_size += self.open.size
+        self.chunks.append(self.open)
+        self.open = _Chunk(self.open.seq + 1)
+        self.buffer = bytearray()
+        self.stored = 0
+
+    def _store_open(self) -> None:
+        if self.stored == len(self.buffer):
+            return
+        name = chunk_name(self.open.seq)
+        if self.appends:
+            with self.folder.open(name, "ab") as f:
+                f.write(bytes(self.buffer[self.stored :]))
+        else:
+            with self.folder.open(name, "wb") as f:
+                f.write(bytes(self.buffer))
+        self.stored = len(self.buffer)
+
+    def _trim(self) -> None:
+        """Delete the oldest chunks of the tail while the tail is over its budget."""
+        if self.in_head:
+            return
+        tail = [c for c in self.chunks if not c.head]
+        size = sum(c.size for c in tail) + len(self.buffer)
+        cut = False
+        while tail and size > self.tail_budget:
+            oldest = tail.pop(0)
+            self.folder.remove(chunk_name(oldest.seq))
+            self.chunks.remove(oldest)
+            size -= oldest.size
+            self.cut_lines += oldest.lines
+            self.cut_bytes += oldest.size
+            cut = True
+        if cut:
+            self._write_json(CUT_FILE, {"lines": self.cut_lines, "bytes": self.cut_bytes})
+
+    def finish(self, warnings: Sequence[str] = ()) -> None:
+        """Write ``end.json``: the attempt's logs are complete (nothing at all for an attempt
+        that wrote nothing: no folder is its empty logs)."""
+        self._store_open()
+        if not self.total_lines and not warnings:
+            return
+        self._write_json(
+            END_FILE,
+            {
+                "ended": time.time(),
+                "lines": self.total_lines,
+                "bytes": self.total_bytes,
+                "cut_lines": self.cut_lines,
+                "cut_bytes": self.cut_bytes,
+                "warnings": list(warnings),
+            },
+        )
+
+    def _write_json(self, name: str, data: dict[str, object]) -> None:
+        with self.folder.open(name, "wb") as f:
+            f.write(json.dumps(data).encode("utf-8"))
+
+
+@dataclass
+class LogEnd:
+    """What ``end.json`` says: the attempt's logs are complete."""
+
+    lines: int = 0
+    size: int = 0
+    cut_lines: int = 0
+    cut_bytes: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+class LogReader:
+    """Reads one attempt's logs, whole or as they grow.
+
+    ``poll()`` returns the lines written since the last poll (a notice line where the middle
+    was cut), ``ended`` tells when the writer finished. Each poll lists the folder once and
+    reads only the new bytes of the chunks.
+    """
+
+    def __init__(self, store: ArtifactStore, key: str) -> None:
+        self.folder: ArtifactFolder = store.folder(key)
+        self.key = key
+        self.seq = 1  # the chunk being read
+        self.offset = 0  # bytes of it already read
+        self.end: LogEnd | None = None
+        self._cut_shown = (0, 0)
+
+    @property
+    def ended(self) -> bool:
+        """Whether the writer finished (``end.json`` was seen by the last poll)."""
+        return self.end is not None
+
+    def poll(self) -> list[LogLine]:
+        """The complete lines written since the last poll, in order."""
+        try:
+            names = self.folder.listdir()
+        except (OSError, ArtifactStoreError):
+            return []
+        ended = END_FILE in names  # seen before the chunks are read: nothing follows it
+        chunks = sorted(s for s in map(chunk_seq, names) if s is not None and s >= self.seq)
+        out: list[LogLine] = []
+        for seq in chunks:
+            if seq != self.seq:
+                out.extend(self._cut(names))
+                self.seq, self.offset = seq, 0
+            out.extend(self._read(seq))
+            if seq != chunks[-1]:
+                self.seq, self.offset = seq + 1, 0
+        if ended:
+            self.end = self._end()
+        return out
+
+    def _read(self, seq: int) -> list[LogLine]:
+        try:
+            with self.folder.open(chunk_name(seq), "rb") as f:
+                f.seek(self.offset)
+                data = f.read()
+        except FileNotFoundError:  # deleted (cut) since it was listed
+            return []
+        lines, used = parse_chunk(data)
+        self.offset += used
+        return lines
+
+    def _cut(self, names: list[str]) -> list[LogLine]:
+        """The notice of what was cut, once per new amount."""
+        if CUT_FILE not in names:
+            return []
+        try:
+            with self.folder.open(CUT_FILE, "rb") as f:
+                cut = json.loads(f.read())
+            lines, size = int(cut["lines"]), int(cut["bytes"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return []
+        if (lines, size) == self._cut_shown:
+            return []
+        shown_lines, shown_size = self._cut_shown
+        self._cut_shown = (lines, size)
+        return [cut_notice(lines - shown_lines, size - shown_size)]
+
+    def _end(self) -> LogEnd:
+        try:
+            with self.folder.open(END_FILE, "rb") as f:
+                data = json.loads(f.read())
+            return LogEnd(
+                int(data["lines"]),
+                int(data["bytes"]),
+                int(data["cut_lines"]),
+                int(data["cut_bytes"]),
+                [str(w) for w in data.get("warnings", [])],
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            return LogEnd()
+
+
+def read_lines(store: ArtifactStore, key: str) -> tuple[list[LogLine], LogEnd | None]:
+    """All the lines of the logs at ``key`` as they are now, and their end (``None`` while the
+    attempt runs, or when it was killed before it ended)."""
+    reader = LogReader(store, key)
+    lines = reader.poll()
+    return lines, reader.end
+
+
+def line_text(line: LogLine) -> str:
+    """One line as a console showed it: stdout and stderr as written, the first line of a
+    logging record as ``LEVEL:logger:message``."""
+    if line.flag != NEW or not line.logger or line.stream in STREAMS:
+        return line.message
+    return f"{line.stream}:{line.logger}:{line.message}"
+
+
+def as_text(lines: Iterable[LogLine]) -> str:
+    """Lines as the text a console showed (``line_text``), the pieces of a split line joined
+    again."""
+    out: list[str] = []
+    for line in lines:
+        if line.flag == SPLIT and out:
+            out[-1] += line.message
+        else:
+            out.append(line_text(line))
+    return "\n".join(out) + ("\n" if out else "")

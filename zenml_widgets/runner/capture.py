@@ -1,0 +1,364 @@
+"""What a step attempt prints and logs, kept in the artifact store while it runs.
+
+One router per process, installed the first time a step runs and kept: ``sys.stdout`` and
+``sys.stderr`` become :class:`StreamRouter` objects and the root logger gets a
+:class:`LoggingRouter` handler. Each write asks the running attempt of its thread
+(``runner/context.py``: a ``ContextVar``, inherited by the threads a step starts) for its
+:class:`AttemptLog`; with none (no step runs in this thread) the write goes to the stream that
+was there before, untouched. So the steps a Dask worker runs at once in its threads each keep
+their own lines, and nothing else is captured.
+
+The hot path of a write only appends the text to the attempt's list; one background thread
+per process (:class:`_Flusher`) cuts the lists every ``TICK`` seconds into lines, echoes them
+to the console prefixed with the step's name when asked (``[trainer] epoch 3``), and writes
+them to the artifact store (``artifacts/step_logs.py``) at least every ``FLUSH_INTERVAL``
+seconds. A line's time is exact for logging records and stream switches, and within ``TICK``
+for runs of lines of one stream.
+
+Not captured: output written straight to the file descriptors (C extensions, subprocesses).
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import contextvars
+import logging
+import threading
+import time
+import traceback
+from collections import deque
+from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING, Any
+
+from zenml_widgets.artifacts.step_logs import (
+    DEFAULT_MAX_BYTES,
+    MORE,
+    NEW,
+    SPLIT,
+    Block,
+    LogWriter,
+    fmt_bytes,
+    log_key,
+)
+from zenml_widgets.runner.log_routing import ROUTING
+
+if TYPE_CHECKING:
+    from zenml_widgets.runner.context import StepContext
+
+logger = logging.getLogger("zenml_widgets")
+
+#: Seconds between the cuts of the lines being written (and their echo).
+TICK = 0.1
+#: Seconds between writes of an attempt's lines to the artifact store (at most).
+FLUSH_INTERVAL = 1.0
+#: The ``StepContext`` part of an attempt's logs.
+PART = "logs"
+#: Seconds a partial line (no line break yet) waits before it is written as it is.
+PARTIAL_WAIT = 1.0
+_STDOUT, _STDERR = "stdout", "stderr"
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    """How an attempt's output is kept.
+
+    Attributes:
+        capture: whether to keep it at all (``False``: the output goes where it went before).
+        level: the lowest level of the logging records kept.
+        max_bytes: the cap of one attempt's logs (head and tail kept).
+        echo: print each line on this process's console too, prefixed ``[step] ``.
+    """
+
+    capture: bool = True
+    level: int = logging.INFO
+    max_bytes: int = DEFAULT_MAX_BYTES
+    echo: bool = False
+
+    @classmethod
+    def from_options(cls, options: dict[str, Any], *, echo: bool = False) -> LogSettings:
+        """Settings from a stack's ``log_options`` (checked already)."""
+        level = options.get("level", "INFO")
+        number = level if isinstance(level, int) else logging.getLevelName(level)
+        return cls(
+            capture=bool(options.get("capture", True)),
+            level=int(number),
+            max_bytes=int(options.get("max_bytes", DEFAULT_MAX_BYTES)),
+            echo=echo,
+        )
+
+
+class AttemptLog:
+    """One attempt's captured lines, on their way to the artifact store (a ``StepContext``
+    part: closed, so flushed and finished, when the attempt ends)."""
+
+    def __init__(self, context: StepContext, settings: LogSettings) -> None:
+        self.name = context.step_name
+        self.key = log_key(context.run_id, context.step_id, context.attempt)
+        self.writer = LogWriter(context.stack.artifact_store, self.key, settings.max_bytes)
+        self.level = settings.level
+        self.echo = settings.echo
+        self.stream = _STDOUT  # the stream ``texts`` holds
+        self.texts: list[str] = []  # written since the last cut (the hot path appends)
+        self.segments: deque[tuple[float, str, Any]] = deque()
+        self.ripe = 0  # segments cut before the last tick: no late append can reach them
+        self.partial: dict[str, tuple[float, str]] = {}
+        self.continues: set[str] = set()  # streams whose next line goes on a written part
+        self.decoders: dict[str, codecs.IncrementalDecoder] = {}
+        self.pending: list[Block] = []  # lines not in the store yet
+        self.pending_bytes = 0
+        self.last_store = time.monotonic()
+        self.failing_since: float | None = None
+        self.failure = ""
+        self.lost_lines = 0
+        self.warnings: list[str] = []
+        self.lock = threading.Lock()
+        self.closed = False
+        self._token: contextvars.Token[AttemptLog | None] | None = None
+
+    def start(self) -> AttemptLog:
+        """Route this thread's output (and its new threads') here, until ``close``."""
+        self._token = ROUTING.enter(self)
+        _FLUSHER.watch(self)
+        return self
+
+    # -- the writing side (any thread of the step) ------------------------------------------
+
+    def switch(self, stream: str) -> None:
+        """The next texts are of ``stream``: the ones before are cut off as a segment."""
+        self.cut(time.time())
+        self.stream = stream
+
+    def cut(self, now: float) -> None:
+        """Cut the texts written so far off into a segment of time ``now``."""
+        texts = self.texts
+        if texts:
+            self.texts = []
+            self.segments.append((now, self.stream, texts))
+
+    def add_record(self, record: logging.LogRecord) -> None:
+        """Keep a logging record (its message, exception and stack, as lines of one record)."""
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string: keep what was given
+            message = f"{record.msg!r} % {record.args!r}"
+        if record.exc_info:
+            message += "\n" + "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
+        elif record.exc_text:
+            message += "\n" + record.exc_text
+        if record.stack_info:
+            message += "\n" + record.stack_info
+        self.cut(time.time())
+        self.segments.append((record.created, record.levelname, (record.name, message)))
+
+    def add_error(self, text: str) -> None:
+        """End the attempt's stderr with ``text`` (why the attempt failed)."""
+        self.cut(time.time())
+        self.segments.append((time.time(), _STDERR, [text.rstrip("\n") + "\n"]))
+
+    def add_bytes(self, stream: str, data: bytes | bytearray | memoryview) -> None:
+        """Keep bytes written to ``sys.stdout.buffer`` (invalid UTF-8 kept as ``\\xNN``)."""
+        decoder = self.decoders.get(stream)
+        if decoder is None:
+            decoder = self.decoders[stream] = codecs.getincrementaldecoder("utf-8")(
+                "backslashreplace"
+            )
+        text = decoder.decode(bytes(data))
+        if text:
+            if self.stream is not stream:
+                self.switch(stream)
+            self.texts.append(text)
+
+    # -- the flushing side (the flusher thread, and close) ----------------------------------
+
+    def drain(self, now: float, final: bool = False) -> list[Block]:
+        """Lines complete since the last drain, as blocks (with ``final``: everything)."""
+        ripe = len(self.segments) if final else self.ripe
+        self.cut(now)
+        blocks: list[Block] = []
+        for _ in range(len(self.segments) if final else ripe):
+            stamp, stream, data = self.segments.popleft()
+            if isinstance(data, list):
+                self._lines(blocks, stamp, stream, "".join(data))
+            else:
+                name, message = data
+                blocks.append(Block(stamp, stream, name, message.split("\n"), NEW, MORE))
+        self.ripe = len(self.segments)
+        self._partials(blocks, now, final)
+        return blocks
+
+    def _lines(self, blocks: list[Block], stamp: float, stream: str, text: str) -> None:
+        before = self.partial.pop(stream, None)
+        if before is not None:
+            text = before[1] + text
+        lines = text.split("\n")
+        last = lines.pop()
+        if last:
+            self.partial[stream] = (before[0] if before else stamp, last)
+        if lines:
+            flag = SPLIT if stream in self.continues else NEW
+            self.continues.discard(stream)
+            blocks.append(Block(stamp, stream, "", lines, flag, NEW))
+
+    def _partials(self, blocks: list[Block], now: float, final: bool) -> None:
+        """Partial lines that waited long enough (or all, at the end) are written as they
+        are; what follows them on their stream goes on the same line (``SPLIT``)."""
+        for stream, (since, text) in list(self.partial.items()):
+            if final or time.time() - since >= PARTIAL_WAIT:
+                del self.partial[stream]
+                flag = SPLIT if stream in self.continues else NEW
+                blocks.append(Block(now, stream, "", [text], flag, NEW))
+                self.continues.add(stream)
+
+    def flush(self, final: bool = False) -> None:
+        """Drain, echo, and write to the store when due (with ``final``: now, and finish)."""
+        with self.lock:
+            blocks = self.drain(time.time(), final)
+            if self.echo and blocks:
+                echo(self.name, blocks)
+            self.pending += blocks
+            self.pending_bytes += sum(sum(map(len, b.messages)) for b in blocks)
+            due = time.monotonic() - self.last_store >= FLUSH_INTERVAL
+            if final or (self.pending and (due or self.pending_bytes > 256 * 1024)):
+                self._store(final)
+
+    def _store(self, final: bool) -> None:
+        try:
+            if self.failing_since is not None:
+                self.pending.append(self._late_notice())
+            self.writer.add(self.pending)
+            if final:
+                self.writer.finish(self.warnings)
+        except Exception as e:  # the store is unreachable: keep the lines, try again later
+            self._failed(e)
+            return
+        finally:
+            self.last_store = time.monotonic()
+        if self.failing_since is not None:
+            self.failing_since = None
+        self.pending, self.pending_bytes = [], 0
+
+    def _failed(self, error: Exception) -> None:
+        if self.failing_since is None:
+            self.failing_since = time.time()
+            self.failure = f"{type(error).__name__}: {error}"
+            logger.warning(
+                "Step %r: its logs cannot be written to the artifact store (%s); they are "
+                "kept in memory (up to %s) and written when it answers again",
+                self.name,
+                self.failure,
+                fmt_bytes(self.writer.max_bytes),
+            )
+        elif self.pending and self.pending[-1].logger == "zenml_widgets.logs":
+            self.pending.pop()  # the notice is made again, with the new figures
+        while self.pending_bytes > self.writer.max_bytes and len(self.pending) > 1:
+            dropped = self.pending.pop(len(self.pending) // 2)  # keep head and tail
+            self.pending_bytes -= sum(map(len, dropped.messages))
+            self.lost_lines += len(dropped.messages)
+
+    def _late_notice(self) -> Block:
+        down = time.time() - (self.failing_since or time.time())
+        text = (
+            f"the artifact store could not be written for {down:.1f} s ({self.failure}); "
+            "the lines before this one were held and written late"
+        )
+        if self.lost_lines:
+            text += f", {self.lost_lines:,} lines of the middle were lost"
+        self.warnings.append(text)
+        return Block(time.time(), "WARNING", "zenml_widgets.logs", [text])
+
+    def close(self) -> None:
+        """The attempt ended: write what is left and ``end.json``; never raises (the step's
+        result does not depend on its logs)."""
+        if self._token is not None:
+            ROUTING.leave(self, self._token)
+            self._token = None
+        try:
+            self.flush(final=True)
+        except Exception:
+            logger.warning("Step %r: its last log lines could not be written", self.name)
+        self.closed = True
+        if self.failing_since is not None:
+            logger.warning(
+                "Step %r: its logs could not be written to the artifact store (%s); %s lost",
+                self.name,
+                self.failure,
+                f"{sum(len(b.messages) for b in self.pending) + self.lost_lines:,} lines",
+            )
+        _FLUSHER.forget(self)
+
+
+def echo(name: str, blocks: list[Block]) -> None:
+    """Print ``blocks`` on the console this process had before the router, each line prefixed
+    with ``[name] `` (stdout to stdout; stderr and logging records to stderr)."""
+    prefix = f"[{name}] "
+    used: list[IO[str]] = []
+    for block in blocks:
+        if block.stream == _STDOUT:
+            target = ROUTING.original(_STDOUT)
+            lines = block.messages
+        else:
+            target = ROUTING.original(_STDERR)
+            lines = block.messages
+            if block.stream != _STDERR:
+                lines = [f"{block.stream} {block.logger}: {lines[0]}", *lines[1:]]
+        if target is None:
+            continue
+        try:
+            target.write(prefix + ("\n" + prefix).join(lines) + "\n")
+        except (OSError, ValueError):  # a closed console: the lines are kept all the same
+            continue
+        if target not in used:
+            used.append(target)
+    for target in used:  # a console that is a pipe shows them now, not when its buffer fills
+        with contextlib.suppress(OSError, ValueError):
+            target.flush()
+
+
+class _Flusher:
+    """The process's one thread that drains the open attempt logs every ``TICK`` seconds."""
+
+    def __init__(self) -> None:
+        self.logs: list[AttemptLog] = []
+        self.lock = threading.Lock()
+        self.thread: threading.Thread | None = None
+
+    def watch(self, log: AttemptLog) -> None:
+        with self.lock:
+            self.logs.append(log)
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(
+                    target=self._run, name="zenml-step-logs", daemon=True
+                )
+                # started from an empty context: it is no step's thread, and in a notebook
+                # its echo goes to the cell that runs, not to the one that started it
+                contextvars.Context().run(self.thread.start)
+
+    def forget(self, log: AttemptLog) -> None:
+        with self.lock:
+            if log in self.logs:
+                self.logs.remove(log)
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(TICK)
+            with self.lock:
+                logs = list(self.logs)
+            for log in logs:
+                if log.closed:
+                    continue
+                try:
+                    log.flush()
+                except Exception:  # never let one log stop the others'
+                    logger.debug("flushing the logs of step %r failed", log.name, exc_info=True)
+
+
+_FLUSHER = _Flusher()
+
+
+def capture(context: StepContext, settings: LogSettings) -> AttemptLog | None:
+    """Keep the output of ``context``'s attempt (from this thread, and the threads it starts)
+    as its ``logs`` part, closed when the attempt ends; ``None`` if ``settings`` say not to."""
+    if not settings.capture:
+        return None
+    return context.part(PART, lambda: AttemptLog(context, settings).start())

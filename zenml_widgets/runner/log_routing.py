@@ -1,0 +1,210 @@
+"""The process's router of output: ``sys.stdout``, ``sys.stderr`` and the root logger send
+what a running step writes to its attempt's log (``runner/capture.py``), anything else where it
+went before.
+
+Installed once per process, the first time a step captures its output (and again if something
+replaced ``sys.stdout`` since); never swapped per step. A write finds its attempt's log in a
+``ContextVar`` that ``capture`` sets in the step's context, which the threads the step starts
+inherit (``runner/context.py``). While steps run, the root logger's level is lowered to the
+lowest level they keep; the root's other handlers get a filter so that they see only what
+they saw before.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import sys
+import threading
+from collections import Counter
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from zenml_widgets.runner.capture import AttemptLog
+
+_capture: contextvars.ContextVar[AttemptLog | None] = contextvars.ContextVar(
+    "zenml_widgets_logs", default=None
+)
+_capture_get = _capture.get
+_str_len = str.__len__
+
+
+def current_log() -> AttemptLog | None:
+    """The log of the step attempt this thread runs for, if its output is captured."""
+    return _capture_get()
+
+
+class StreamRouter:
+    """``sys.stdout`` / ``sys.stderr``: a write from a running step goes to its attempt's log,
+    any other to the stream that was there before (``original``)."""
+
+    def __init__(self, name: str, original: IO[str]) -> None:
+        self.name = name
+        self.original = original
+        self._buffer = BytesRouter(self)
+
+    def write(self, text: str) -> int:
+        # The hot path of a printing step: a few attribute loads and C calls, no more.
+        log = _capture_get()
+        if log is None:
+            return self.original.write(text)
+        try:
+            size = _str_len(text)  # refuses anything but a str, as a real stream does
+        except TypeError:
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}") from None
+        if log.stream is not self.name:
+            log.switch(self.name)
+        log.texts.append(text)
+        return size
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        if _capture_get() is None:
+            self.original.flush()
+
+    @property
+    def buffer(self) -> BytesRouter:
+        """The binary side (``sys.stdout.buffer.write(b"...")``), routed the same way."""
+        return self._buffer
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.original, name)
+
+
+class BytesRouter:
+    """``sys.stdout.buffer``: bytes from a running step go to its log, decoded as UTF-8."""
+
+    def __init__(self, router: StreamRouter) -> None:
+        self._router = router
+
+    def write(self, data: bytes) -> int:
+        log = _capture_get()
+        if log is not None:
+            log.add_bytes(self._router.name, data)
+            return len(data)
+        original = self._router.original
+        binary = getattr(original, "buffer", None)
+        if binary is not None:
+            return int(binary.write(data))
+        original.write(bytes(data).decode("utf-8", "backslashreplace"))
+        return len(data)
+
+    def flush(self) -> None:
+        binary = getattr(self._router.original, "buffer", None)
+        if _capture_get() is None and binary is not None:
+            binary.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(getattr(self._router.original, "buffer", None), name)
+
+
+class LoggingRouter(logging.Handler):
+    """A handler of the root logger: records of a running step go to its log (from its
+    level up); others are left to the other handlers, as if this one were not there."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.NOTSET)
+        self.gate = logging.WARNING  # the root's level before steps asked for lower ones
+
+    def handle(self, record: logging.LogRecord) -> bool:
+        log = _capture_get()
+        if log is not None and not log.closed:
+            if record.levelno >= log.level:
+                log.add_record(record)
+            return True
+        last = logging.lastResort
+        outside = record.levelno >= self.gate and not _other_handlers(record.name, self)
+        if last is not None and outside:  # what Python does when no handler takes a record
+            last.handle(record)
+        return True
+
+    def emit(self, record: logging.LogRecord) -> None:  # pragma: no cover - handle() decides
+        self.handle(record)
+
+
+class _Gate(logging.Filter):
+    """Put on the root's other handlers while steps lowered the root's level: they see what
+    they saw before."""
+
+    def __init__(self, level: int) -> None:
+        super().__init__()
+        self.level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= self.level
+
+
+def _other_handlers(name: str, mine: logging.Handler) -> bool:
+    """Whether a record of logger ``name`` reaches a handler other than ``mine``."""
+    node: Any = logging.getLogger(name)
+    while node is not None:
+        if any(h is not mine for h in node.handlers):
+            return True
+        if not node.propagate:
+            return False
+        node = node.parent
+    return False
+
+
+class Routing:
+    """The process's routers, and the root logger's level while steps run."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.handler = LoggingRouter()
+        self.levels: Counter[int] = Counter()
+        self.saved_level: int | None = None
+        self.gates: list[tuple[logging.Handler, _Gate]] = []
+
+    def original(self, name: str) -> IO[str] | None:
+        """The stream ``sys.<name>`` was before the router (``None`` if there is none)."""
+        stream: Any = getattr(sys, name, None)
+        while isinstance(stream, StreamRouter):
+            stream = stream.original
+        return stream  # type: ignore[no-any-return]
+
+    def enter(self, log: AttemptLog) -> contextvars.Token[AttemptLog | None]:
+        """Route this context's output to ``log`` (until ``leave``)."""
+        with self.lock:
+            for name in ("stdout", "stderr"):
+                stream = getattr(sys, name, None)
+                if stream is not None and not isinstance(stream, StreamRouter):
+                    setattr(sys, name, StreamRouter(name, stream))
+            self.levels[log.level] += 1
+            self._set_level()
+        return _capture.set(log)
+
+    def leave(self, log: AttemptLog, token: contextvars.Token[AttemptLog | None]) -> None:
+        """Stop routing to ``log`` (the attempt ended)."""
+        _capture.reset(token)
+        with self.lock:
+            self.levels[log.level] -= 1
+            if self.levels[log.level] <= 0:
+                del self.levels[log.level]
+            self._set_level()
+
+    def _set_level(self) -> None:
+        root = logging.getLogger()
+        if not self.levels:
+            if self.saved_level is not None:
+                root.removeHandler(self.handler)
+                for handler, gate in self.gates:
+                    handler.removeFilter(gate)
+                self.gates = []
+                root.setLevel(self.saved_level)
+                self.saved_level = None
+            return
+        if self.saved_level is None:
+            self.saved_level = root.level
+            self.handler.gate = root.getEffectiveLevel() or logging.NOTSET
+            self.gates = [(h, _Gate(self.handler.gate)) for h in root.handlers]
+            for handler, gate in self.gates:
+                handler.addFilter(gate)
+            root.addHandler(self.handler)
+        root.setLevel(min(self.saved_level, *self.levels))
+
+
+ROUTING = Routing()
