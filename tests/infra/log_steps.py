@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from zenml_widgets import pipeline, step
+from zenml_widgets import log_metric, pipeline, step
 
 TIMEOUT = 60
 
@@ -67,10 +67,11 @@ def start() -> int:
 
 @step(enable_cache=False)
 def held(x: int, release: str = "") -> int:
-    """Prints a line a tick until the file ``release`` exists."""
+    """Prints a line and logs a metric point a tick until the file ``release`` exists."""
     i = 0
     while not Path(release).exists():
         print(f"tick {i}")
+        log_metric("tick", i)
         i += 1
         time.sleep(0.2)
     print("released", file=sys.stderr)

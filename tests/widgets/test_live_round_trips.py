@@ -25,6 +25,12 @@ def on(root: Path, url: str, artifacts: Path) -> Repository:
     return Repository(root)
 
 
+def tick_points(explorer: HistoryExplorer) -> int:
+    """How many points of the held step's ``tick`` metric the explorer's curves show."""
+    curves = explorer.curves.curves
+    return 0 if curves is None or "tick" not in curves.points else len(curves.points["tick"].steps)
+
+
 def test_a_tick_of_a_running_run_takes_two_round_trips(
     tmp_path: Path, postgres_url: str, latency_proxy: tuple[str, LatencyProxy]
 ) -> None:
@@ -37,9 +43,13 @@ def test_a_tick_of_a_running_run_takes_two_round_trips(
         wait_until(lambda: reader.get_pipeline("held_chain").get_run("r")["held"].logs)
         explorer = HistoryExplorer(reader).select("held_chain", "r", "held")
         lines = len(explorer.logs.lines)
+        points = tick_points(explorer)
         trips = []
         deadline = time.monotonic() + 60
-        while len(explorer.logs.lines) <= lines or len(trips) < 3:  # till the tail grew
+        # till the log tail and the learning curve (flushed every 2 s) grew
+        while (
+            len(explorer.logs.lines) <= lines or tick_points(explorer) <= points or len(trips) < 3
+        ):
             assert time.monotonic() < deadline, trips
             time.sleep(0.3)  # as the live refresh waits between ticks
             with proxy.counting() as counted:
@@ -49,6 +59,7 @@ def test_a_tick_of_a_running_run_takes_two_round_trips(
         print("round trips of the live ticks:", trips)
         assert ("held", "running") in dag_statuses(explorer)
         assert len(explorer.logs.lines) > lines  # the log tail grew (the artifact store)
+        assert "<svg" in explorer.curves.chart.value  # the curve grew, read with the snapshot
         held.release()
         with proxy.counting() as counted:
             assert not explorer.state.refresh_run()  # ended: refreshed as refresh() does

@@ -17,12 +17,14 @@ from itertools import groupby
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
+from zenml_widgets.store.reads import run_graph_statements
 from zenml_widgets.store.sql import Sql, placeholders
 from zenml_widgets.store.values import encode
 from zenml_widgets.store.writes import HistoryWrites, _Known
 
 if TYPE_CHECKING:
     from zenml_widgets.store.connection import Connection
+    from zenml_widgets.store.records import RunGraph
 
 #: The run-value kind of a logged metric's last value, and the word in its column name.
 CURVE = "curve"
@@ -274,21 +276,23 @@ class MetricHistory(HistoryWrites):
     ) -> tuple[list[MetricSeriesRecord], dict[str, MetricPoints]]:
         """A step's metrics and about ``max_points`` points of each, read together (one round
         trip to a server): what its learning curves show."""
-        series = Sql(
-            f"SELECT {_SERIES_COLUMNS} FROM {_SERIES_OF} WHERE st.id = ? ORDER BY ms.name",
-            (step_id,),
+        found, rows = self._read().batch(
+            "reading a step's metrics", _curve_statements(step_id, max_points)
         )
-        points = (
-            Sql(
-                f"SELECT ms.name, mp.step, mp.value, mp.time FROM {_SERIES_OF} "
-                "JOIN metric_points mp ON mp.series_id = ms.id WHERE st.id = ?",
-                (step_id,),
-            )
-            + _sampled(max_points)
-            + " ORDER BY ms.name, mp.seq"
-        )
-        found, rows = self._read().batch("reading a step's metrics", [series, points])
         return _series(found[1]), _points(rows[1])
+
+    def run_graph_and_curves(
+        self, run_id: int, step_id: int, *, max_points: int
+    ) -> tuple[RunGraph, tuple[list[MetricSeriesRecord], dict[str, MetricPoints]]]:
+        """:meth:`run_graph` and :meth:`step_curves` of one of its steps, read together (one
+        round trip to a server): a tick of the live explorer on a step that logs metrics."""
+        conn = self._read()
+        rows = conn.batch(
+            "reading a run",
+            [*run_graph_statements(run_id), *_curve_statements(step_id, max_points)],
+        )
+        found, points = rows[-2:]
+        return self._graph_of(conn, rows[:-2]), (_series(found[1]), _points(points[1]))
 
     def curve_histories(
         self,
@@ -340,3 +344,21 @@ class MetricHistory(HistoryWrites):
         )
         runs, steps, values = _columns(self._read().rows("reading metric histories", sql), 3)
         return runs, steps, values
+
+
+def _curve_statements(step_id: int, max_points: int) -> list[Sql]:
+    """A step's metrics and about ``max_points`` points of each (every k-th and the last)."""
+    series = Sql(
+        f"SELECT {_SERIES_COLUMNS} FROM {_SERIES_OF} WHERE st.id = ? ORDER BY ms.name",
+        (step_id,),
+    )
+    points = (
+        Sql(
+            f"SELECT ms.name, mp.step, mp.value, mp.time FROM {_SERIES_OF} "
+            "JOIN metric_points mp ON mp.series_id = ms.id WHERE st.id = ?",
+            (step_id,),
+        )
+        + _sampled(max_points)
+        + " ORDER BY ms.name, mp.seq"
+    )
+    return [series, points]

@@ -268,28 +268,13 @@ class HistoryReads(abc.ABC):
         if cached is not None:
             self._graphs.move_to_end(run_id)
             return cached
-        action = "reading a run"
         conn = self._read()
-        of_run = Sql("steps.run_id = ?", (run_id,))
-        run, pipeline, steps, outputs, inputs, tags = conn.batch(
-            action,
-            [
-                Sql(f"SELECT {RUN} FROM runs WHERE runs.id = ?", (run_id,)),
-                Sql(
-                    f"SELECT {PIPELINE} FROM pipelines WHERE pipelines.id = "
-                    "(SELECT runs.pipeline_id FROM runs WHERE runs.id = ?)",
-                    (run_id,),
-                ),
-                f"SELECT {STEP} FROM steps WHERE " + of_run + " ORDER BY steps.position",
-                f"SELECT {ARTIFACT} FROM artifacts JOIN steps ON steps.id = artifacts.step_id "
-                "WHERE " + of_run + " ORDER BY artifacts.id",
-                "SELECT step_inputs.step_id AS input_step_id, step_inputs.name AS input_name, "
-                f"{ARTIFACT} FROM step_inputs JOIN steps ON steps.id = step_inputs.step_id "
-                "JOIN artifacts ON artifacts.id = step_inputs.artifact_id "
-                "WHERE " + of_run + " ORDER BY step_inputs.id",
-                read_tags_sql(run_id),
-            ],
-        )
+        return self._graph_of(conn, conn.batch("reading a run", run_graph_statements(run_id)))
+
+    def _graph_of(self, conn: Connection, rows: Sequence[Any]) -> RunGraph:
+        """The run graph from the rows of :func:`run_graph_statements` (kept once it has ended)."""
+        run, pipeline, steps, outputs, inputs, tags = rows
+        action = "reading a run"
         graph = RunGraph(
             pipeline=conn.only(action, as_records(pipeline, PipelineRecord)),
             run=conn.only(action, as_records(run, RunRecord)),
@@ -299,7 +284,7 @@ class HistoryReads(abc.ABC):
             tags=as_tags(tags[1]),
         )
         if graph.ended:
-            self._graphs[run_id] = replace(graph, tags=None)
+            self._graphs[graph.run.id] = replace(graph, tags=None)
             if len(self._graphs) > GRAPHS_KEPT:
                 self._graphs.popitem(last=False)
         return graph
@@ -419,3 +404,25 @@ def _grouped(items: Iterable[tuple[int, T]]) -> dict[int, tuple[T, ...]]:
 
 def _chunks(ids: Sequence[int]) -> list[list[int]]:
     return [list(ids[i : i + CHUNK]) for i in range(0, len(ids), CHUNK)]
+
+
+def run_graph_statements(run_id: int) -> list[Sql]:
+    """The statements of a run's graph (:meth:`HistoryReads.run_graph`): the run, its
+    pipeline, steps, outputs, inputs and tags."""
+    of_run = Sql("steps.run_id = ?", (run_id,))
+    return [
+        Sql(f"SELECT {RUN} FROM runs WHERE runs.id = ?", (run_id,)),
+        Sql(
+            f"SELECT {PIPELINE} FROM pipelines WHERE pipelines.id = "
+            "(SELECT runs.pipeline_id FROM runs WHERE runs.id = ?)",
+            (run_id,),
+        ),
+        f"SELECT {STEP} FROM steps WHERE " + of_run + " ORDER BY steps.position",
+        f"SELECT {ARTIFACT} FROM artifacts JOIN steps ON steps.id = artifacts.step_id "
+        "WHERE " + of_run + " ORDER BY artifacts.id",
+        "SELECT step_inputs.step_id AS input_step_id, step_inputs.name AS input_name, "
+        f"{ARTIFACT} FROM step_inputs JOIN steps ON steps.id = step_inputs.step_id "
+        "JOIN artifacts ON artifacts.id = step_inputs.artifact_id "
+        "WHERE " + of_run + " ORDER BY step_inputs.id",
+        read_tags_sql(run_id),
+    ]

@@ -47,15 +47,37 @@ class PipelineRunView(TimedView[RunRecord]):
             self.__dict__["pipeline"] = PipelineView(self._stack, graph.pipeline)
         return graph
 
-    def snapshot(self) -> PipelineRunView:
+    def snapshot(self, curves_of: int | None = None) -> PipelineRunView:
         """The run as it is now, read in one round trip and kept so: its status, its steps and
         theirs, their outputs are not asked again, even while it runs (the explorer's live
-        refresh draws a running run from one snapshot a tick)."""
-        graph = self._stack.metadata_store.run_graph(self._id)
+        refresh draws a running run from one snapshot a tick). With ``curves_of`` (a step's
+        id), that step's learning curves come in the same round trip and its ``curves()``
+        returns them."""
+        store = self._stack.metadata_store
+        if curves_of is None:
+            graph, curves = store.run_graph(self._id), None
+        else:
+            from zenml_widgets.views.metrics import CURVE_POINTS
+
+            graph, curves = store.run_graph_and_curves(self._id, curves_of, max_points=CURVE_POINTS)
         view = PipelineRunView(self._stack, graph.run, self.__dict__.get("pipeline"))
         view.__dict__["_pinned"] = graph
+        if graph.tags is not None:
+            view.__dict__["_tags"] = dict(graph.tags)
+        if curves is not None:
+            view.__dict__["_pinned_curves"] = (curves_of, curves)
         object.__setattr__(view, "_frozen", True)
         return view
+
+    def adopt(self, snapshot: PipelineRunView) -> None:
+        """Take what ``snapshot``, a snapshot of this run that found it ended, read along with
+        it: the run's tags, and a step's curves (which no longer change: that step's
+        ``curves()`` returns them unread)."""
+        if snapshot.id != self._id or snapshot.status == "running":
+            return
+        for kept in ("_pinned_curves", "_tags"):
+            if kept in snapshot.__dict__ and kept not in self.__dict__:
+                self.__dict__[kept] = snapshot.__dict__[kept]
 
     def __repr__(self) -> str:
         return f"PipelineRunView(name={self.name!r}, status={self.status!r}, id={self.id})"

@@ -261,8 +261,13 @@ class StepView(TimedView[StepRecord]):
     def curves(self) -> StepCurves:
         """The step's learning curves as read now (about 500 points of each metric), which
         display as inline SVG charts with a log-scale switch; read again for fresher ones."""
-        from zenml_widgets.views.metrics import step_curves
+        from zenml_widgets.views.metrics import StepCurves, step_curves
 
+        run = self.__dict__.get("run")
+        pinned = run.__dict__.get("_pinned_curves") if run is not None else None
+        if run is not None and pinned is not None and pinned[0] == self._id:
+            series, points = pinned[1]  # read with its run's snapshot
+            return StepCurves(self.name, run.name, self.status, tuple(series), points)
         return step_curves(
             self._stack, self._id, step_name=self.name, run_name=self.run.name, status=self.status
         )

@@ -373,7 +373,8 @@ class HistoryExplorer(w.VBox):  # type: ignore[misc]
             self._render()
 
     def _on_state_live_revision_change(self, change: Any) -> None:
-        """The running run was read again: its steps' statuses, the DAG, the log tail."""
+        """The running run was read again: its steps' statuses, the DAG, the log tail, the
+        selected step's growing curves."""
         state, ui = self.state, self.ui
         with self._reporting(), self._writing():
             show_options(ui.step, state.options("step_name"), state.step_name)
@@ -382,6 +383,7 @@ class HistoryExplorer(w.VBox):  # type: ignore[misc]
             ui.preview.value = self._preview_html(state.current)
             self.dag.show(state)
             self.logs.show(state)
+            self.curves.show(state)  # read with the run's snapshot: no round trip of its own
 
     def _live_tick(self) -> bool:
         """A tick of the live refresh: whether the selected run still runs."""

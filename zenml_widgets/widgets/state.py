@@ -247,11 +247,16 @@ class ExplorerState(HasTraits):
         run = self._run
         if run is None:
             return False
-        fresh = run.snapshot()
+        step = self._step  # its curves come with the run (the same round trip): they may grow
+        fresh = run.snapshot(
+            curves_of=step.id if step is not None and self.current is step else None
+        )
         if fresh.status != "running":  # ended: the run's page, the run and step as refresh()
             with self._batch():  # does; the pipelines and their run counts did not change
                 self.set_trait("generation", self.generation + 1)
                 self._reread()
+                if self._run is not None:
+                    self._run.adopt(fresh)  # its tags and the step's curves, read just now
             return False
         with self._batch(LIVE):
             self._run = fresh
