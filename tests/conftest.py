@@ -108,9 +108,12 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 # --- Browser ---------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium_browser() -> Iterator[Browser]:
-    """Headless Chromium for the session (see ``tests/infra/browser.py`` for the helpers)."""
+    """Headless Chromium for a module's tests (see ``tests/infra/browser.py`` for the helpers).
+    Not for the session: Playwright's sync API keeps an asyncio loop running in the main thread
+    while it is open, and tests after the browser's own (a live explorer's ``asyncio.run``)
+    need that thread free."""
     from infra.browser import ChromiumNotFoundError, launch_chromium
     from playwright.sync_api import expect, sync_playwright
 

@@ -44,7 +44,7 @@ def lab(tmp_path: Path) -> Iterator[Lab]:
     a file ``release`` exists, and a notebook that shows it in the explorer."""
     repo = Repository.init(tmp_path / "repo")
     write_notebook(repo.root / "watch.ipynb", [WATCH_CELL])
-    with serve_notebook(repo.root, tmp_path / "jupyter", "run.ipynb", [RUN_CELL]) as server:
+    with serve_notebook(repo.root, "run.ipynb", [RUN_CELL]) as server:
         yield server
 
 

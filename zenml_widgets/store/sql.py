@@ -125,9 +125,11 @@ class Dialect:
         # SQLite keeps "YYYY-MM-DD HH:MM:SS.ffffff": the whole seconds and the fractions are
         # subtracted apart, so no 1.7e9-second sum rounds away the microseconds (julianday
         # would round to ~20 microseconds and misorder short steps).
+        # Rounded to the microsecond: two equal durations are the same number (the difference
+        # of two fractions carries float noise that would order equal durations by chance).
         whole = f"CAST(strftime('%s', {end}) AS INTEGER) - CAST(strftime('%s', {start}) AS INTEGER)"
         fraction = f"CAST(substr({end}, 20) AS REAL) - CAST(substr({start}, 20) AS REAL)"
-        return f"(({whole}) + ({fraction}))"
+        return f"round(({whole}) + ({fraction}), 6)"
 
     def insert_or_ignore(self, table: str, names: Sequence[str], keys: Sequence[str]) -> str:
         """``INSERT`` of one row of ``names`` that does nothing when ``keys`` already exist."""
