@@ -13,11 +13,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from sqlalchemy import text
 
 from zenml_widgets import log_metric, log_metrics, pipeline, step
 from zenml_widgets.exceptions import MetricLoggingError, NotFoundError, StepFailedError
 from zenml_widgets.repository import Repository
 from zenml_widgets.runner import metrics as metrics_module
+from zenml_widgets.store.engine import get_engine
 
 VALUES = [0.5, math.nan, math.inf, -math.inf, -0.0, 1e308, 5e-324, 3, np.float32(0.25)]
 
@@ -323,6 +325,9 @@ def test_a_running_step_writes_its_points_every_two_seconds(repo: Repository) ->
     assert explorer.curves.curves is not None and explorer.curves.curves.series[0].points == 60
     final = Repository(repo.root).get_pipeline("slow_pipeline").get_run("s")
     assert len(final.get_step("slow_logger").metric_history("loss")) == 60
+    # its batches grew one packed chunk: a whole history is read as one blob, not 60 rows
+    with get_engine(repo.active_stack.metadata_url).connect() as conn:
+        assert conn.execute(text("SELECT points FROM metric_chunks")).scalars().all() == [60]
 
 
 @step(enable_cache=False)

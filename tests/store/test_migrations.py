@@ -60,7 +60,7 @@ def _fill_at_0001(url: str) -> None:
 
 
 def test_0001_store_upgrades_with_data_intact(store_url: str) -> None:
-    assert REVISIONS[-1] == HEAD == "0009"
+    assert REVISIONS[-1] == HEAD == "0010"
     _fill_at_0001(store_url)
     store = MetadataStore(store_url)  # upgrades on open
     with get_engine(store_url).connect() as conn:
@@ -154,3 +154,70 @@ def test_a_0006_store_upgrades_to_attempts(store_url: str) -> None:
     assert store.list_attempts(ids[0]) == []
     assert store.finish_run(run.id, "failed", "stopped")
     assert store.get_step(ids[0]).status == "skipped"
+
+
+def test_a_0009_store_packs_its_metric_points(store_url: str) -> None:
+    """0010: the points a store already has are packed into chunks (a long series into several),
+    read back equal to the rows, NaN (stored NULL) as NaN; new batches go on from there."""
+    import math
+
+    engine = get_engine(store_url)
+    upgrade_to(engine, store_url, "0009")
+    now = datetime(2026, 12, 6, 10, 0, 0, tzinfo=UTC)
+    long = [
+        (1, seq, seq * 2, None if seq % 997 == 0 else seq / 7, 1e9 + seq) for seq in range(25_000)
+    ]
+    short = [(2, seq, 10 - seq, -math.inf if seq == 1 else seq * 1.5, 2e9) for seq in range(3)]
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO pipelines (id, name, created_at) VALUES (1, 'p', :t)"),
+                     {"t": now})  # fmt: skip
+        conn.execute(text("INSERT INTO runs (id, pipeline_id, name, status, start_time) "
+                          "VALUES (1, 1, 'r', 'running', :t)"), {"t": now})  # fmt: skip
+        conn.execute(text("INSERT INTO steps (id, run_id, position, name, entrypoint_name, "
+                          "parameters, status, start_time, attempt) VALUES "
+                          "(1, 1, 0, 'trainer', 'trainer', '{}', 'running', :t, 1)"),
+                     {"t": now})  # fmt: skip
+        for series_id, name, points in ((1, "loss", long), (2, "acc", short)):
+            conn.execute(text("INSERT INTO metric_series (id, step_id, attempt, name, points) "
+                              "VALUES (:id, 1, 1, :name, :n)"),
+                         {"id": series_id, "name": name, "n": len(points)})  # fmt: skip
+            conn.execute(text("INSERT INTO metric_points (series_id, seq, step, value, time) "
+                              "VALUES (:s, :q, :S, :v, :t)"),
+                         [dict(zip("sqSvt", p, strict=True)) for p in points])  # fmt: skip
+        if conn.dialect.name == "postgresql":
+            for table in ("pipelines", "runs", "steps", "metric_series"):
+                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                  f"(SELECT max(id) FROM {table}))"))  # fmt: skip
+    store = MetadataStore(store_url)
+    with get_engine(store_url).connect() as conn:
+        chunks = conn.execute(text("SELECT series_id, seq, points FROM metric_chunks "
+                                   "ORDER BY series_id, seq")).all()  # fmt: skip
+    assert [tuple(c) for c in chunks] == [(1, 0, 10_000), (1, 10_000, 10_000), (1, 20_000, 5_000),
+                                          (2, 0, 3)]  # fmt: skip
+    loss = store.metric_column(1, "loss")
+    assert loss is not None and list(loss.steps) == [p[2] for p in long]
+    assert [math.isnan(v) for v in loss.values] == [p[3] is None for p in long]
+    assert [v for v in loss.values if not math.isnan(v)] == [p[3] for p in long if p[3] is not None]
+    table = store.metric_table(1)
+    assert [name for name, _ in table] == ["acc", "loss"]
+    acc = table[0][1]
+    assert (list(acc.steps), list(acc.values), list(acc.times)) == (
+        [10, 9, 8], [0.0, -math.inf, 3.0], [2e9] * 3,
+    )  # fmt: skip
+    assert list(table[1][1].times) == [p[4] for p in long]
+    # the upgraded store takes new points of the same series, after the packed ones
+    series = {"loss": 1, "acc": 2}
+    batch = [("acc", 3, 7, 0.5, 3e9), ("loss", 25_000, 50_000, 1.0, 3e9)]
+    store.record_metrics(
+        run_id=1, step_id=1, step_name="trainer", attempt=1, series=series, points=batch
+    )
+    acc_now = store.metric_column(1, "acc")
+    assert acc_now is not None and list(acc_now.values) == [0.0, -math.inf, 3.0, 0.5]
+    loss_now = store.metric_column(1, "loss")
+    assert loss_now is not None and list(loss_now.steps)[-2:] == [49_998, 50_000]
+    with get_engine(store_url).connect() as conn:
+        chunks = conn.execute(text("SELECT series_id, seq, points FROM metric_chunks "
+                                   "ORDER BY series_id, seq")).all()  # fmt: skip
+    # the small last chunk of acc grew; loss's last (5,000 points) was big enough: a new one
+    assert [tuple(c) for c in chunks] == [(1, 0, 10_000), (1, 10_000, 10_000), (1, 20_000, 5_000),
+                                          (1, 25_000, 1), (2, 0, 4)]  # fmt: skip

@@ -108,7 +108,7 @@ def test_a_0003_store_upgrades_and_backfills_parameters(tmp_path: Path) -> None:
         )
     store = MetadataStore(url)  # upgrades
     with engine.connect() as conn:
-        assert current_revision(conn) == HEAD == "0009"
+        assert current_revision(conn) == HEAD == "0010"
     assert store.list_value_columns(None) == []
     step = store.steps_without_values()[0]
     store.record_values(step.id)

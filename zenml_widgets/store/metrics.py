@@ -1,11 +1,14 @@
 """Metrics a step logs while it runs (``log_metric``): their series, points and last values.
 
-A step attempt's metric ``loss`` is one ``metric_series`` row (its length and last point) and one
-``metric_points`` row per point, numbered in the order they were logged (``seq``). The runner
-writes them in batches (:meth:`MetricHistory.record_metrics`), each batch one transaction that
-also keeps the run's ``<step>.metrics.<name>`` run value (kind ``curve``) at the series' last
-value, so the runs table filters and sorts on it in SQL. Reads take a step's current attempt, or
-for a cached step the attempt of the step that produced its outputs. NaN is stored as NULL.
+A step attempt's metric ``loss`` is one ``metric_series`` row (its length and last point), one
+``metric_points`` row per point, numbered in the order they were logged (``seq``), and the same
+points packed in a few ``metric_chunks`` (``store/metric_chunks.py``): whole histories are read
+from the chunks, a picture's sample of points from the rows. The runner writes them in batches
+(:meth:`MetricHistory.record_metrics`), each batch one transaction that also keeps the run's
+``<step>.metrics.<name>`` run value (kind ``curve``) at the series' last value, so the runs
+table filters and sorts on it in SQL. Reads take a step's current attempt, or for a cached step
+the attempt of the step that produced its outputs. NaN is stored as NULL in the rows, as NaN in
+the chunks.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from itertools import groupby
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
+from zenml_widgets.store.metric_chunks import PackedPoints, packed, write_chunks
 from zenml_widgets.store.reads import run_graph_statements
 from zenml_widgets.store.sql import Sql, placeholders
 from zenml_widgets.store.values import encode
@@ -43,12 +47,13 @@ _SERIES_OF = (
 )
 _SERIES_COLUMNS = "ms.id, ms.name, ms.points, ms.last_step, ms.last_value, ms.last_time"
 # The points of the series behind a run value ``rv`` of kind ``curve`` (a cached step's source).
-_CURVE_POINTS_OF = (
+_SOURCE_SERIES_OF = (
     "JOIN steps st ON st.id = rv.step_id "
     "JOIN steps src ON src.id = COALESCE(st.source_step_id, st.id) "
     "JOIN metric_series ms ON ms.step_id = src.id AND ms.attempt = src.attempt "
-    "AND ms.name = rv.key JOIN metric_points mp ON mp.series_id = ms.id "
+    "AND ms.name = rv.key "
 )
+_CURVE_POINTS_OF = _SOURCE_SERIES_OF + "JOIN metric_points mp ON mp.series_id = ms.id "
 
 
 def column_of(step_name: str, metric: str) -> str:
@@ -104,12 +109,6 @@ def _points(rows: Sequence[Sequence[Any]], first: int = 1) -> dict[Any, MetricPo
     return found
 
 
-def _columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
-    """Rows of ``width`` values as ``width`` columns (a quarter of the time ``zip(*rows)``
-    takes on 100,000 rows)."""
-    return [list(map(itemgetter(i), rows)) for i in range(width)]
-
-
 def _sampled(max_points: int | None) -> Sql:
     """Keep every k-th point of each series (k so that about ``max_points`` remain) and its
     last one; nothing when ``max_points`` is ``None``."""
@@ -150,12 +149,15 @@ class MetricHistory(HistoryWrites):
                     Sql("DELETE FROM run_values WHERE step_id = ? AND kind = ?", (step_id, CURVE)),
                 )
             ids = dict(series)
-            new = sorted({p[0] for p in points} - set(ids))
+            names = {p[0] for p in points}
+            new = sorted(names - set(ids))
             if new:
                 ids.update(self._new_series(conn, action, step_id, attempt, new))
+            rows = [(ids[n], seq, s, v, t) for n, seq, s, v, t in points]
+            write_chunks(conn, action, rows, grown=sorted(ids[n] for n in names & series.keys()))
             conn.insert_rows(
                 action, "metric_points", _POINT_COLUMNS,
-                [(ids[n], seq, s, None if v != v else v, t) for n, seq, s, v, t in points],
+                [(i, seq, s, None if v != v else v, t) for i, seq, s, v, t in rows],
             )  # fmt: skip
             last = {p[0]: p for p in points}
             conn.execute_many(
@@ -243,33 +245,28 @@ class MetricHistory(HistoryWrites):
         )
         return _series(self._read().rows("listing a step's metrics", sql))
 
-    def metric_table(
-        self, step_id: int
-    ) -> tuple[Sequence[str], Sequence[int], Sequence[float | None], Sequence[float]]:
-        """Every point of the step's metrics as four columns, by name and then in logged order:
-        names, step indexes, values (NaN as ``None``) and times; all empty when it logged
-        none."""
+    def metric_table(self, step_id: int) -> list[tuple[str, PackedPoints]]:
+        """Every point of the step's metrics: (name, its points in logged order) by name; empty
+        when it logged none."""
         sql = Sql(
-            f"SELECT ms.name, mp.step, mp.value, mp.time FROM {_SERIES_OF} JOIN metric_points mp "
-            "ON mp.series_id = ms.id WHERE st.id = ? ORDER BY ms.name, mp.seq",
+            f"SELECT ms.name, mc.step_data, mc.value_data, mc.time_data FROM {_SERIES_OF} "
+            "JOIN metric_chunks mc ON mc.series_id = ms.id WHERE st.id = ? "
+            "ORDER BY ms.name, mc.seq",
             (step_id,),
         )
         rows = self._read().rows("reading a step's metrics", sql)
-        names, steps, values, times = _columns(rows, 4)
-        return names, steps, values, times
+        return [(str(name), points) for name, points in packed(rows).items()]
 
-    def metric_column(
-        self, step_id: int, name: str
-    ) -> tuple[Sequence[int], Sequence[float | None]]:
-        """Every point of the step's metric ``name`` as two columns in logged order: step
-        indexes and values (NaN as ``None``); both empty when the step logged no such metric."""
+    def metric_column(self, step_id: int, name: str) -> PackedPoints | None:
+        """Every point of the step's metric ``name`` in logged order (without times); ``None``
+        when the step logged no such metric."""
         sql = Sql(
-            f"SELECT mp.step, mp.value FROM {_SERIES_OF} JOIN metric_points mp "
-            "ON mp.series_id = ms.id WHERE st.id = ? AND ms.name = ? ORDER BY mp.seq",
+            f"SELECT ms.name, mc.step_data, mc.value_data FROM {_SERIES_OF} JOIN metric_chunks mc "
+            "ON mc.series_id = ms.id WHERE st.id = ? AND ms.name = ? ORDER BY mc.seq",
             (step_id, name),
         )
-        steps, values = _columns(self._read().rows("reading a step's metric", sql), 2)
-        return steps, values
+        found = packed(self._read().rows("reading a step's metric", sql), times=False)
+        return found.get(name)
 
     def step_curves(
         self, step_id: int, *, max_points: int
@@ -329,21 +326,19 @@ class MetricHistory(HistoryWrites):
         names = {r[0]: str(r[1]) for r in rows}
         return {run: (names[run], p) for run, p in _points(rows, first=2).items()}
 
-    def curve_columns(
-        self, column: str, run_ids: Sequence[int]
-    ) -> tuple[Sequence[int], Sequence[int], Sequence[float | None]]:
+    def curve_columns(self, column: str, run_ids: Sequence[int]) -> dict[int, PackedPoints]:
         """Every point of the logged metric behind ``column`` in each of these runs that has
-        it, as three columns ordered by run id and then as logged: run ids, step indexes and
-        values (NaN as ``None``); one query, no per-point objects beyond the rows."""
+        it (without times): run id -> its points in logged order; one query, a few blobs per
+        run."""
         sql = (
-            "SELECT rv.run_id, mp.step, mp.value FROM run_values rv "
-            + _CURVE_POINTS_OF
+            "SELECT rv.run_id, mc.step_data, mc.value_data FROM run_values rv "
+            + _SOURCE_SERIES_OF
+            + "JOIN metric_chunks mc ON mc.series_id = ms.id "
             + Sql("WHERE rv.name = ? AND rv.kind = ? AND rv.run_id IN (", (column, CURVE))
             + placeholders(list(run_ids) or [-1])
-            + ") ORDER BY rv.run_id, mp.seq"
+            + ") ORDER BY rv.run_id, mc.seq"
         )
-        runs, steps, values = _columns(self._read().rows("reading metric histories", sql), 3)
-        return runs, steps, values
+        return packed(self._read().rows("reading metric histories", sql), times=False)
 
 
 def _curve_statements(step_id: int, max_points: int) -> list[Sql]:

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -262,3 +263,23 @@ class MetricPointRow(Base):
 
     def __repr__(self) -> str:
         return f"MetricPointRow(series_id={self.series_id!r}, seq={self.seq!r})"
+
+
+class MetricChunkRow(Base):
+    """Consecutive points of a metric series packed for reading whole: from position ``seq``,
+    ``points`` of them, as little-endian arrays of step indexes (int64), values (float64, NaN
+    kept) and times (float64); written with the ``metric_points`` rows of the same batch."""
+
+    __tablename__ = "metric_chunks"
+
+    series_id: Mapped[int] = mapped_column(
+        ForeignKey("metric_series.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    points: Mapped[int] = mapped_column(Integer)
+    step_data: Mapped[bytes] = mapped_column(LargeBinary)
+    value_data: Mapped[bytes] = mapped_column(LargeBinary)
+    time_data: Mapped[bytes] = mapped_column(LargeBinary)
+
+    def __repr__(self) -> str:
+        return f"MetricChunkRow(series_id={self.series_id!r}, seq={self.seq!r})"

@@ -99,19 +99,12 @@ def histories(stack: Stack, column: str, runs: Mapping[int, str]) -> dict[str, p
     import numpy as np
     import pandas as pd
 
-    run_ids, steps, values = stack.metadata_store.curve_columns(column, list(runs))
-    if not run_ids:
-        return {}
-    ids = np.asarray(run_ids, dtype=np.int64)
-    index = np.asarray(steps, dtype=np.int64)
-    numbers = np.asarray(values, dtype=np.float64)  # None (a stored NaN) becomes NaN
-    starts = np.flatnonzero(np.diff(ids, prepend=-1))
-    ends = [*starts[1:].tolist(), len(ids)]
-    bounds = dict(zip(ids[starts].tolist(), zip(starts.tolist(), ends, strict=True), strict=True))
+    found = stack.metadata_store.curve_columns(column, list(runs))
     out: dict[str, pd.Series] = {}
     for run, name in runs.items():
-        if run in bounds:
-            start, end = bounds[run]
-            steps_index = pd.Index(index[start:end], name="step")
-            out[name] = pd.Series(numbers[start:end], index=steps_index, name=column, copy=False)
+        points = found.get(run)
+        if points is not None:
+            index = pd.Index(np.frombuffer(points.steps, dtype=np.int64), name="step")
+            values = np.frombuffer(points.values, dtype=np.float64)
+            out[name] = pd.Series(values, index=index, name=column, copy=False)
     return out

@@ -247,16 +247,16 @@ class StepView(TimedView[StepRecord]):
         import numpy as np
         import pandas as pd
 
-        steps, values = self._stack.metadata_store.metric_column(self._id, name)
-        if not steps:
+        found = self._stack.metadata_store.metric_column(self._id, name)
+        if found is None:
             names = self.metric_names
             raise NotFoundError(
                 f"Step {self.name!r} of run {self.run.name!r} logged no metric {name!r}. Its "
                 f"metrics are: {listing(names)}.{did_you_mean(str(name), names)}"
             )
-        index = pd.Index(np.asarray(steps, dtype=np.int64), name="step")
-        numbers = np.asarray(values, dtype=np.float64)  # None (a stored NaN) becomes NaN
-        return pd.Series(numbers, index=index, name=name, copy=False)
+        index = pd.Index(np.frombuffer(found.steps, dtype=np.int64), name="step")
+        values = np.frombuffer(found.values, dtype=np.float64)
+        return pd.Series(values, index=index, name=name, copy=False)
 
     def curves(self) -> StepCurves:
         """The step's learning curves as read now (about 500 points of each metric), which
@@ -278,13 +278,21 @@ class StepView(TimedView[StepRecord]):
         import numpy as np
         import pandas as pd
 
-        names, steps, values, times = self._stack.metadata_store.metric_table(self._id)
+        series = self._stack.metadata_store.metric_table(self._id)
+        counts = [len(points) for _, points in series]
+
+        def column(part: str) -> np.ndarray[Any, np.dtype[Any]]:
+            arrays = [np.frombuffer(getattr(p, part), dtype=np.float64) for _, p in series]
+            return np.concatenate(arrays) if arrays else np.empty(0, dtype=np.float64)
+
+        steps = [np.frombuffer(points.steps, dtype=np.int64) for _, points in series]
+        names = np.repeat(np.array([name for name, _ in series], dtype=object), counts)
         return pd.DataFrame(
             {
                 "name": pd.Series(names, dtype=object),
-                "step": np.asarray(steps, dtype=np.int64),
-                "value": np.asarray(values, dtype=np.float64),  # None (a stored NaN): NaN
-                "time": pd.to_datetime(np.asarray(times, dtype=np.float64), unit="s", utc=True),
+                "step": np.concatenate(steps) if steps else np.empty(0, dtype=np.int64),
+                "value": column("values"),
+                "time": pd.to_datetime(column("times"), unit="s", utc=True),
             }
         )
 
