@@ -231,20 +231,31 @@ def test_every_operator_matches_the_oracle(query_repo: Repository, where: str) -
     assert len(_full(query_repo)) == len(full)  # nothing written
 
 
-def test_a_tag_filter_answers_the_same_walked_first_or_last(
+LEADING = [  # plain conditions on run values, which may lead the walk when few runs hold them
+    "trainer.epochs > 1000",
+    "trainer.epochs >= 5 and evaluator.output.accuracy > 0.5",
+    "trainer.optimizer == 'adam' and tags.stage == 'prod'",
+    "trainer.mixed >= 's5' and trainer.noisy < 5",
+    "evaluator.output.accuracy in (2, 0.15, 0.95)",
+]
+
+
+def test_a_tag_or_value_filter_answers_the_same_walked_first_or_last(
     query_repo: Repository, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """On SQLite a tag held by few runs is walked first, a common one checked as the sort
-    walks: both give the oracle's answer (every tag here is rare, so count none as few)."""
+    """On SQLite a tag or run-value condition few runs hold is walked first, a common one
+    checked as the sort walks: both give the oracle's answer, sorted by start, by a value
+    and by a tag (every condition here is rare, so count none as few)."""
     from zenml_widgets.store import run_table
 
     runs = query_repo.get_pipeline("train").runs
     full = _full(query_repo)
-    wheres = [w for w in WHERE if "tags." in w.split(" or ")[0]][:12]
+    wheres = [w for w in WHERE if "tags." in w.split(" or ")[0]][:12] + LEADING
+    sorts = (["start"], ["trainer.epochs", "tags.stage"], ["evaluator.output.accuracy"])
     for few in (run_table.FEW_TAGGED, 0):
         monkeypatch.setattr(run_table, "FEW_TAGGED", few)
         for where in wheres:
-            for sort in (["start"], ["trainer.epochs", "tags.stage"]):
+            for sort in sorts:
                 up = [True] * len(sort)
                 got = runs.to_dataframe(where=where, sort=sort, ascending=up, columns=["name"])
                 assert list(got["name"]) == _oracle(full, where, sort, up), (few, where, sort)
