@@ -83,3 +83,30 @@ def test_a_retry_writes_its_own_chunks(store_url: str) -> None:
         )  # fmt: skip
     assert first["loss"] != second["loss"]
     assert _chunks(store_url) == [(first["loss"], 0, 1), (second["loss"], 0, 1)]
+
+
+def test_a_picture_samples_every_kth_point_and_the_last(store_url: str) -> None:
+    """``step_curves``/``curve_histories`` with ``max_points``: every k-th point (k so that at
+    most ``max_points`` remain) and the last, found by key, for series of many lengths."""
+    store = MetadataStore(store_url)
+    run_id, step_id = _step(store)
+    lengths = {"a": 1, "b": 2, "c": 6, "d": 7, "e": 8, "f": 15, "g": 50, "h": 99}
+    points = [(name, seq, seq * 10, seq / 2, float(seq)) for name, n in lengths.items()
+              for seq in range(n)]  # fmt: skip
+    store.record_metrics(
+        run_id=run_id, step_id=step_id, step_name="trainer", attempt=1, points=points, series={},
+        fresh=True,
+    )  # fmt: skip
+    series, sampled = store.step_curves(step_id, max_points=7)
+    assert [(s.name, s.points) for s in series] == sorted(lengths.items())
+    for name, n in lengths.items():
+        k = -(-n // 7)
+        expected = sorted({*range(0, n, k), n - 1})
+        assert sampled[name].steps == [seq * 10 for seq in expected], name
+        assert sampled[name].values == [seq / 2 for seq in expected], name
+        assert len(expected) <= 8
+    store.finish_step(step_id, "completed")
+    found = store.curve_histories("trainer.metrics.h", run_ids=[run_id], max_points=7)
+    assert found[run_id][1].steps == [seq * 10 for seq in sorted({*range(0, 99, 15), 98})]
+    whole = store.curve_histories("trainer.metrics.h", run_ids=[run_id])
+    assert whole[run_id][1].steps == [seq * 10 for seq in range(99)]

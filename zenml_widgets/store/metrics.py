@@ -53,7 +53,6 @@ _SOURCE_SERIES_OF = (
     "JOIN metric_series ms ON ms.step_id = src.id AND ms.attempt = src.attempt "
     "AND ms.name = rv.key "
 )
-_CURVE_POINTS_OF = _SOURCE_SERIES_OF + "JOIN metric_points mp ON mp.series_id = ms.id "
 
 
 def column_of(step_name: str, metric: str) -> str:
@@ -109,14 +108,27 @@ def _points(rows: Sequence[Sequence[Any]], first: int = 1) -> dict[Any, MetricPo
     return found
 
 
-def _sampled(max_points: int | None) -> Sql:
-    """Keep every k-th point of each series (k so that about ``max_points`` remain) and its
-    last one; nothing when ``max_points`` is ``None``."""
-    if max_points is None:
-        return Sql("")
-    return Sql(
-        " AND (mp.seq % ((ms.points + ? - 1) / ?) = 0 OR mp.seq = ms.points - 1)",
-        (max_points, max_points),
+def _sampled(keys: Sequence[str], series: Sql, max_points: int) -> Sql:
+    """The points of the series ``ms`` that ``series`` finds (its ``FROM ... WHERE ...``),
+    about ``max_points`` of each: every k-th point (k so that at most ``max_points`` remain)
+    and the last, each read by its key, so a picture of a curve of a million points reads 500
+    rows, not a million. Rows ``(*keys, step, value, time)``, ordered by the first key and
+    then as logged; ``keys`` are expressions over the tables of ``series``."""
+    names = [f"key{i}" for i in range(len(keys))]
+    carried = ", ".join(names)
+    return (
+        Sql(
+            f"WITH RECURSIVE picks({carried}, sid, seq, k, last) AS (SELECT {', '.join(keys)}, "
+            "ms.id, CAST(0 AS BIGINT), (ms.points + ? - 1) / ?, ms.points - 1 ",
+            (max_points, max_points),
+        )
+        + series
+        + " AND ms.points > 0 UNION ALL "
+        f"SELECT {carried}, sid, CASE WHEN seq + k < last THEN seq + k ELSE last END, k, last "
+        "FROM picks WHERE seq < last) "
+        f"SELECT {', '.join('p.' + n for n in names)}, mp.step, mp.value, mp.time FROM picks p "
+        "JOIN metric_points mp ON mp.series_id = p.sid AND mp.seq = p.seq "
+        "ORDER BY p.key0, p.seq"
     )
 
 
@@ -313,18 +325,33 @@ class MetricHistory(HistoryWrites):
                 + placeholders(list(run_names or ()) or [""])
                 + ")"
             )
-        sql = (
-            "SELECT r.id, r.name, mp.step, mp.value, mp.time FROM run_values rv "
-            "JOIN runs r ON r.id = rv.run_id "
-            + _CURVE_POINTS_OF
-            + Sql("WHERE rv.name = ? AND rv.kind = ? AND ", (column, CURVE))
-            + runs
-            + _sampled(max_points)
-            + " ORDER BY r.id, mp.seq"
+
+        def found(chunks: str) -> Sql:
+            return (
+                "FROM run_values rv JOIN runs r ON r.id = rv.run_id "
+                + _SOURCE_SERIES_OF
+                + chunks
+                + Sql("WHERE rv.name = ? AND rv.kind = ? AND ", (column, CURVE))
+                + runs
+            )
+
+        read = self._read()
+        if max_points is not None:
+            sampled = _sampled(["r.id", "r.name"], found(""), max_points)
+            rows = read.rows("reading metric histories", sampled)
+            names = {r[0]: str(r[1]) for r in rows}
+            return {run: (names[run], p) for run, p in _points(rows, first=2).items()}
+        whole = (
+            "SELECT r.id, r.name, mc.step_data, mc.value_data, mc.time_data "
+            + found("JOIN metric_chunks mc ON mc.series_id = ms.id ")
+            + " ORDER BY r.id, mc.seq"
         )
-        rows = self._read().rows("reading metric histories", sql)
+        rows = read.rows("reading metric histories", whole)
         names = {r[0]: str(r[1]) for r in rows}
-        return {run: (names[run], p) for run, p in _points(rows, first=2).items()}
+        return {
+            run: (names[run], MetricPoints(p.steps.tolist(), p.values.tolist(), p.times.tolist()))
+            for run, p in packed([(r[0], *r[2:]) for r in rows]).items()
+        }
 
     def curve_columns(self, column: str, run_ids: Sequence[int]) -> dict[int, PackedPoints]:
         """Every point of the logged metric behind ``column`` in each of these runs that has
@@ -347,13 +374,7 @@ def _curve_statements(step_id: int, max_points: int) -> list[Sql]:
         f"SELECT {_SERIES_COLUMNS} FROM {_SERIES_OF} WHERE st.id = ? ORDER BY ms.name",
         (step_id,),
     )
-    points = (
-        Sql(
-            f"SELECT ms.name, mp.step, mp.value, mp.time FROM {_SERIES_OF} "
-            "JOIN metric_points mp ON mp.series_id = ms.id WHERE st.id = ?",
-            (step_id,),
-        )
-        + _sampled(max_points)
-        + " ORDER BY ms.name, mp.seq"
+    points = _sampled(
+        ["ms.name"], Sql(f"FROM {_SERIES_OF} WHERE st.id = ?", (step_id,)), max_points
     )
     return [series, points]
