@@ -14,6 +14,9 @@ Three shapes read more than the page: a first sort key with few distinct values
 (``trainer.p1``: 10) sorts a whole group of equal values by the second key (10,000 runs here);
 a tag as the first sort key sorts every run; a tag value few runs hold reads every tag of its
 key to find them (no index holds tags in value order: ``run_tags`` is keyed by run and key).
+A condition on a run value (or a tag) that fewer than 5,000 runs hold is walked first, after a
+count on its index; walking the sort's index instead would check every run for a filter that
+none passes.
 """
 
 from __future__ import annotations
@@ -71,6 +74,14 @@ QUERIES: dict[str, tuple[str, list[str], list[bool], Frame]] = {
     "a tag value no run has": (
         "tags.stage == 'nope'", [M3], [False],
         lambda d: _top(d, d["tags.stage"] == "nope", [M3], [False]),
+    ),
+    "a parameter value no run has (walked first)": (
+        "trainer.p1 > 1000", [M3], [False],
+        lambda d: _top(d, d["trainer.p1"] > 1000, [M3], [False]),
+    ),
+    "a metric range few runs reach (walked first)": (
+        "evaluator.output.m0 > 0.999", [M3], [False],
+        lambda d: _top(d, d[M0] > 0.999, [M3], [False]),
     ),
     "in + a metric": (
         "tags.stage in ('prod', 'staging') and evaluator.output.m0 > 0.5", [M3], [False],
