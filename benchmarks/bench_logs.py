@@ -2,6 +2,7 @@
 shows a line printed on a Dask worker.
 
 Run: python benchmarks/bench_logs.py [--lines 100000 --repeat 5 --follow-lines 20]
+     [--only overhead|follow]
 
 1. Capture overhead: one step printing ``--lines`` lines in a tight loop, its duration as
    recorded (the attempt's start to end: the last flush of its logs included), on a stack
@@ -181,10 +182,13 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--follow-lines", type=int, default=20)
+    parser.add_argument("--only", choices=("overhead", "follow"), help="run one part only")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        capture_overhead(Path(tmp), args.lines, args.repeat)
-        follow_latency(Path(tmp), args.follow_lines)
+        if args.only != "follow":
+            capture_overhead(Path(tmp), args.lines, args.repeat)
+        if args.only != "overhead":
+            follow_latency(Path(tmp), args.follow_lines)
 
 
 if __name__ == "__main__":
