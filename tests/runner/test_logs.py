@@ -4,6 +4,7 @@ lines and records; bad output loses nothing but what the cap cuts, and says so."
 
 from __future__ import annotations
 
+import ast
 import logging
 import os
 import signal
@@ -91,6 +92,43 @@ def test_stream_logs_false_prints_nothing_but_keeps_everything(
     out, err = capsys.readouterr()
     assert "chatty" not in out and "hello" not in out and "to stderr" not in err
     assert run.get_step("chatty").logs.startswith("hello from chatty\n")
+
+
+class _Text(str):
+    pass
+
+
+@step(enable_cache=False)
+def writer() -> str:
+    sizes = [sys.stdout.write("abc"), sys.stdout.write(_Text("de\n")), sys.stderr.write("e\n")]
+    refused = []
+    for bad in (b"bytes", None, 3):
+        try:
+            sys.stdout.write(bad)  # type: ignore[arg-type]
+        except TypeError as e:
+            refused.append(str(e))
+    sys.stdout.write("out again\n")
+    return repr((sizes, refused))
+
+
+@pipeline(enable_cache=False)
+def writing(writer):
+    writer()
+
+
+def test_a_steps_writes_behave_as_a_real_streams(sqlite_repo: Repository) -> None:
+    run = writing(writer=writer()).run(repository=sqlite_repo, stream_logs=False)
+    step_ = run.get_step("writer")
+    sizes, refused = ast.literal_eval(step_.output.read())  # sizes written, errors raised
+    assert sizes == [3, 3, 2]
+    assert refused == [f"write() argument must be str, not {t}" for t in ("bytes", "NoneType",
+                                                                          "int")]  # fmt: skip
+    lines = step_.log_lines()
+    assert [(x.stream, x.message) for x in lines] == [
+        ("stdout", "abcde"),
+        ("stderr", "e"),
+        ("stdout", "out again"),
+    ]
 
 
 def test_outside_steps_nothing_changes(
