@@ -19,13 +19,13 @@ Nothing here knows the metadata store: keys are made of plain numbers.
 
 from __future__ import annotations
 
-import copy
 import json
 import math
+import re
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NamedTuple
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from zenml_widgets.exceptions import ArtifactStoreError
 
@@ -131,48 +131,90 @@ class _Chunk:
 
 
 class Block(NamedTuple):
-    """Lines written together: one time, stream and logger, one message per line (no line
-    breaks in a message). ``first_flag`` is the first line's flag, ``rest_flag`` the others'
-    (``MORE`` for the lines of one multi-line logging record)."""
+    """Lines written together: one time, stream and logger. ``body`` holds the lines encoded in
+    UTF-8 (invalid text kept as ``\\xNN``/``\\udcNN``), joined by ``b"\\n"``, without the last
+    line's break; ``lines`` counts them. ``first_flag`` is the first line's flag, ``rest_flag``
+    the others' (``MORE`` for the lines of one multi-line logging record). A block of a million
+    lines is one bytes object: joined, counted, prefixed and written with a few C calls."""
 
     time: float
     stream: str
     logger: str
-    messages: list[str]
+    body: bytes
+    lines: int = 1
     first_flag: str = NEW
     rest_flag: str = NEW
 
+    @classmethod
+    def of(cls, time_: float, stream: str, logger: str, text: str, *flags: str) -> Block:
+        """The block of ``text`` (lines separated by ``\\n``)."""
+        body = text.encode("utf-8", "backslashreplace")
+        return cls(time_, stream, logger, body, body.count(b"\n") + 1, *flags)
+
+    @property
+    def messages(self) -> list[str]:
+        """The lines, as text (for the few uses that go line by line)."""
+        return self.body.decode("utf-8", "backslashreplace").split("\n")
+
     def encode(self) -> bytes:
-        """The block's lines as stored, encoded at once."""
-        pre = f"{self.time:.3f}\t{self.stream}\t"
-        after = f"\t{self.logger}\t"
-        messages = self.messages
-        text = pre + self.first_flag + after + messages[0] + "\n"
-        if len(messages) > 1:
-            rest = pre + self.rest_flag + after
-            text += rest + ("\n" + rest).join(messages[1:]) + "\n"
-        return text.encode("utf-8", "backslashreplace")
+        """The block's lines as stored."""
+        pre = f"{self.time:.3f}\t{self.stream}\t".encode()
+        after = f"\t{self.logger}\t".encode("utf-8", "backslashreplace")
+        first = pre + self.first_flag.encode() + after
+        if self.lines == 1:
+            return b"".join((first, self.body, b"\n"))
+        rest = b"\n" + pre + self.rest_flag.encode() + after
+        return b"".join((first, self.body.replace(b"\n", rest), b"\n"))
 
     def pieces(self, longest: int) -> list[Block]:
-        """The block with no message longer than ``longest`` characters: a longer one goes on in
-        lines flagged ``SPLIT``."""
-        if max(map(len, self.messages)) <= longest:
+        """The block with no line longer than ``longest`` characters: a longer one goes on in
+        lines flagged ``SPLIT`` (the other lines stay in blocks of their own)."""
+        if not _may_hold_long_line(self.body, longest):
             return [self]
         out: list[Block] = []
+        run: list[str] = []  # short lines waiting for a block
         for i, message in enumerate(self.messages):
             flag = self.first_flag if i == 0 else self.rest_flag
-            for start in range(0, max(1, len(message)), longest):
+            if len(message) <= longest:
+                if not run:
+                    run_flag = flag
+                run.append(message)
+                continue
+            if run:
+                out.append(Block.of(self.time, self.stream, self.logger, "\n".join(run),
+                                    run_flag, self.rest_flag))  # fmt: skip
+                run = []
+            for start in range(0, len(message), longest):
                 piece = message[start : start + longest]
                 first = flag if start == 0 else SPLIT
-                out.append(self._replace(messages=[piece], first_flag=first))
+                out.append(Block.of(self.time, self.stream, self.logger, piece, first))
+        if run:
+            out.append(Block.of(self.time, self.stream, self.logger, "\n".join(run),
+                                run_flag, self.rest_flag))  # fmt: skip
         return out
 
 
-#: What ``LogWriter.add`` changes, and puts back when the store fails.
-_STATE = (
-    "chunks", "open", "buffer", "stored", "in_head", "head_size",
-    "cut_lines", "cut_bytes", "total_lines", "total_bytes",
-)  # fmt: skip
+def _may_hold_long_line(body: bytes, longest: int) -> bool:
+    """Whether a line of ``body`` may be longer than ``longest`` characters (UTF-8: it has
+    more bytes than that). Without splitting: every window of ``longest // 2`` bytes holds a
+    line break, so no line reaches ``longest`` bytes (a few hundred ``find`` calls for a
+    million lines); for tiny limits one regular expression search does it."""
+    if len(body) <= longest:
+        return False
+    step = max(1, longest // 2)
+    if len(body) // step > 4096:
+        first = body.find(b"\n")
+        if first < 0 or first > longest:
+            return True
+        pattern = _LONG_LINE.get(longest)
+        if pattern is None:
+            pattern = _LONG_LINE[longest] = re.compile(b"\n[^\n]{%d}" % (longest + 1))
+        return pattern.search(body) is not None
+    find = body.find
+    return any(find(b"\n", start, start + step) < 0 for start in range(0, len(body), step))
+
+
+_LONG_LINE: dict[int, re.Pattern[bytes]] = {}
 
 
 class LogWriter:
@@ -206,7 +248,7 @@ class LogWriter:
         again later, and none is written twice)."""
         if not blocks:
             return
-        saved = copy.deepcopy({name: getattr(self, name) for name in _STATE})
+        saved = self._snapshot()
         try:
             for block in blocks:
                 for piece in block.pieces(self.longest):
@@ -214,28 +256,48 @@ class LogWriter:
             self._store_open()
             self._trim()
         except Exception:
-            for name, value in saved.items():
-                setattr(self, name, value)
+            self._restore(saved)
             raise
 
+    def _snapshot(self) -> tuple[Any, ...]:
+        """What ``add`` changes. Cheap: sealed chunks are never changed, only dropped from the
+        list, and the open chunk's bytes only grow (their length is enough to go back)."""
+        numbers = (self.stored, self.in_head, self.head_size, self.cut_lines, self.cut_bytes)
+        totals = (self.total_lines, self.total_bytes)
+        return (list(self.chunks), replace(self.open), self.buffer, len(self.buffer), numbers,
+                totals)  # fmt: skip
+
+    def _restore(self, saved: tuple[Any, ...]) -> None:
+        self.chunks, self.open, self.buffer, size, numbers, totals = saved
+        del self.buffer[size:]
+        self.stored, self.in_head, self.head_size, self.cut_lines, self.cut_bytes = numbers
+        self.total_lines, self.total_bytes = totals
+
     def _put(self, block: Block) -> None:
+        """Append the block's lines to the open chunk, sealing each chunk when the next line
+        would not fit it (or the head), as whole lines: a block of any size is encoded once."""
         data = block.encode()
-        if len(data) > self.chunk_size and len(block.messages) > 1:
-            half = len(block.messages) // 2
-            rest_first = block.rest_flag
-            self._put(block._replace(messages=block.messages[:half]))
-            self._put(block._replace(messages=block.messages[half:], first_flag=rest_first))
-            return
-        if self.in_head and self.head_size + len(self.buffer) + len(data) > self.head_budget:
-            self._seal()  # the head is full: what follows is the tail
-            self.in_head = False
-        if self.buffer and len(self.buffer) + len(data) > self.chunk_size:
-            self._seal()
-        self.buffer += data
-        count = len(block.messages)
-        self.open.lines += count
-        self.total_lines += count
+        self.total_lines += block.lines
         self.total_bytes += len(data)
+        view, start, size = memoryview(data), 0, len(data)
+        while start < size:
+            room = self.chunk_size - len(self.buffer)
+            head_room = self.head_budget - self.head_size - len(self.buffer)
+            if self.in_head:
+                room = min(room, head_room)
+            end = size if size - start <= room else data.rfind(b"\n", start, start + room) + 1
+            if end <= start:  # not one more line fits
+                if self.in_head and head_room <= self.chunk_size - len(self.buffer):
+                    self._seal()  # the head is full: what follows is the tail
+                    self.in_head = False
+                    continue
+                if self.buffer:
+                    self._seal()
+                    continue
+                end = data.find(b"\n", start) + 1  # a line longer than a chunk: alone
+            self.buffer += view[start:end]
+            self.open.lines += data.count(b"\n", start, end)
+            start = end
 
     def _seal(self) -> None:
         """Write the open chunk out whole and start the next one."""
@@ -257,7 +319,7 @@ class LogWriter:
         name = chunk_name(self.open.seq)
         if self.appends:
             with self.folder.open(name, "ab") as f:
-                f.write(bytes(self.buffer[self.stored :]))
+                f.write(memoryview(self.buffer)[self.stored :])
         else:
             with self.folder.open(name, "wb") as f:
                 f.write(bytes(self.buffer))

@@ -57,6 +57,7 @@ PART = "logs"
 #: Seconds a partial line (no line break yet) waits before it is written as it is.
 PARTIAL_WAIT = 1.0
 _STDOUT, _STDERR = "stdout", "stderr"
+_ESCAPE = "backslashreplace"  # how text that is not valid UTF-8 (or bytes that are not) is kept
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ class AttemptLog:
         self.texts: list[str] = []  # written since the last cut (the hot path appends)
         self.segments: deque[tuple[float, str, Any]] = deque()
         self.ripe = 0  # segments cut before the last tick: no late append can reach them
-        self.partial: dict[str, tuple[float, str]] = {}
+        self.partial: dict[str, tuple[float, bytes]] = {}  # a line without its break yet
         self.continues: set[str] = set()  # streams whose next line goes on a written part
         self.decoders: dict[str, codecs.IncrementalDecoder] = {}
         self.pending: list[Block] = []  # lines not in the store yet
@@ -178,27 +179,29 @@ class AttemptLog:
         blocks: list[Block] = []
         for _ in range(len(self.segments) if final else ripe):
             stamp, stream, data = self.segments.popleft()
-            if isinstance(data, list):
-                self._lines(blocks, stamp, stream, "".join(data))
+            if isinstance(data, list):  # one join and one encode for the whole run of texts
+                self._lines(blocks, stamp, stream, "".join(data).encode("utf-8", _ESCAPE))
             else:
                 name, message = data
-                blocks.append(Block(stamp, stream, name, message.split("\n"), NEW, MORE))
+                blocks.append(Block.of(stamp, stream, name, message, NEW, MORE))
         self.ripe = len(self.segments)
         self._partials(blocks, now, final)
         return blocks
 
-    def _lines(self, blocks: list[Block], stamp: float, stream: str, text: str) -> None:
+    def _lines(self, blocks: list[Block], stamp: float, stream: str, data: bytes) -> None:
+        """The complete lines of ``data`` as one block (never split line by line); the rest
+        waits for its line break."""
         before = self.partial.pop(stream, None)
         if before is not None:
-            text = before[1] + text
-        lines = text.split("\n")
-        last = lines.pop()
-        if last:
-            self.partial[stream] = (before[0] if before else stamp, last)
-        if lines:
+            data = before[1] + data
+        end = data.rfind(b"\n")
+        if end < len(data) - 1:
+            self.partial[stream] = (before[0] if before else stamp, data[end + 1 :])
+        if end >= 0:
+            body = data[:end]
             flag = SPLIT if stream in self.continues else NEW
             self.continues.discard(stream)
-            blocks.append(Block(stamp, stream, "", lines, flag, NEW))
+            blocks.append(Block(stamp, stream, "", body, body.count(b"\n") + 1, flag, NEW))
 
     def _partials(self, blocks: list[Block], now: float, final: bool) -> None:
         """Partial lines that waited long enough (or all, at the end) are written as they
@@ -207,7 +210,7 @@ class AttemptLog:
             if final or time.time() - since >= PARTIAL_WAIT:
                 del self.partial[stream]
                 flag = SPLIT if stream in self.continues else NEW
-                blocks.append(Block(now, stream, "", [text], flag, NEW))
+                blocks.append(Block(now, stream, "", text, 1, flag, NEW))
                 self.continues.add(stream)
 
     def flush(self, final: bool = False) -> None:
@@ -217,7 +220,7 @@ class AttemptLog:
             if self.echo and blocks:
                 echo(self.name, blocks)
             self.pending += blocks
-            self.pending_bytes += sum(sum(map(len, b.messages)) for b in blocks)
+            self.pending_bytes += sum(len(b.body) for b in blocks)
             due = time.monotonic() - self.last_store >= FLUSH_INTERVAL
             if final or (self.pending and (due or self.pending_bytes > 256 * 1024)):
                 self._store(final)
@@ -253,8 +256,8 @@ class AttemptLog:
             self.pending.pop()  # the notice is made again, with the new figures
         while self.pending_bytes > self.writer.max_bytes and len(self.pending) > 1:
             dropped = self.pending.pop(len(self.pending) // 2)  # keep head and tail
-            self.pending_bytes -= sum(map(len, dropped.messages))
-            self.lost_lines += len(dropped.messages)
+            self.pending_bytes -= len(dropped.body)
+            self.lost_lines += dropped.lines
 
     def _late_notice(self) -> Block:
         down = time.time() - (self.failing_since or time.time())
@@ -265,7 +268,7 @@ class AttemptLog:
         if self.lost_lines:
             text += f", {self.lost_lines:,} lines of the middle were lost"
         self.warnings.append(text)
-        return Block(time.time(), "WARNING", "zenml_widgets.logs", [text])
+        return Block.of(time.time(), "WARNING", "zenml_widgets.logs", text)
 
     def close(self) -> None:
         """The attempt ended: write what is left and ``end.json``; never raises (the step's
@@ -283,7 +286,7 @@ class AttemptLog:
                 "Step %r: its logs could not be written to the artifact store (%s); %s lost",
                 self.name,
                 self.failure,
-                f"{sum(len(b.messages) for b in self.pending) + self.lost_lines:,} lines",
+                f"{sum(b.lines for b in self.pending) + self.lost_lines:,} lines",
             )
         _FLUSHER.forget(self)
 
@@ -294,18 +297,14 @@ def echo(name: str, blocks: list[Block]) -> None:
     prefix = f"[{name}] "
     used: list[IO[str]] = []
     for block in blocks:
-        if block.stream == _STDOUT:
-            target = ROUTING.original(_STDOUT)
-            lines = block.messages
-        else:
-            target = ROUTING.original(_STDERR)
-            lines = block.messages
-            if block.stream != _STDERR:
-                lines = [f"{block.stream} {block.logger}: {lines[0]}", *lines[1:]]
+        target = ROUTING.original(_STDOUT if block.stream == _STDOUT else _STDERR)
         if target is None:
             continue
+        text = block.body.decode("utf-8", _ESCAPE)  # one decode and one replace per block
+        if block.stream not in (_STDOUT, _STDERR):
+            text = f"{block.stream} {block.logger}: {text}"
         try:
-            target.write(prefix + ("\n" + prefix).join(lines) + "\n")
+            target.write(prefix + text.replace("\n", "\n" + prefix) + "\n")
         except (OSError, ValueError):  # a closed console: the lines are kept all the same
             continue
         if target not in used:
