@@ -5,6 +5,8 @@ lines and records; bad output loses nothing but what the cap cuts, and says so."
 from __future__ import annotations
 
 import ast
+import io
+import itertools
 import logging
 import os
 import signal
@@ -102,12 +104,15 @@ class _Text(str):
 def writer() -> str:
     sizes = [sys.stdout.write("abc"), sys.stdout.write(_Text("de\n")), sys.stderr.write("e\n")]
     refused = []
-    for bad in (b"bytes", None, 3):
-        try:
-            sys.stdout.write(bad)  # type: ignore[arg-type]
-        except TypeError as e:
-            refused.append(str(e))
-    sys.stdout.write("out again\n")
+    for stream in (sys.stdout, sys.stderr):
+        for bad in (b"bytes", None, 3):
+            try:
+                stream.write(bad)  # type: ignore[arg-type]
+            except TypeError as e:
+                refused.append(str(e))
+    write = sys.stdout.write  # kept, as some code keeps it
+    write("out again\n")
+    print("printed", 1, sep=" ", end="\n")
     return repr((sizes, refused))
 
 
@@ -121,14 +126,67 @@ def test_a_steps_writes_behave_as_a_real_streams(sqlite_repo: Repository) -> Non
     step_ = run.get_step("writer")
     sizes, refused = ast.literal_eval(step_.output.read())  # sizes written, errors raised
     assert sizes == [3, 3, 2]
-    assert refused == [f"write() argument must be str, not {t}" for t in ("bytes", "NoneType",
-                                                                          "int")]  # fmt: skip
+    real = []
+    for bad in (b"bytes", None, 3):
+        with pytest.raises(TypeError) as e:
+            io.TextIOWrapper(io.BytesIO()).write(bad)  # type: ignore[arg-type]
+        real.append(str(e.value))
+    assert refused == real * 2
     lines = step_.log_lines()
     assert [(x.stream, x.message) for x in lines] == [
         ("stdout", "abcde"),
         ("stderr", "e"),
         ("stdout", "out again"),
+        ("stdout", "printed 1"),
     ]
+
+
+_kept: dict[str, object] = {}
+
+
+@step(enable_cache=False)
+def keeper() -> int:
+    _kept["write"] = sys.stdout.write  # a reference kept past the attempt
+    print("in keeper")
+    return 1
+
+
+@step(enable_cache=False)
+def reuser(x: int) -> int:
+    write = _kept["write"]
+    assert callable(write)
+    write("kept write, in reuser\n")
+    for i in range(2000):  # stdout and stderr interleaved, through the fast and slow paths
+        print(f"line {i}", file=sys.stderr if i % 7 == 0 else sys.stdout)
+        if i % 500 == 0:
+            sys.stdout.buffer.write(b"bytes %d\n" % i)
+    return x
+
+
+@pipeline(enable_cache=False)
+def keeping(keeper, reuser):
+    reuser(x=keeper())
+
+
+def test_a_kept_write_goes_where_new_ones_go_and_streams_keep_their_order(
+    sqlite_repo: Repository, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = keeping(keeper=keeper(), reuser=reuser()).run(repository=sqlite_repo, stream_logs=False)
+    assert run.get_step("keeper").logs == "in keeper\n"
+    lines = run.get_step("reuser").log_lines()
+    assert lines[0].message == "kept write, in reuser"
+    expected = []
+    for i in range(2000):
+        expected.append(("stderr" if i % 7 == 0 else "stdout", f"line {i}"))
+        if i % 500 == 0:
+            expected.append(("stdout", f"bytes {i}"))
+    assert [(x.stream, x.message) for x in lines[1:]] == expected
+    assert all(a.time <= b.time for a, b in itertools.pairwise(lines))
+    write = _kept.pop("write")
+    assert callable(write)
+    capsys.readouterr()
+    write("outside any step\n")  # goes to the console, as a new write would
+    assert capsys.readouterr().out == "outside any step\n"
 
 
 def test_outside_steps_nothing_changes(

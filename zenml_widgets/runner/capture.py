@@ -8,12 +8,16 @@ One router per process, installed the first time a step runs and kept: ``sys.std
 was there before, untouched. So the steps a Dask worker runs at once in its threads each keep
 their own lines, and nothing else is captured.
 
-The hot path of a write only appends the text to the attempt's list; one background thread
-per process (:class:`_Flusher`) cuts the lists every ``TICK`` seconds into lines, echoes them
-to the console prefixed with the step's name when asked (``[trainer] epoch 3``), and writes
-them to the artifact store (``artifacts/step_logs.py``) at least every ``FLUSH_INTERVAL``
-seconds. A line's time is exact for logging records and stream switches, and within ``TICK``
-for runs of lines of one stream.
+The hot path runs no Python code: ``print`` in a step finds, as ``sys.stdout.write``, the C
+``write`` of the attempt's own text stream (``AttemptLog.out``: an ``io.TextIOWrapper`` that
+encodes and hands its bytes to a list every 64 KiB). stderr goes through the router (Python),
+each write after what stdout holds. One background thread per process (:class:`_Flusher`)
+cuts what was written every ``TICK`` seconds into blocks of lines (one join, one ``replace``
+per block: never line by line), echoes them to the console prefixed with the step's name when
+asked (``[trainer] epoch 3``), and writes them to the artifact store
+(``artifacts/step_logs.py``) at least every ``FLUSH_INTERVAL`` seconds. A line's time is
+exact for logging records and for the switches from stdout to stderr; a run of lines of one
+stream has the time of its cut (within ``TICK``), a run of stderr lines that of its last line.
 
 Not captured: output written straight to the file descriptors (C extensions, subprocesses).
 """
@@ -23,13 +27,16 @@ from __future__ import annotations
 import codecs
 import contextlib
 import contextvars
+import io
 import logging
+import sys
 import threading
 import time
 import traceback
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from zenml_widgets.artifacts.step_logs import (
     DEFAULT_MAX_BYTES,
@@ -41,7 +48,7 @@ from zenml_widgets.artifacts.step_logs import (
     fmt_bytes,
     log_key,
 )
-from zenml_widgets.runner.log_routing import ROUTING
+from zenml_widgets.runner.log_routing import ROUTING, Tokens
 
 if TYPE_CHECKING:
     from zenml_widgets.runner.context import StepContext
@@ -99,8 +106,14 @@ class AttemptLog:
         self.writer = LogWriter(context.stack.artifact_store, self.key, settings.max_bytes)
         self.level = settings.level
         self.echo = settings.echo
-        self.stream = _STDOUT  # the stream ``texts`` holds
-        self.texts: list[str] = []  # written since the last cut (the hot path appends)
+        # stdout: ``print`` in the step writes to ``out`` straight (``log_routing.py``), a C
+        # text stream that encodes and hands ``out_items`` its bytes every 64 KiB (and on flush)
+        self.out_items: list[bytes] = []
+        self.out = _text_stream(self.out_items)
+        # stderr (through the router): written after all that ``out`` holds (``write_err``)
+        self.err_texts: list[str] = []
+        self.err_time = 0.0  # when the last of them was written
+        self.cut_lock = threading.Lock()
         self.segments: deque[tuple[float, str, Any]] = deque()
         self.ripe = 0  # segments cut before the last tick: no late append can reach them
         self.partial: dict[str, tuple[float, bytes]] = {}  # a line without its break yet
@@ -115,7 +128,7 @@ class AttemptLog:
         self.warnings: list[str] = []
         self.lock = threading.Lock()
         self.closed = False
-        self._token: contextvars.Token[AttemptLog | None] | None = None
+        self._token: Tokens | None = None
 
     def start(self) -> AttemptLog:
         """Route this thread's output (and its new threads') here, until ``close``."""
@@ -125,17 +138,31 @@ class AttemptLog:
 
     # -- the writing side (any thread of the step) ------------------------------------------
 
-    def switch(self, stream: str) -> None:
-        """The next texts are of ``stream``: the ones before are cut off as a segment."""
-        self.cut(time.time())
-        self.stream = stream
+    def write_err(self, text: str) -> int:
+        """Keep ``text`` written to stderr: after what stdout holds, cut off first if any."""
+        self.out.flush()  # C: what ``out`` holds goes to ``out_items``
+        if self.out_items:
+            self.cut(time.time())
+        self.err_texts.append(text)
+        self.err_time = time.time()
+        return len(text)
 
     def cut(self, now: float) -> None:
-        """Cut the texts written so far off into a segment of time ``now``."""
-        texts = self.texts
-        if texts:
-            self.texts = []
-            self.segments.append((now, self.stream, texts))
+        """Cut what was written so far off into segments: stderr's (of the time of its last
+        write: all of it came before stdout's), then stdout's (of time ``now``). Writers only
+        append, so taking the first ``n`` items and deleting them loses no late write."""
+        with self.cut_lock:
+            err = self.err_texts
+            n = len(err)
+            if n:
+                self.segments.append((self.err_time, _STDERR, err[:n]))
+                del err[:n]
+            self.out.flush()
+            items = self.out_items
+            n = len(items)
+            if n:
+                self.segments.append((now, _STDOUT, b"".join(items[:n])))
+                del items[:n]
 
     def add_record(self, record: logging.LogRecord) -> None:
         """Keep a logging record (its message, exception and stack, as lines of one record)."""
@@ -166,9 +193,10 @@ class AttemptLog:
             )
         text = decoder.decode(bytes(data))
         if text:
-            if self.stream is not stream:
-                self.switch(stream)
-            self.texts.append(text)
+            if stream == _STDOUT:
+                self.out.write(text)
+            else:
+                self.write_err(text)
 
     # -- the flushing side (the flusher thread, and close) ----------------------------------
 
@@ -179,7 +207,9 @@ class AttemptLog:
         blocks: list[Block] = []
         for _ in range(len(self.segments) if final else ripe):
             stamp, stream, data = self.segments.popleft()
-            if isinstance(data, list):  # one join and one encode for the whole run of texts
+            if isinstance(data, bytes):  # stdout, encoded by ``out``
+                self._lines(blocks, stamp, stream, data)
+            elif isinstance(data, list):  # one join and one encode for the whole run of texts
                 self._lines(blocks, stamp, stream, "".join(data).encode("utf-8", _ESCAPE))
             else:
                 name, message = data
@@ -281,6 +311,7 @@ class AttemptLog:
         except Exception:
             logger.warning("Step %r: its last log lines could not be written", self.name)
         self.closed = True
+        _retire(self.out)
         if self.failing_since is not None:
             logger.warning(
                 "Step %r: its logs could not be written to the artifact store (%s); %s lost",
@@ -312,6 +343,52 @@ def echo(name: str, blocks: list[Block]) -> None:
     for target in used:  # a console that is a pipe shows them now, not when its buffer fills
         with contextlib.suppress(OSError, ValueError):
             target.flush()
+
+
+class _Sink:
+    """The binary end of an attempt's ``out``: each write is appended to a list (C calls
+    only: ``list.append``, and ``NoneType()`` as a flush that does nothing)."""
+
+    closed = False
+
+    def __init__(self, items: list[bytes]) -> None:
+        self.write: Callable[[Any], object] = items.append
+        self.flush: Callable[[], object] = type(None)
+
+    def readable(self) -> bool:
+        return False
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        pass
+
+
+def _text_stream(items: list[bytes]) -> io.TextIOWrapper:
+    """A text stream whose bytes (UTF-8; text that is not valid Unicode kept as ``\\udcNN``)
+    end in ``items``: its ``write`` is C, checks its argument as ``sys.stdout``'s does, and
+    runs no Python code (the step's threads may write at once: each call holds the GIL)."""
+    stream = io.TextIOWrapper(
+        cast(Any, _Sink(items)), encoding="utf-8", errors=_ESCAPE, newline="\n"
+    )
+    stream._CHUNK_SIZE = 1 << 16  # type: ignore[attr-defined]  # bytes held before a write
+    return stream
+
+
+def _late_write(data: bytes) -> int:
+    """Bytes written through an ended attempt's ``out`` (a ``sys.stdout.write`` kept from that
+    attempt): routed as new ones are, by the writer's context."""
+    return int(sys.stdout.buffer.write(data))
+
+
+def _retire(stream: io.TextIOWrapper) -> None:
+    """An ended attempt's ``out`` sends what it is given on, through the router."""
+    stream.reconfigure(write_through=True)
+    cast(_Sink, stream.buffer).write = _late_write
 
 
 class _Flusher:
