@@ -7,9 +7,9 @@ replaced ``sys.stdout`` since); never swapped per step. A write finds its attemp
 ``ContextVar`` that ``capture`` sets in the step's context, which the threads the step starts
 inherit (``runner/context.py``); ``sys.stdout.write`` finds the C ``write`` of the attempt's
 stdout stream in another, through a property whose getter is ``ContextVar.get`` itself, so a
-printing step runs no Python code per line (:class:`StdoutRouter`). While steps run, the root logger's level is lowered to the
-lowest level they keep; the root's other handlers get a filter so that they see only what
-they saw before.
+printing step runs no Python code per line (:class:`StdoutRouter`). While steps run, the
+root logger's level is lowered to the lowest level they keep; the root's other handlers get a
+filter so that they see only what they saw before.
 """
 
 from __future__ import annotations
