@@ -132,8 +132,8 @@ class _Chunk:
 
 class Block(NamedTuple):
     """Lines written together: one time, stream and logger. ``body`` holds the lines encoded in
-    UTF-8 (invalid text kept as ``\\xNN``/``\\udcNN``), joined by ``b"\\n"``, without the last
-    line's break; ``lines`` counts them. ``first_flag`` is the first line's flag, ``rest_flag``
+    UTF-8 (invalid text kept as ``\\xNN``/``\\udcNN``), each ending with ``b"\\n"``; ``lines``
+    counts them. ``first_flag`` is the first line's flag, ``rest_flag``
     the others' (``MORE`` for the lines of one multi-line logging record). A block of a million
     lines is one bytes object: joined, counted, prefixed and written with a few C calls."""
 
@@ -148,23 +148,25 @@ class Block(NamedTuple):
     @classmethod
     def of(cls, time_: float, stream: str, logger: str, text: str, *flags: str) -> Block:
         """The block of ``text`` (lines separated by ``\\n``)."""
-        body = text.encode("utf-8", "backslashreplace")
-        return cls(time_, stream, logger, body, body.count(b"\n") + 1, *flags)
+        body = (text + "\n").encode("utf-8", "backslashreplace")
+        return cls(time_, stream, logger, body, body.count(b"\n"), *flags)
 
     @property
     def messages(self) -> list[str]:
         """The lines, as text (for the few uses that go line by line)."""
-        return self.body.decode("utf-8", "backslashreplace").split("\n")
+        return self.body[:-1].decode("utf-8", "backslashreplace").split("\n")
 
-    def encode(self) -> bytes:
-        """The block's lines as stored."""
+    def encode(self) -> tuple[bytes, bytes, int]:
+        """The block's lines as stored: ``first + data[:size]`` (one ``replace`` puts the other
+        lines' prefixes after the line breaks; the prefix after the last one is not used)."""
         pre = f"{self.time:.3f}\t{self.stream}\t".encode()
         after = f"\t{self.logger}\t".encode("utf-8", "backslashreplace")
         first = pre + self.first_flag.encode() + after
         if self.lines == 1:
-            return b"".join((first, self.body, b"\n"))
-        rest = b"\n" + pre + self.rest_flag.encode() + after
-        return b"".join((first, self.body.replace(b"\n", rest), b"\n"))
+            return first, self.body, len(self.body)
+        rest = pre + self.rest_flag.encode() + after
+        data = self.body.replace(b"\n", b"\n" + rest)
+        return first, data, len(data) - len(rest)
 
     def pieces(self, longest: int) -> list[Block]:
         """The block with no line longer than ``longest`` characters: a longer one goes on in
@@ -276,13 +278,13 @@ class LogWriter:
     def _put(self, block: Block) -> None:
         """Append the block's lines to the open chunk, sealing each chunk when the next line
         would not fit it (or the head), as whole lines: a block of any size is encoded once."""
-        data = block.encode()
+        first, data, size = block.encode()
         self.total_lines += block.lines
-        self.total_bytes += len(data)
-        view, start, size = memoryview(data), 0, len(data)
+        self.total_bytes += len(first) + size
+        view, start = memoryview(data), 0
         while start < size:
-            room = self.chunk_size - len(self.buffer)
-            head_room = self.head_budget - self.head_size - len(self.buffer)
+            room = self.chunk_size - len(self.buffer) - len(first)
+            head_room = self.head_budget - self.head_size - len(self.buffer) - len(first)
             if self.in_head:
                 room = min(room, head_room)
             end = size if size - start <= room else data.rfind(b"\n", start, start + room) + 1
@@ -295,6 +297,9 @@ class LogWriter:
                     self._seal()
                     continue
                 end = data.find(b"\n", start) + 1  # a line longer than a chunk: alone
+            if first:
+                self.buffer += first
+                first = b""
             self.buffer += view[start:end]
             self.open.lines += data.count(b"\n", start, end)
             start = end

@@ -224,14 +224,14 @@ class AttemptLog:
         before = self.partial.pop(stream, None)
         if before is not None:
             data = before[1] + data
-        end = data.rfind(b"\n")
-        if end < len(data) - 1:
-            self.partial[stream] = (before[0] if before else stamp, data[end + 1 :])
-        if end >= 0:
-            body = data[:end]
+        end = data.rfind(b"\n") + 1
+        if end < len(data):
+            self.partial[stream] = (before[0] if before else stamp, data[end:])
+        if end:
+            body = data[:end]  # no copy when ``data`` ends with its line break
             flag = SPLIT if stream in self.continues else NEW
             self.continues.discard(stream)
-            blocks.append(Block(stamp, stream, "", body, body.count(b"\n") + 1, flag, NEW))
+            blocks.append(Block(stamp, stream, "", body, body.count(b"\n"), flag, NEW))
 
     def _partials(self, blocks: list[Block], now: float, final: bool) -> None:
         """Partial lines that waited long enough (or all, at the end) are written as they
@@ -240,7 +240,7 @@ class AttemptLog:
             if final or time.time() - since >= PARTIAL_WAIT:
                 del self.partial[stream]
                 flag = SPLIT if stream in self.continues else NEW
-                blocks.append(Block(now, stream, "", text, 1, flag, NEW))
+                blocks.append(Block(now, stream, "", text + b"\n", 1, flag, NEW))
                 self.continues.add(stream)
 
     def flush(self, final: bool = False) -> None:
@@ -331,7 +331,7 @@ def echo(name: str, blocks: list[Block]) -> None:
         target = ROUTING.original(_STDOUT if block.stream == _STDOUT else _STDERR)
         if target is None:
             continue
-        text = block.body.decode("utf-8", _ESCAPE)  # one decode and one replace per block
+        text = block.body[:-1].decode("utf-8", _ESCAPE)  # one decode, one replace per block
         if block.stream not in (_STDOUT, _STDERR):
             text = f"{block.stream} {block.logger}: {text}"
         try:
