@@ -114,7 +114,7 @@ class _Store(LocalArtifactStore):
         return folder
 
 
-@pytest.mark.parametrize(("local", "fail_after"), [(True, 0), (False, 0), (False, 3)])
+@pytest.mark.parametrize(("local", "fail_after"), [(True, 0), (True, 3), (False, 0), (False, 3)])
 def test_a_failed_add_leaves_the_writer_as_it_was(
     tmp_path: Path, local: bool, fail_after: int
 ) -> None:
@@ -137,3 +137,19 @@ def test_a_failed_add_leaves_the_writer_as_it_was(
     theirs, their_end = read_lines(LocalArtifactStore(tmp_path / "ref"), "k")
     assert as_text(ours) == as_text(theirs)
     assert ours_end == their_end and ours_end is not None
+
+
+def test_an_add_failing_midway_on_a_local_store_writes_no_line_twice(tmp_path: Path) -> None:
+    store = _Store(tmp_path, local=True)
+    writer = LogWriter(store, "k")  # the default cap: nothing is cut
+    lines = _lines(30_000)
+    writer.add(_blocks(lines[:100], 100))
+    store.folders[0].fail_after = 1  # the open chunk is appended to, the next one fails
+    with pytest.raises(OSError, match="down"):
+        writer.add(_blocks(lines[100:], 30_000))
+    store.folders[0].fail_after = None
+    writer.add(_blocks(lines[100:], 30_000))
+    writer.finish()
+    read, end = read_lines(store, "k")
+    assert [x.message for x in read] == lines
+    assert end is not None and end.lines == 30_000

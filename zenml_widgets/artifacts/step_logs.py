@@ -324,6 +324,7 @@ class LogWriter:
         name = chunk_name(self.open.seq)
         if self.appends:
             with self.folder.open(name, "ab") as f:
+                f.truncate(self.stored)  # bytes of a failed add past it are written again
                 f.write(memoryview(self.buffer)[self.stored :])
         else:
             with self.folder.open(name, "wb") as f:
