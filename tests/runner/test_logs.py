@@ -189,6 +189,27 @@ def test_a_kept_write_goes_where_new_ones_go_and_streams_keep_their_order(
     assert capsys.readouterr().out == "outside any step\n"
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "latin-1"])
+def test_the_echo_shows_each_line_prefixed_on_any_console(
+    monkeypatch: pytest.MonkeyPatch, encoding: str
+) -> None:
+    from zenml_widgets.artifacts.step_logs import MORE, NEW, Block
+    from zenml_widgets.runner.capture import echo
+
+    out, err = io.BytesIO(), io.BytesIO()
+    console = io.TextIOWrapper(out, encoding=encoding, errors="replace")
+    console.write("before\n")  # held by the console, shown first
+    monkeypatch.setattr(sys, "stdout", console)
+    monkeypatch.setattr(sys, "stderr", io.TextIOWrapper(err, encoding=encoding))
+    echo("stép", [
+        Block.of(1.0, "stdout", "", "one\ntwo é"),
+        Block.of(1.0, "INFO", "lib", "record\nsecond", NEW, MORE),
+        Block.of(1.0, "stdout", "", "three"),
+    ])  # fmt: skip
+    assert out.getvalue().decode(encoding) == ("before\n[stép] one\n[stép] two é\n[stép] three\n")
+    assert err.getvalue().decode(encoding) == "[stép] INFO lib: record\n[stép] second\n"
+
+
 def test_outside_steps_nothing_changes(
     sqlite_repo: Repository, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -29,6 +29,7 @@ import contextlib
 import contextvars
 import io
 import logging
+import os
 import sys
 import threading
 import time
@@ -331,18 +332,39 @@ def echo(name: str, blocks: list[Block]) -> None:
         target = ROUTING.original(_STDOUT if block.stream == _STDOUT else _STDERR)
         if target is None:
             continue
-        text = block.body[:-1].decode("utf-8", _ESCAPE)  # one decode, one replace per block
-        if block.stream not in (_STDOUT, _STDERR):
-            text = f"{block.stream} {block.logger}: {text}"
         try:
-            target.write(prefix + text.replace("\n", "\n" + prefix) + "\n")
+            binary = _utf8_binary(target) if block.stream in (_STDOUT, _STDERR) else None
+            if binary is not None:  # the block's bytes as they are: one replace, no decode
+                target.flush()  # what the console holds goes first
+                pre = prefix.encode()
+                data = block.body.replace(b"\n", b"\n" + pre)
+                binary.write(pre)
+                binary.write(memoryview(data)[: len(data) - len(pre)])
+            else:
+                text = block.body[:-1].decode("utf-8", _ESCAPE)
+                if block.stream not in (_STDOUT, _STDERR):
+                    text = f"{block.stream} {block.logger}: {text}"
+                target.write(prefix + text.replace("\n", "\n" + prefix) + "\n")
         except (OSError, ValueError):  # a closed console: the lines are kept all the same
             continue
         if target not in used:
             used.append(target)
     for target in used:  # a console that is a pipe shows them now, not when its buffer fills
         with contextlib.suppress(OSError, ValueError):
-            target.flush()
+            target.flush()  # (a TextIOWrapper flushes its binary stream too)
+
+
+def _utf8_binary(console: IO[str]) -> Any:
+    """The binary stream under ``console`` when UTF-8 bytes written there show as the text
+    would (a UTF-8 ``TextIOWrapper`` that does not translate line breaks), else ``None``."""
+    binary = getattr(console, "buffer", None)
+    encoding = getattr(console, "encoding", None)
+    if binary is None or not isinstance(encoding, str) or os.linesep != "\n":
+        return None
+    try:
+        return binary if codecs.lookup(encoding).name == "utf-8" else None
+    except LookupError:
+        return None
 
 
 class _Sink:
