@@ -82,12 +82,15 @@ def test_chunks_hold_whole_lines_and_the_cap_keeps_head_and_tail(tmp_path: Path)
     assert sum(f.stat().st_size for f in folder.iterdir()) <= 16 * 1024 + 512
     read, end = read_lines(store, "logs/1/2/1")
     assert end is not None and (end.lines, end.size) == (5000, stored)
-    assert [x.stream for x in read].count("cut") == 1
+    streams = [x.stream for x in read]
+    assert streams.count("cut") == 1
     kept = [x.message for x in read if x.stream == "stdout"]
     head = next(i for i, m in enumerate(kept) if m != lines[i])
     assert kept[:head] == lines[:head] and head > 0
     assert kept[head:] == lines[5000 - (len(kept) - head) :] and len(kept) > head
     assert end.cut_lines == 5000 - len(kept)
+    assert streams.index("cut") == head  # the notice where the lines were cut
+    assert read[head].message.startswith(f"[... {end.cut_lines:,} lines (")
     assert end.cut_bytes + sum(f.stat().st_size for f in folder.glob("*.log")) == stored
 
 

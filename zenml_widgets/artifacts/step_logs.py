@@ -168,6 +168,12 @@ class Block(NamedTuple):
         data = self.body.replace(b"\n", b"\n" + rest)
         return first, data, len(data) - len(rest)
 
+    def stored_size(self) -> int:
+        """``len`` of what ``encode`` gives, without encoding."""
+        pre = len(f"{self.time:.3f}\t{self.stream}\t") + len(self.logger.encode()) + 2
+        first, rest = pre + len(self.first_flag), pre + len(self.rest_flag)
+        return len(self.body) + first + (self.lines - 1) * rest
+
     def pieces(self, longest: int) -> list[Block]:
         """The block with no line longer than ``longest`` characters: a longer one goes on in
         lines flagged ``SPLIT`` (the other lines stay in blocks of their own)."""
@@ -242,6 +248,7 @@ class LogWriter:
         self.in_head = True
         self.head_size = 0
         self.cut_lines = self.cut_bytes = 0
+        self.cut_written = (0, 0)  # what ``cut.json`` says
         self.total_lines = self.total_bytes = 0
 
     def add(self, blocks: Sequence[Block]) -> None:
@@ -265,7 +272,7 @@ class LogWriter:
         """What ``add`` changes. Cheap: sealed chunks are never changed, only dropped from the
         list, and the open chunk's bytes only grow (their length is enough to go back)."""
         numbers = (self.stored, self.in_head, self.head_size, self.cut_lines, self.cut_bytes)
-        totals = (self.total_lines, self.total_bytes)
+        totals = (self.total_lines, self.total_bytes, self.cut_written)
         return (list(self.chunks), replace(self.open), self.buffer, len(self.buffer), numbers,
                 totals)  # fmt: skip
 
@@ -273,11 +280,13 @@ class LogWriter:
         self.chunks, self.open, self.buffer, size, numbers, totals = saved
         del self.buffer[size:]
         self.stored, self.in_head, self.head_size, self.cut_lines, self.cut_bytes = numbers
-        self.total_lines, self.total_bytes = totals
+        self.total_lines, self.total_bytes, self.cut_written = totals
 
     def _put(self, block: Block) -> None:
         """Append the block's lines to the open chunk, sealing each chunk when the next line
         would not fit it (or the head), as whole lines: a block of any size is encoded once."""
+        if not self.in_head:
+            block = self._skip_cut(block)
         first, data, size = block.encode()
         self.total_lines += block.lines
         self.total_bytes += len(first) + size
@@ -337,17 +346,52 @@ class LogWriter:
             return
         tail = [c for c in self.chunks if not c.head]
         size = sum(c.size for c in tail) + len(self.buffer)
-        cut = False
         while tail and size > self.tail_budget:
             oldest = tail.pop(0)
-            self.folder.remove(chunk_name(oldest.seq))
-            self.chunks.remove(oldest)
+            self._cut_chunk(oldest)
             size -= oldest.size
-            self.cut_lines += oldest.lines
-            self.cut_bytes += oldest.size
-            cut = True
-        if cut:
+        if (self.cut_lines, self.cut_bytes) != self.cut_written:
             self._write_json(CUT_FILE, {"lines": self.cut_lines, "bytes": self.cut_bytes})
+            self.cut_written = (self.cut_lines, self.cut_bytes)
+
+    def _cut_chunk(self, chunk: _Chunk) -> None:
+        self.folder.remove(chunk_name(chunk.seq))
+        self.chunks.remove(chunk)
+        self.cut_lines += chunk.lines
+        self.cut_bytes += chunk.size
+
+    def _skip_cut(self, block: Block) -> Block:
+        """The lines of a tail's ``block`` the cap keeps, when the block is more than the tail
+        holds: its lines before them are cut now, never encoded nor written, and with them the
+        tail written so far (older), as ``_trim`` would cut them once written. The next chunk
+        skips a number, so readers see the cut where it is."""
+        stored = block.stored_size()
+        keep = self.tail_budget - self.chunk_size  # what the tail keeps of it, at most
+        if stored <= self.tail_budget or keep <= 0:
+            return block
+        body = block.body
+        prefix = block._replace(body=b"", lines=1, first_flag=block.rest_flag).stored_size()
+        start = body.find(b"\n", max(0, len(body) - keep * len(body) // stored - 1)) + 1
+        while True:  # the kept lines' size: their bytes and a prefix each (twice at most)
+            lines = body.count(b"\n", start)
+            excess = len(body) - start + lines * prefix - keep
+            if excess <= 0 or lines == 0:
+                break
+            start = body.find(b"\n", start + excess - 1) + 1
+        if lines == 0 or start == 0:
+            return block
+        rest = block._replace(body=body[start:], lines=lines, first_flag=block.rest_flag)
+        for chunk in [c for c in self.chunks if not c.head]:
+            self._cut_chunk(chunk)
+        if self.stored:
+            self.folder.remove(chunk_name(self.open.seq))
+        skipped = (block.lines - lines, stored - rest.stored_size())
+        self.cut_lines += self.open.lines + skipped[0]
+        self.cut_bytes += len(self.buffer) + skipped[1]
+        self.total_lines += skipped[0]
+        self.total_bytes += skipped[1]
+        self.open, self.buffer, self.stored = _Chunk(self.open.seq + 1), bytearray(), 0
+        return rest
 
     def finish(self, warnings: Sequence[str] = ()) -> None:
         """Write ``end.json``: the attempt's logs are complete (nothing at all for an attempt
