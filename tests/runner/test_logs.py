@@ -4,6 +4,9 @@ lines and records; bad output loses nothing but what the cap cuts, and says so."
 
 from __future__ import annotations
 
+import ast
+import io
+import itertools
 import logging
 import os
 import signal
@@ -91,6 +94,120 @@ def test_stream_logs_false_prints_nothing_but_keeps_everything(
     out, err = capsys.readouterr()
     assert "chatty" not in out and "hello" not in out and "to stderr" not in err
     assert run.get_step("chatty").logs.startswith("hello from chatty\n")
+
+
+class _Text(str):
+    pass
+
+
+@step(enable_cache=False)
+def writer() -> str:
+    sizes = [sys.stdout.write("abc"), sys.stdout.write(_Text("de\n")), sys.stderr.write("e\n")]
+    refused = []
+    for stream in (sys.stdout, sys.stderr):
+        for bad in (b"bytes", None, 3):
+            try:
+                stream.write(bad)  # type: ignore[arg-type]
+            except TypeError as e:
+                refused.append(str(e))
+    write = sys.stdout.write  # kept, as some code keeps it
+    write("out again\n")
+    print("printed", 1, sep=" ", end="\n")
+    return repr((sizes, refused))
+
+
+@pipeline(enable_cache=False)
+def writing(writer):
+    writer()
+
+
+def test_a_steps_writes_behave_as_a_real_streams(sqlite_repo: Repository) -> None:
+    run = writing(writer=writer()).run(repository=sqlite_repo, stream_logs=False)
+    step_ = run.get_step("writer")
+    sizes, refused = ast.literal_eval(step_.output.read())  # sizes written, errors raised
+    assert sizes == [3, 3, 2]
+    real = []
+    for bad in (b"bytes", None, 3):
+        with pytest.raises(TypeError) as e:
+            io.TextIOWrapper(io.BytesIO()).write(bad)  # type: ignore[arg-type]
+        real.append(str(e.value))
+    assert refused == real * 2
+    lines = step_.log_lines()
+    assert [(x.stream, x.message) for x in lines] == [
+        ("stdout", "abcde"),
+        ("stderr", "e"),
+        ("stdout", "out again"),
+        ("stdout", "printed 1"),
+    ]
+
+
+_kept: dict[str, object] = {}
+
+
+@step(enable_cache=False)
+def keeper() -> int:
+    _kept["write"] = sys.stdout.write  # a reference kept past the attempt
+    print("in keeper")
+    return 1
+
+
+@step(enable_cache=False)
+def reuser(x: int) -> int:
+    write = _kept["write"]
+    assert callable(write)
+    write("kept write, in reuser\n")
+    for i in range(2000):  # stdout and stderr interleaved, through the fast and slow paths
+        print(f"line {i}", file=sys.stderr if i % 7 == 0 else sys.stdout)
+        if i % 500 == 0:
+            sys.stdout.buffer.write(b"bytes %d\n" % i)
+    return x
+
+
+@pipeline(enable_cache=False)
+def keeping(keeper, reuser):
+    reuser(x=keeper())
+
+
+def test_a_kept_write_goes_where_new_ones_go_and_streams_keep_their_order(
+    sqlite_repo: Repository, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = keeping(keeper=keeper(), reuser=reuser()).run(repository=sqlite_repo, stream_logs=False)
+    assert run.get_step("keeper").logs == "in keeper\n"
+    lines = run.get_step("reuser").log_lines()
+    assert lines[0].message == "kept write, in reuser"
+    expected = []
+    for i in range(2000):
+        expected.append(("stderr" if i % 7 == 0 else "stdout", f"line {i}"))
+        if i % 500 == 0:
+            expected.append(("stdout", f"bytes {i}"))
+    assert [(x.stream, x.message) for x in lines[1:]] == expected
+    assert all(a.time <= b.time for a, b in itertools.pairwise(lines))
+    write = _kept.pop("write")
+    assert callable(write)
+    capsys.readouterr()
+    write("outside any step\n")  # goes to the console, as a new write would
+    assert capsys.readouterr().out == "outside any step\n"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "latin-1"])
+def test_the_echo_shows_each_line_prefixed_on_any_console(
+    monkeypatch: pytest.MonkeyPatch, encoding: str
+) -> None:
+    from zenml_widgets.artifacts.step_logs import MORE, NEW, Block
+    from zenml_widgets.runner.capture import echo
+
+    out, err = io.BytesIO(), io.BytesIO()
+    console = io.TextIOWrapper(out, encoding=encoding, errors="replace")
+    console.write("before\n")  # held by the console, shown first
+    monkeypatch.setattr(sys, "stdout", console)
+    monkeypatch.setattr(sys, "stderr", io.TextIOWrapper(err, encoding=encoding))
+    echo("stép", [
+        Block.of(1.0, "stdout", "", "one\ntwo é"),
+        Block.of(1.0, "INFO", "lib", "record\nsecond", NEW, MORE),
+        Block.of(1.0, "stdout", "", "three"),
+    ])  # fmt: skip
+    assert out.getvalue().decode(encoding) == ("before\n[stép] one\n[stép] two é\n[stép] three\n")
+    assert err.getvalue().decode(encoding) == "[stép] INFO lib: record\n[stép] second\n"
 
 
 def test_outside_steps_nothing_changes(

@@ -19,13 +19,13 @@ Nothing here knows the metadata store: keys are made of plain numbers.
 
 from __future__ import annotations
 
-import copy
 import json
 import math
+import re
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NamedTuple
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from zenml_widgets.exceptions import ArtifactStoreError
 
@@ -131,48 +131,98 @@ class _Chunk:
 
 
 class Block(NamedTuple):
-    """Lines written together: one time, stream and logger, one message per line (no line
-    breaks in a message). ``first_flag`` is the first line's flag, ``rest_flag`` the others'
-    (``MORE`` for the lines of one multi-line logging record)."""
+    """Lines written together: one time, stream and logger. ``body`` holds the lines encoded in
+    UTF-8 (invalid text kept as ``\\xNN``/``\\udcNN``), each ending with ``b"\\n"``; ``lines``
+    counts them. ``first_flag`` is the first line's flag, ``rest_flag``
+    the others' (``MORE`` for the lines of one multi-line logging record). A block of a million
+    lines is one bytes object: joined, counted, prefixed and written with a few C calls."""
 
     time: float
     stream: str
     logger: str
-    messages: list[str]
+    body: bytes
+    lines: int = 1
     first_flag: str = NEW
     rest_flag: str = NEW
 
-    def encode(self) -> bytes:
-        """The block's lines as stored, encoded at once."""
-        pre = f"{self.time:.3f}\t{self.stream}\t"
-        after = f"\t{self.logger}\t"
-        messages = self.messages
-        text = pre + self.first_flag + after + messages[0] + "\n"
-        if len(messages) > 1:
-            rest = pre + self.rest_flag + after
-            text += rest + ("\n" + rest).join(messages[1:]) + "\n"
-        return text.encode("utf-8", "backslashreplace")
+    @classmethod
+    def of(cls, time_: float, stream: str, logger: str, text: str, *flags: str) -> Block:
+        """The block of ``text`` (lines separated by ``\\n``)."""
+        body = (text + "\n").encode("utf-8", "backslashreplace")
+        return cls(time_, stream, logger, body, body.count(b"\n"), *flags)
+
+    @property
+    def messages(self) -> list[str]:
+        """The lines, as text (for the few uses that go line by line)."""
+        return self.body[:-1].decode("utf-8", "backslashreplace").split("\n")
+
+    def encode(self) -> tuple[bytes, bytes, int]:
+        """The block's lines as stored: ``first + data[:size]`` (one ``replace`` puts the other
+        lines' prefixes after the line breaks; the prefix after the last one is not used)."""
+        pre = f"{self.time:.3f}\t{self.stream}\t".encode()
+        after = f"\t{self.logger}\t".encode("utf-8", "backslashreplace")
+        first = pre + self.first_flag.encode() + after
+        if self.lines == 1:
+            return first, self.body, len(self.body)
+        rest = pre + self.rest_flag.encode() + after
+        data = self.body.replace(b"\n", b"\n" + rest)
+        return first, data, len(data) - len(rest)
+
+    def stored_size(self) -> int:
+        """``len`` of what ``encode`` gives, without encoding."""
+        pre = len(f"{self.time:.3f}\t{self.stream}\t") + len(self.logger.encode()) + 2
+        first, rest = pre + len(self.first_flag), pre + len(self.rest_flag)
+        return len(self.body) + first + (self.lines - 1) * rest
 
     def pieces(self, longest: int) -> list[Block]:
-        """The block with no message longer than ``longest`` characters: a longer one goes on in
-        lines flagged ``SPLIT``."""
-        if max(map(len, self.messages)) <= longest:
+        """The block with no line longer than ``longest`` characters: a longer one goes on in
+        lines flagged ``SPLIT`` (the other lines stay in blocks of their own)."""
+        if not _may_hold_long_line(self.body, longest):
             return [self]
         out: list[Block] = []
+        run: list[str] = []  # short lines waiting for a block
         for i, message in enumerate(self.messages):
             flag = self.first_flag if i == 0 else self.rest_flag
-            for start in range(0, max(1, len(message)), longest):
+            if len(message) <= longest:
+                if not run:
+                    run_flag = flag
+                run.append(message)
+                continue
+            if run:
+                out.append(Block.of(self.time, self.stream, self.logger, "\n".join(run),
+                                    run_flag, self.rest_flag))  # fmt: skip
+                run = []
+            for start in range(0, len(message), longest):
                 piece = message[start : start + longest]
                 first = flag if start == 0 else SPLIT
-                out.append(self._replace(messages=[piece], first_flag=first))
+                out.append(Block.of(self.time, self.stream, self.logger, piece, first))
+        if run:
+            out.append(Block.of(self.time, self.stream, self.logger, "\n".join(run),
+                                run_flag, self.rest_flag))  # fmt: skip
         return out
 
 
-#: What ``LogWriter.add`` changes, and puts back when the store fails.
-_STATE = (
-    "chunks", "open", "buffer", "stored", "in_head", "head_size",
-    "cut_lines", "cut_bytes", "total_lines", "total_bytes",
-)  # fmt: skip
+def _may_hold_long_line(body: bytes, longest: int) -> bool:
+    """Whether a line of ``body`` may be longer than ``longest`` characters (UTF-8: it has
+    more bytes than that). Without splitting: every window of ``longest // 2`` bytes holds a
+    line break, so no line reaches ``longest`` bytes (a few hundred ``find`` calls for a
+    million lines); for tiny limits one regular expression search does it."""
+    if len(body) <= longest:
+        return False
+    step = max(1, longest // 2)
+    if len(body) // step > 4096:
+        first = body.find(b"\n")
+        if first < 0 or first > longest:
+            return True
+        pattern = _LONG_LINE.get(longest)
+        if pattern is None:
+            pattern = _LONG_LINE[longest] = re.compile(b"\n[^\n]{%d}" % (longest + 1))
+        return pattern.search(body) is not None
+    find = body.find
+    return any(find(b"\n", start, start + step) < 0 for start in range(0, len(body), step))
+
+
+_LONG_LINE: dict[int, re.Pattern[bytes]] = {}
 
 
 class LogWriter:
@@ -198,6 +248,7 @@ class LogWriter:
         self.in_head = True
         self.head_size = 0
         self.cut_lines = self.cut_bytes = 0
+        self.cut_written = (0, 0)  # what ``cut.json`` says
         self.total_lines = self.total_bytes = 0
 
     def add(self, blocks: Sequence[Block]) -> None:
@@ -206,7 +257,7 @@ class LogWriter:
         again later, and none is written twice)."""
         if not blocks:
             return
-        saved = copy.deepcopy({name: getattr(self, name) for name in _STATE})
+        saved = self._snapshot()
         try:
             for block in blocks:
                 for piece in block.pieces(self.longest):
@@ -214,28 +265,53 @@ class LogWriter:
             self._store_open()
             self._trim()
         except Exception:
-            for name, value in saved.items():
-                setattr(self, name, value)
+            self._restore(saved)
             raise
 
+    def _snapshot(self) -> tuple[Any, ...]:
+        """What ``add`` changes. Cheap: sealed chunks are never changed, only dropped from the
+        list, and the open chunk's bytes only grow (their length is enough to go back)."""
+        numbers = (self.stored, self.in_head, self.head_size, self.cut_lines, self.cut_bytes)
+        totals = (self.total_lines, self.total_bytes, self.cut_written)
+        return (list(self.chunks), replace(self.open), self.buffer, len(self.buffer), numbers,
+                totals)  # fmt: skip
+
+    def _restore(self, saved: tuple[Any, ...]) -> None:
+        self.chunks, self.open, self.buffer, size, numbers, totals = saved
+        del self.buffer[size:]
+        self.stored, self.in_head, self.head_size, self.cut_lines, self.cut_bytes = numbers
+        self.total_lines, self.total_bytes, self.cut_written = totals
+
     def _put(self, block: Block) -> None:
-        data = block.encode()
-        if len(data) > self.chunk_size and len(block.messages) > 1:
-            half = len(block.messages) // 2
-            rest_first = block.rest_flag
-            self._put(block._replace(messages=block.messages[:half]))
-            self._put(block._replace(messages=block.messages[half:], first_flag=rest_first))
-            return
-        if self.in_head and self.head_size + len(self.buffer) + len(data) > self.head_budget:
-            self._seal()  # the head is full: what follows is the tail
-            self.in_head = False
-        if self.buffer and len(self.buffer) + len(data) > self.chunk_size:
-            self._seal()
-        self.buffer += data
-        count = len(block.messages)
-        self.open.lines += count
-        self.total_lines += count
-        self.total_bytes += len(data)
+        """Append the block's lines to the open chunk, sealing each chunk when the next line
+        would not fit it (or the head), as whole lines: a block of any size is encoded once."""
+        if not self.in_head:
+            block = self._skip_cut(block)
+        first, data, size = block.encode()
+        self.total_lines += block.lines
+        self.total_bytes += len(first) + size
+        view, start = memoryview(data), 0
+        while start < size:
+            room = self.chunk_size - len(self.buffer) - len(first)
+            head_room = self.head_budget - self.head_size - len(self.buffer) - len(first)
+            if self.in_head:
+                room = min(room, head_room)
+            end = size if size - start <= room else data.rfind(b"\n", start, start + room) + 1
+            if end <= start:  # not one more line fits
+                if self.in_head and head_room <= self.chunk_size - len(self.buffer):
+                    self._seal()  # the head is full: what follows is the tail
+                    self.in_head = False
+                    continue
+                if self.buffer:
+                    self._seal()
+                    continue
+                end = data.find(b"\n", start) + 1  # a line longer than a chunk: alone
+            if first:
+                self.buffer += first
+                first = b""
+            self.buffer += view[start:end]
+            self.open.lines += data.count(b"\n", start, end)
+            start = end
 
     def _seal(self) -> None:
         """Write the open chunk out whole and start the next one."""
@@ -257,7 +333,8 @@ class LogWriter:
         name = chunk_name(self.open.seq)
         if self.appends:
             with self.folder.open(name, "ab") as f:
-                f.write(bytes(self.buffer[self.stored :]))
+                f.truncate(self.stored)  # bytes of a failed add past it are written again
+                f.write(memoryview(self.buffer)[self.stored :])
         else:
             with self.folder.open(name, "wb") as f:
                 f.write(bytes(self.buffer))
@@ -269,17 +346,52 @@ class LogWriter:
             return
         tail = [c for c in self.chunks if not c.head]
         size = sum(c.size for c in tail) + len(self.buffer)
-        cut = False
         while tail and size > self.tail_budget:
             oldest = tail.pop(0)
-            self.folder.remove(chunk_name(oldest.seq))
-            self.chunks.remove(oldest)
+            self._cut_chunk(oldest)
             size -= oldest.size
-            self.cut_lines += oldest.lines
-            self.cut_bytes += oldest.size
-            cut = True
-        if cut:
+        if (self.cut_lines, self.cut_bytes) != self.cut_written:
             self._write_json(CUT_FILE, {"lines": self.cut_lines, "bytes": self.cut_bytes})
+            self.cut_written = (self.cut_lines, self.cut_bytes)
+
+    def _cut_chunk(self, chunk: _Chunk) -> None:
+        self.folder.remove(chunk_name(chunk.seq))
+        self.chunks.remove(chunk)
+        self.cut_lines += chunk.lines
+        self.cut_bytes += chunk.size
+
+    def _skip_cut(self, block: Block) -> Block:
+        """The lines of a tail's ``block`` the cap keeps, when the block is more than the tail
+        holds: its lines before them are cut now, never encoded nor written, and with them the
+        tail written so far (older), as ``_trim`` would cut them once written. The next chunk
+        skips a number, so readers see the cut where it is."""
+        stored = block.stored_size()
+        keep = self.tail_budget - self.chunk_size  # what the tail keeps of it, at most
+        if stored <= self.tail_budget or keep <= 0:
+            return block
+        body = block.body
+        prefix = block._replace(body=b"", lines=1, first_flag=block.rest_flag).stored_size()
+        start = body.find(b"\n", max(0, len(body) - keep * len(body) // stored - 1)) + 1
+        while True:  # the kept lines' size: their bytes and a prefix each (twice at most)
+            lines = body.count(b"\n", start)
+            excess = len(body) - start + lines * prefix - keep
+            if excess <= 0 or lines == 0:
+                break
+            start = body.find(b"\n", start + excess - 1) + 1
+        if lines == 0 or start == 0:
+            return block
+        rest = block._replace(body=body[start:], lines=lines, first_flag=block.rest_flag)
+        for chunk in [c for c in self.chunks if not c.head]:
+            self._cut_chunk(chunk)
+        if self.stored:
+            self.folder.remove(chunk_name(self.open.seq))
+        skipped = (block.lines - lines, stored - rest.stored_size())
+        self.cut_lines += self.open.lines + skipped[0]
+        self.cut_bytes += len(self.buffer) + skipped[1]
+        self.total_lines += skipped[0]
+        self.total_bytes += skipped[1]
+        self.open, self.buffer, self.stored = _Chunk(self.open.seq + 1), bytearray(), 0
+        return rest
 
     def finish(self, warnings: Sequence[str] = ()) -> None:
         """Write ``end.json``: the attempt's logs are complete (nothing at all for an attempt

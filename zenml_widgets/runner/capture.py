@@ -8,12 +8,16 @@ One router per process, installed the first time a step runs and kept: ``sys.std
 was there before, untouched. So the steps a Dask worker runs at once in its threads each keep
 their own lines, and nothing else is captured.
 
-The hot path of a write only appends the text to the attempt's list; one background thread
-per process (:class:`_Flusher`) cuts the lists every ``TICK`` seconds into lines, echoes them
-to the console prefixed with the step's name when asked (``[trainer] epoch 3``), and writes
-them to the artifact store (``artifacts/step_logs.py``) at least every ``FLUSH_INTERVAL``
-seconds. A line's time is exact for logging records and stream switches, and within ``TICK``
-for runs of lines of one stream.
+The hot path runs no Python code: ``print`` in a step finds, as ``sys.stdout.write``, the C
+``write`` of the attempt's own text stream (``AttemptLog.out``: an ``io.TextIOWrapper`` that
+encodes and hands its bytes to a list every 64 KiB). stderr goes through the router (Python),
+each write after what stdout holds. One background thread per process (:class:`_Flusher`)
+cuts what was written every ``TICK`` seconds into blocks of lines (one join, one ``replace``
+per block: never line by line), echoes them to the console prefixed with the step's name when
+asked (``[trainer] epoch 3``), and writes them to the artifact store
+(``artifacts/step_logs.py``) at least every ``FLUSH_INTERVAL`` seconds. A line's time is
+exact for logging records and for the switches from stdout to stderr; a run of lines of one
+stream has the time of its cut (within ``TICK``), a run of stderr lines that of its last line.
 
 Not captured: output written straight to the file descriptors (C extensions, subprocesses).
 """
@@ -23,13 +27,17 @@ from __future__ import annotations
 import codecs
 import contextlib
 import contextvars
+import io
 import logging
+import os
+import sys
 import threading
 import time
 import traceback
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from zenml_widgets.artifacts.step_logs import (
     DEFAULT_MAX_BYTES,
@@ -41,7 +49,7 @@ from zenml_widgets.artifacts.step_logs import (
     fmt_bytes,
     log_key,
 )
-from zenml_widgets.runner.log_routing import ROUTING
+from zenml_widgets.runner.log_routing import ROUTING, Tokens
 
 if TYPE_CHECKING:
     from zenml_widgets.runner.context import StepContext
@@ -57,6 +65,7 @@ PART = "logs"
 #: Seconds a partial line (no line break yet) waits before it is written as it is.
 PARTIAL_WAIT = 1.0
 _STDOUT, _STDERR = "stdout", "stderr"
+_ESCAPE = "backslashreplace"  # how text that is not valid UTF-8 (or bytes that are not) is kept
 
 
 @dataclass(frozen=True)
@@ -98,11 +107,17 @@ class AttemptLog:
         self.writer = LogWriter(context.stack.artifact_store, self.key, settings.max_bytes)
         self.level = settings.level
         self.echo = settings.echo
-        self.stream = _STDOUT  # the stream ``texts`` holds
-        self.texts: list[str] = []  # written since the last cut (the hot path appends)
+        # stdout: ``print`` in the step writes to ``out`` straight (``log_routing.py``), a C
+        # text stream that encodes and hands ``out_items`` its bytes every 64 KiB (and on flush)
+        self.out_items: list[bytes] = []
+        self.out = _text_stream(self.out_items)
+        # stderr (through the router): written after all that ``out`` holds (``write_err``)
+        self.err_texts: list[str] = []
+        self.err_time = 0.0  # when the last of them was written
+        self.cut_lock = threading.Lock()
         self.segments: deque[tuple[float, str, Any]] = deque()
         self.ripe = 0  # segments cut before the last tick: no late append can reach them
-        self.partial: dict[str, tuple[float, str]] = {}
+        self.partial: dict[str, tuple[float, bytes]] = {}  # a line without its break yet
         self.continues: set[str] = set()  # streams whose next line goes on a written part
         self.decoders: dict[str, codecs.IncrementalDecoder] = {}
         self.pending: list[Block] = []  # lines not in the store yet
@@ -114,7 +129,7 @@ class AttemptLog:
         self.warnings: list[str] = []
         self.lock = threading.Lock()
         self.closed = False
-        self._token: contextvars.Token[AttemptLog | None] | None = None
+        self._token: Tokens | None = None
 
     def start(self) -> AttemptLog:
         """Route this thread's output (and its new threads') here, until ``close``."""
@@ -124,17 +139,31 @@ class AttemptLog:
 
     # -- the writing side (any thread of the step) ------------------------------------------
 
-    def switch(self, stream: str) -> None:
-        """The next texts are of ``stream``: the ones before are cut off as a segment."""
-        self.cut(time.time())
-        self.stream = stream
+    def write_err(self, text: str) -> int:
+        """Keep ``text`` written to stderr: after what stdout holds, cut off first if any."""
+        self.out.flush()  # C: what ``out`` holds goes to ``out_items``
+        if self.out_items:
+            self.cut(time.time())
+        self.err_texts.append(text)
+        self.err_time = time.time()
+        return len(text)
 
     def cut(self, now: float) -> None:
-        """Cut the texts written so far off into a segment of time ``now``."""
-        texts = self.texts
-        if texts:
-            self.texts = []
-            self.segments.append((now, self.stream, texts))
+        """Cut what was written so far off into segments: stderr's (of the time of its last
+        write: all of it came before stdout's), then stdout's (of time ``now``). Writers only
+        append, so taking the first ``n`` items and deleting them loses no late write."""
+        with self.cut_lock:
+            err = self.err_texts
+            n = len(err)
+            if n:
+                self.segments.append((self.err_time, _STDERR, err[:n]))
+                del err[:n]
+            self.out.flush()
+            items = self.out_items
+            n = len(items)
+            if n:
+                self.segments.append((now, _STDOUT, b"".join(items[:n])))
+                del items[:n]
 
     def add_record(self, record: logging.LogRecord) -> None:
         """Keep a logging record (its message, exception and stack, as lines of one record)."""
@@ -165,9 +194,10 @@ class AttemptLog:
             )
         text = decoder.decode(bytes(data))
         if text:
-            if self.stream is not stream:
-                self.switch(stream)
-            self.texts.append(text)
+            if stream == _STDOUT:
+                self.out.write(text)
+            else:
+                self.write_err(text)
 
     # -- the flushing side (the flusher thread, and close) ----------------------------------
 
@@ -178,27 +208,31 @@ class AttemptLog:
         blocks: list[Block] = []
         for _ in range(len(self.segments) if final else ripe):
             stamp, stream, data = self.segments.popleft()
-            if isinstance(data, list):
-                self._lines(blocks, stamp, stream, "".join(data))
+            if isinstance(data, bytes):  # stdout, encoded by ``out``
+                self._lines(blocks, stamp, stream, data)
+            elif isinstance(data, list):  # one join and one encode for the whole run of texts
+                self._lines(blocks, stamp, stream, "".join(data).encode("utf-8", _ESCAPE))
             else:
                 name, message = data
-                blocks.append(Block(stamp, stream, name, message.split("\n"), NEW, MORE))
+                blocks.append(Block.of(stamp, stream, name, message, NEW, MORE))
         self.ripe = len(self.segments)
         self._partials(blocks, now, final)
         return blocks
 
-    def _lines(self, blocks: list[Block], stamp: float, stream: str, text: str) -> None:
+    def _lines(self, blocks: list[Block], stamp: float, stream: str, data: bytes) -> None:
+        """The complete lines of ``data`` as one block (never split line by line); the rest
+        waits for its line break."""
         before = self.partial.pop(stream, None)
         if before is not None:
-            text = before[1] + text
-        lines = text.split("\n")
-        last = lines.pop()
-        if last:
-            self.partial[stream] = (before[0] if before else stamp, last)
-        if lines:
+            data = before[1] + data
+        end = data.rfind(b"\n") + 1
+        if end < len(data):
+            self.partial[stream] = (before[0] if before else stamp, data[end:])
+        if end:
+            body = data[:end]  # no copy when ``data`` ends with its line break
             flag = SPLIT if stream in self.continues else NEW
             self.continues.discard(stream)
-            blocks.append(Block(stamp, stream, "", lines, flag, NEW))
+            blocks.append(Block(stamp, stream, "", body, body.count(b"\n"), flag, NEW))
 
     def _partials(self, blocks: list[Block], now: float, final: bool) -> None:
         """Partial lines that waited long enough (or all, at the end) are written as they
@@ -207,7 +241,7 @@ class AttemptLog:
             if final or time.time() - since >= PARTIAL_WAIT:
                 del self.partial[stream]
                 flag = SPLIT if stream in self.continues else NEW
-                blocks.append(Block(now, stream, "", [text], flag, NEW))
+                blocks.append(Block(now, stream, "", text + b"\n", 1, flag, NEW))
                 self.continues.add(stream)
 
     def flush(self, final: bool = False) -> None:
@@ -217,7 +251,7 @@ class AttemptLog:
             if self.echo and blocks:
                 echo(self.name, blocks)
             self.pending += blocks
-            self.pending_bytes += sum(sum(map(len, b.messages)) for b in blocks)
+            self.pending_bytes += sum(len(b.body) for b in blocks)
             due = time.monotonic() - self.last_store >= FLUSH_INTERVAL
             if final or (self.pending and (due or self.pending_bytes > 256 * 1024)):
                 self._store(final)
@@ -253,8 +287,8 @@ class AttemptLog:
             self.pending.pop()  # the notice is made again, with the new figures
         while self.pending_bytes > self.writer.max_bytes and len(self.pending) > 1:
             dropped = self.pending.pop(len(self.pending) // 2)  # keep head and tail
-            self.pending_bytes -= sum(map(len, dropped.messages))
-            self.lost_lines += len(dropped.messages)
+            self.pending_bytes -= len(dropped.body)
+            self.lost_lines += dropped.lines
 
     def _late_notice(self) -> Block:
         down = time.time() - (self.failing_since or time.time())
@@ -265,7 +299,7 @@ class AttemptLog:
         if self.lost_lines:
             text += f", {self.lost_lines:,} lines of the middle were lost"
         self.warnings.append(text)
-        return Block(time.time(), "WARNING", "zenml_widgets.logs", [text])
+        return Block.of(time.time(), "WARNING", "zenml_widgets.logs", text)
 
     def close(self) -> None:
         """The attempt ended: write what is left and ``end.json``; never raises (the step's
@@ -278,12 +312,13 @@ class AttemptLog:
         except Exception:
             logger.warning("Step %r: its last log lines could not be written", self.name)
         self.closed = True
+        _retire(self.out)
         if self.failing_since is not None:
             logger.warning(
                 "Step %r: its logs could not be written to the artifact store (%s); %s lost",
                 self.name,
                 self.failure,
-                f"{sum(len(b.messages) for b in self.pending) + self.lost_lines:,} lines",
+                f"{sum(b.lines for b in self.pending) + self.lost_lines:,} lines",
             )
         _FLUSHER.forget(self)
 
@@ -294,25 +329,88 @@ def echo(name: str, blocks: list[Block]) -> None:
     prefix = f"[{name}] "
     used: list[IO[str]] = []
     for block in blocks:
-        if block.stream == _STDOUT:
-            target = ROUTING.original(_STDOUT)
-            lines = block.messages
-        else:
-            target = ROUTING.original(_STDERR)
-            lines = block.messages
-            if block.stream != _STDERR:
-                lines = [f"{block.stream} {block.logger}: {lines[0]}", *lines[1:]]
+        target = ROUTING.original(_STDOUT if block.stream == _STDOUT else _STDERR)
         if target is None:
             continue
         try:
-            target.write(prefix + ("\n" + prefix).join(lines) + "\n")
+            binary = _utf8_binary(target) if block.stream in (_STDOUT, _STDERR) else None
+            if binary is not None:  # the block's bytes as they are: one replace, no decode
+                target.flush()  # what the console holds goes first
+                pre = prefix.encode()
+                data = block.body.replace(b"\n", b"\n" + pre)
+                binary.write(pre)
+                binary.write(memoryview(data)[: len(data) - len(pre)])
+            else:
+                text = block.body[:-1].decode("utf-8", _ESCAPE)
+                if block.stream not in (_STDOUT, _STDERR):
+                    text = f"{block.stream} {block.logger}: {text}"
+                target.write(prefix + text.replace("\n", "\n" + prefix) + "\n")
         except (OSError, ValueError):  # a closed console: the lines are kept all the same
             continue
         if target not in used:
             used.append(target)
     for target in used:  # a console that is a pipe shows them now, not when its buffer fills
         with contextlib.suppress(OSError, ValueError):
-            target.flush()
+            target.flush()  # (a TextIOWrapper flushes its binary stream too)
+
+
+def _utf8_binary(console: IO[str]) -> Any:
+    """The binary stream under ``console`` when UTF-8 bytes written there show as the text
+    would (a UTF-8 ``TextIOWrapper`` that does not translate line breaks), else ``None``."""
+    binary = getattr(console, "buffer", None)
+    encoding = getattr(console, "encoding", None)
+    if binary is None or not isinstance(encoding, str) or os.linesep != "\n":
+        return None
+    try:
+        return binary if codecs.lookup(encoding).name == "utf-8" else None
+    except LookupError:
+        return None
+
+
+class _Sink:
+    """The binary end of an attempt's ``out``: each write is appended to a list (C calls
+    only: ``list.append``, and ``NoneType()`` as a flush that does nothing)."""
+
+    closed = False
+
+    def __init__(self, items: list[bytes]) -> None:
+        self.write: Callable[[Any], object] = items.append
+        self.flush: Callable[[], object] = type(None)
+
+    def readable(self) -> bool:
+        return False
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        pass
+
+
+def _text_stream(items: list[bytes]) -> io.TextIOWrapper:
+    """A text stream whose bytes (UTF-8; text that is not valid Unicode kept as ``\\udcNN``)
+    end in ``items``: its ``write`` is C, checks its argument as ``sys.stdout``'s does, and
+    runs no Python code (the step's threads may write at once: each call holds the GIL)."""
+    stream = io.TextIOWrapper(
+        cast(Any, _Sink(items)), encoding="utf-8", errors=_ESCAPE, newline="\n"
+    )
+    stream._CHUNK_SIZE = 1 << 16  # type: ignore[attr-defined]  # bytes held before a write
+    return stream
+
+
+def _late_write(data: bytes) -> int:
+    """Bytes written through an ended attempt's ``out`` (a ``sys.stdout.write`` kept from that
+    attempt): routed as new ones are, by the writer's context."""
+    return int(sys.stdout.buffer.write(data))
+
+
+def _retire(stream: io.TextIOWrapper) -> None:
+    """An ended attempt's ``out`` sends what it is given on, through the router."""
+    stream.reconfigure(write_through=True)
+    cast(_Sink, stream.buffer).write = _late_write
 
 
 class _Flusher:

@@ -5,9 +5,11 @@ went before.
 Installed once per process, the first time a step captures its output (and again if something
 replaced ``sys.stdout`` since); never swapped per step. A write finds its attempt's log in a
 ``ContextVar`` that ``capture`` sets in the step's context, which the threads the step starts
-inherit (``runner/context.py``). While steps run, the root logger's level is lowered to the
-lowest level they keep; the root's other handlers get a filter so that they see only what
-they saw before.
+inherit (``runner/context.py``); ``sys.stdout.write`` finds the C ``write`` of the attempt's
+stdout stream in another, through a property whose getter is ``ContextVar.get`` itself, so a
+printing step runs no Python code per line (:class:`StdoutRouter`). While steps run, the
+root logger's level is lowered to the lowest level they keep; the root's other handlers get a
+filter so that they see only what they saw before.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import logging
 import sys
 import threading
 from collections import Counter
+from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -26,7 +29,12 @@ _capture: contextvars.ContextVar[AttemptLog | None] = contextvars.ContextVar(
     "zenml_widgets_logs", default=None
 )
 _capture_get = _capture.get
-_str_len = str.__len__
+#: In a step's context, the C ``write`` of its attempt's stdout text stream (``AttemptLog.out``)
+_stdout_write: contextvars.ContextVar[Callable[[str], int]] = contextvars.ContextVar(
+    "zenml_widgets_stdout"
+)
+#: What ``Routing.enter`` set, for ``Routing.leave`` to reset.
+Tokens = tuple[contextvars.Token["AttemptLog | None"], contextvars.Token[Callable[[str], int]]]
 
 
 def current_log() -> AttemptLog | None:
@@ -44,18 +52,15 @@ class StreamRouter:
         self._buffer = BytesRouter(self)
 
     def write(self, text: str) -> int:
-        # The hot path of a printing step: a few attribute loads and C calls, no more.
         log = _capture_get()
         if log is None:
             return self.original.write(text)
-        try:
-            size = _str_len(text)  # refuses anything but a str, as a real stream does
-        except TypeError:
-            raise TypeError(f"write() argument must be str, not {type(text).__name__}") from None
-        if log.stream is not self.name:
-            log.switch(self.name)
-        log.texts.append(text)
-        return size
+        if type(text) is not str and not isinstance(text, str):
+            what = "None" if text is None else type(text).__name__  # as io.TextIOWrapper says
+            raise TypeError(f"write() argument must be str, not {what}")
+        if self.name == "stdout":
+            return log.out.write(text)
+        return log.write_err(text)
 
     def writelines(self, lines: Any) -> None:
         for line in lines:
@@ -72,6 +77,18 @@ class StreamRouter:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.original, name)
+
+
+class StdoutRouter(StreamRouter):
+    """``sys.stdout``. A printing step's hot path (``print`` looks ``write`` up twice a call, for
+    the text and for ``"\\n"``) runs no Python code: ``write`` is a property whose getter is the
+    C ``ContextVar.get``; in a step it gives the C ``write`` of the attempt's text stream, and
+    elsewhere its default, this router, whose ``__call__`` writes where the text goes."""
+
+    write = property(_stdout_write.get)
+
+    def __call__(self, text: str) -> int:
+        return StreamRouter.write(self, text)
 
 
 class BytesRouter:
@@ -166,20 +183,21 @@ class Routing:
             stream = stream.original
         return stream  # type: ignore[no-any-return]
 
-    def enter(self, log: AttemptLog) -> contextvars.Token[AttemptLog | None]:
+    def enter(self, log: AttemptLog) -> Tokens:
         """Route this context's output to ``log`` (until ``leave``)."""
         with self.lock:
-            for name in ("stdout", "stderr"):
+            for name, router in (("stdout", StdoutRouter), ("stderr", StreamRouter)):
                 stream = getattr(sys, name, None)
                 if stream is not None and not isinstance(stream, StreamRouter):
-                    setattr(sys, name, StreamRouter(name, stream))
+                    setattr(sys, name, router(name, stream))
             self.levels[log.level] += 1
             self._set_level()
-        return _capture.set(log)
+        return _capture.set(log), _stdout_write.set(log.out.write)
 
-    def leave(self, log: AttemptLog, token: contextvars.Token[AttemptLog | None]) -> None:
+    def leave(self, log: AttemptLog, tokens: Tokens) -> None:
         """Stop routing to ``log`` (the attempt ended)."""
-        _capture.reset(token)
+        _capture.reset(tokens[0])
+        _stdout_write.reset(tokens[1])
         with self.lock:
             self.levels[log.level] -= 1
             if self.levels[log.level] <= 0:
