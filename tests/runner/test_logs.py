@@ -189,6 +189,37 @@ def test_a_kept_write_goes_where_new_ones_go_and_streams_keep_their_order(
     assert capsys.readouterr().out == "outside any step\n"
 
 
+def test_an_assigned_stdout_write_is_called_then_given_back_as_ipython_does(
+    sqlite_repo: Repository, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """IPython wraps ``sys.stdout.write`` around every cell (``stream.write = tee``, then the
+    one it read back): steps run inside keep their lines, the wrapper sees each write, and
+    once it is given back the router is itself again, fast path and all."""
+    from zenml_widgets.runner.log_routing import AssignedWrite, StdoutRouter
+
+    talking(chatty=chatty(), quiet=quiet()).run(repository=sqlite_repo, stream_logs=False)
+    router = sys.stdout
+    assert type(router) is StdoutRouter  # installed by the run above
+    seen: list[str] = []
+    original = router.write  # outside a step: the router itself
+
+    def tee(data: str) -> int:
+        seen.append(data)
+        return int(original(data))
+
+    router.write = tee  # type: ignore[method-assign]
+    assert type(sys.stdout) is AssignedWrite and sys.stdout.write is tee
+    run = talking(chatty=chatty(), quiet=quiet()).run(repository=sqlite_repo, stream_logs=False)
+    print("in the cell, outside a step")
+    router.write = original  # type: ignore[method-assign]
+    assert type(sys.stdout) is StdoutRouter and sys.stdout.write is router
+    assert "hello from chatty\n" in run.get_step("chatty").logs  # kept, through the wrapper
+    assert "hello from chatty" in seen and "in the cell, outside a step" in seen
+    assert "in the cell, outside a step\n" in capsys.readouterr().out
+    again = talking(chatty=chatty(), quiet=quiet()).run(repository=sqlite_repo, stream_logs=False)
+    assert again.get_step("chatty").logs == run.get_step("chatty").logs
+
+
 @pytest.mark.parametrize("encoding", ["utf-8", "latin-1"])
 def test_the_echo_shows_each_line_prefixed_on_any_console(
     monkeypatch: pytest.MonkeyPatch, encoding: str

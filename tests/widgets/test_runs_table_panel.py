@@ -118,8 +118,11 @@ def test_a_sort_costs_one_page_query_and_keeps_the_count_and_the_chart(
     chart = panel.chart.value
     statements = count_queries(history)
     panel.sort_by("trainer.epochs")
-    counted = [s for s in statements if "count(" in s.lower()]
-    assert counted == [] and panel.chart.value == chart
+    # the total is not counted again (SQLite's planner may count up to 5,000 matching values
+    # on their index to choose where to start: a probe, not the count)
+    probes = [s for s in statements if s.endswith("LIMIT ?) few")]
+    counted = [s for s in statements if "count(" in s.lower() and s not in probes]
+    assert counted == [] and len(probes) <= 1 and panel.chart.value == chart
     statements.clear()
     panel.where.value = ""  # clearing the filter: its count was kept from the first load
     assert [s for s in statements if "count(" in s.lower()] == []

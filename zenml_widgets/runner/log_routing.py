@@ -85,10 +85,34 @@ class StdoutRouter(StreamRouter):
     C ``ContextVar.get``; in a step it gives the C ``write`` of the attempt's text stream, and
     elsewhere its default, this router, whose ``__call__`` writes where the text goes."""
 
-    write = property(_stdout_write.get)
-
     def __call__(self, text: str) -> int:
         return StreamRouter.write(self, text)
+
+    def _assign_write(self, value: Callable[[str], int]) -> None:
+        """``sys.stdout.write = f``, as IPython does around every cell (to keep the cell's
+        output in its history, calling the ``write`` it read before): from then on ``write``
+        is ``f``, for every thread, until the router's own is given back (the router itself,
+        which ``sys.stdout.write`` is outside a step), which brings the fast path back."""
+        if value is not self:
+            self.__class__ = AssignedWrite
+            self.__dict__["write"] = value
+
+    write = property(_stdout_write.get, _assign_write)
+
+
+class AssignedWrite(StdoutRouter):
+    """``sys.stdout`` while someone else's ``write`` is assigned to it (see
+    :meth:`StdoutRouter._assign_write`): writes go to that ``write``, which in turn calls the
+    router (a step's text still goes to its log, through the Python path)."""
+
+    write = StreamRouter.write  # the instance's assigned one shadows it
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "write" and value is self:  # the router's own given back
+            self.__dict__.pop("write", None)
+            self.__class__ = StdoutRouter
+            return
+        super().__setattr__(name, value)
 
 
 class BytesRouter:
