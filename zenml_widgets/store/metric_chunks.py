@@ -3,10 +3,11 @@
 A chunk is a run of consecutive points of one series: its first position (``seq``), how many
 points it holds, and three little-endian arrays: step indexes (int64), values (float64, NaN
 kept as NaN) and times (float64 seconds since the epoch). Each batch the runner writes adds a
-chunk per series it touches, in the transaction of its ``metric_points`` rows, or grows the
-series' last chunk while that one holds fewer than :data:`GROW_BELOW` points, so a curve logged
-a point every few seconds stays a chunk or two. A whole history is then read as a few blobs
-turned into arrays (no Python object per point) instead of a row per point.
+chunk per series it touches, in the transaction of its ``metric_points`` rows, or appends to
+the series' last chunk (on the database) while that one holds fewer than :data:`GROW_BELOW`
+points, so a curve logged a point every few seconds stays a chunk or two. A whole history is
+then read as a few blobs turned into arrays (no Python object per point) instead of a row per
+point.
 """
 
 from __future__ import annotations
@@ -81,55 +82,54 @@ def write_chunks(
     grown: Sequence[int],
 ) -> None:
     """Pack a batch's ``points`` ``(series_id, seq, step, value, time)`` (each series' in
-    logged order) into chunks: the last chunk of a series in ``grown`` (series
-    that had points before this batch) takes them while it is small, else a new chunk."""
+    logged order) into chunks: appended to the last chunk of a series in ``grown`` (series
+    that had points before this batch) while that one is small, else a new chunk. Appending
+    happens on the database: only the new bytes are sent, never the chunk read back."""
     tails = _small_tails(conn, action, grown)
     by_series: dict[int, list[tuple[int, int, int, float, float]]] = {}
     for point in points:
         by_series.setdefault(point[0], []).append(point)
-    new, rewritten = [], []
+    new, appended = [], []
     for series_id, part in by_series.items():
         seq = part[0][1]
         steps = _pack("q", map(itemgetter(2), part))
         values = _pack("d", map(itemgetter(3), part))
         times = _pack("d", map(itemgetter(4), part))
         tail = tails.get(series_id)
-        if tail is not None and tail[0] + tail[1] == seq:
-            first, count, old_steps, old_values, old_times = tail
-            rewritten.append((count + len(part), bytes(old_steps) + steps,
-                              bytes(old_values) + values, bytes(old_times) + times,
-                              series_id, first))  # fmt: skip
+        if tail is not None and tail[0] + tail[1] == seq:  # it ends where this batch starts
+            appended.append((len(part), steps, values, times, series_id, tail[0]))
         else:
             new.append((series_id, seq, len(part), steps, values, times))
-    if rewritten:
+    if appended:
+        add = conn.dialect.append_bytes
         conn.execute_many(
             action,
             Sql(
-                "UPDATE metric_chunks SET points = ?, step_data = ?, value_data = ?, "
-                "time_data = ? WHERE series_id = ? AND seq = ?"
+                f"UPDATE metric_chunks SET points = points + ?, step_data = {add('step_data')}, "
+                f"value_data = {add('value_data')}, time_data = {add('time_data')} "
+                "WHERE series_id = ? AND seq = ?"
             ),
-            rewritten,
+            appended,
         )
     conn.insert_rows(action, "metric_chunks", _COLUMNS, new)
 
 
 def _small_tails(
     conn: Connection, action: str, series_ids: Sequence[int]
-) -> dict[int, tuple[int, int, bytes, bytes, bytes]]:
+) -> dict[int, tuple[int, int]]:
     """The last chunk of each of these series when it holds fewer than ``GROW_BELOW`` points:
-    series id -> (seq, points, step_data, value_data, time_data). Read before the batch
-    updates the series' lengths."""
+    series id -> (its first position, its points). Read before the batch updates the series'
+    lengths."""
     if not series_ids:
         return {}
     sql = (
         Sql(
-            "SELECT mc.series_id, mc.seq, mc.points, mc.step_data, mc.value_data, mc.time_data "
-            "FROM metric_chunks mc JOIN metric_series ms ON ms.id = mc.series_id "
+            "SELECT mc.series_id, mc.seq, mc.points FROM metric_chunks mc "
+            "JOIN metric_series ms ON ms.id = mc.series_id "
             "WHERE mc.seq + mc.points = ms.points AND mc.points < ? AND mc.series_id IN (",
             (GROW_BELOW,),
         )
         + placeholders(list(series_ids))
         + ")"
     )
-    rows = conn.rows(action, sql)
-    return {int(r[0]): (int(r[1]), int(r[2]), r[3], r[4], r[5]) for r in rows}
+    return {int(i): (int(seq), int(n)) for i, seq, n in conn.rows(action, sql)}

@@ -131,6 +131,12 @@ class Dialect:
         fraction = f"CAST(substr({end}, 20) AS REAL) - CAST(substr({start}, 20) AS REAL)"
         return f"round(({whole}) + ({fraction}), 6)"
 
+    def append_bytes(self, column: str) -> str:
+        """``column`` (a blob) with the bytes of one parameter appended, on the server: only the
+        new bytes travel. SQLite's ``||`` gives text of the same bytes (a UTF-8 database keeps
+        them as they are); the cast makes it a blob again."""
+        return f"CAST({column} || ? AS BLOB)"
+
     def insert_or_ignore(self, table: str, names: Sequence[str], keys: Sequence[str]) -> str:
         """``INSERT`` of one row of ``names`` that does nothing when ``keys`` already exist."""
         marks = ", ".join("?" * len(names))
@@ -175,6 +181,9 @@ class PostgresDialect(Dialect):
 
     def seconds_between(self, start: str, end: str) -> str:
         return f"CAST(EXTRACT(EPOCH FROM {end} - {start}) AS DOUBLE PRECISION)"
+
+    def append_bytes(self, column: str) -> str:
+        return f"{column} || ?"
 
 
 def like_tokens(pattern: str) -> list[tuple[bool, str]]:
