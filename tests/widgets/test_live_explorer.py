@@ -15,6 +15,7 @@ from infra import log_steps as ls
 from infra.log_steps import TIMEOUT, HeldRun, dag_statuses
 
 from zenml_widgets import HistoryExplorer
+from zenml_widgets.exceptions import NotFoundError
 from zenml_widgets.repository import Repository
 
 
@@ -26,6 +27,15 @@ async def until(predicate: Callable[[], Any], what: str) -> None:
         if loop.time() > deadline:
             pytest.fail(f"timed out waiting until {what}")
         await asyncio.sleep(0.05)
+
+
+def _held_status(repo: Repository) -> str | None:
+    """The held step's status as a new reader sees it (``None`` before it is recorded)."""
+    try:
+        run = Repository(repo.root).get_pipeline("held_chain").get_run("r")
+    except NotFoundError:
+        return None
+    return run.get_step("held").status
 
 
 @pytest.fixture
@@ -105,9 +115,7 @@ def test_without_an_event_loop_nothing_is_watched(repo: Repository, tmp_path: Pa
     held = HeldRun(repo, tmp_path)
     try:
         fresh = Repository(repo.root)
-        asyncio.run(
-            until(lambda: "held_chain" in fresh.get_pipeline_names(), "the run is recorded")
-        )
+        asyncio.run(until(lambda: _held_status(repo) == "running", "the held step runs"))
         explorer = HistoryExplorer(fresh).select("held_chain", "r")
         assert explorer.live.task is None  # a plain script: refresh() by hand
         explorer.refresh()
